@@ -1,0 +1,62 @@
+# Lodge: one Makefile. `make` builds build/lodge and build/liblodge.a; `make test` runs every suite,
+# then the same suites again under ASan+UBSan (in build-san/).
+CC      ?= cc
+BUILD   ?= build
+SAN     ?=
+OPT     ?= -O2
+WARN     = -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) -fvisibility=hidden -Iinclude -Isrc -MMD -MP $(CFLAGS)
+LDLIBS_ALL = -lm -lpthread $(LDLIBS)
+ifneq ($(SAN),)
+CFLAGS_ALL += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS    += -fsanitize=$(SAN)
+endif
+
+LIB_SRCS  := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
+CLI_SRCS  := $(sort $(wildcard src/cli/*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+
+.PHONY: all test check spec unit bench clean fuzz guest
+all: $(BUILD)/lodge $(BUILD)/liblodge.a
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/liblodge.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/lodge: $(CLI_OBJS) $(BUILD)/liblodge.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/liblodge.a $(LDLIBS_ALL)
+
+$(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/liblodge.a
+	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(BUILD)/liblodge.a $(LDLIBS_ALL)
+
+$(BUILD)/spec-runner: $(BUILD)/tests/spec/runner.o $(BUILD)/liblodge.a
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/liblodge.a $(LDLIBS_ALL) -lcjson
+
+-include mk/*.mk
+
+# Every suite, once in this build; the summary line is "N passed, N failed".
+check: all $(BUILD)/unit-tests $(BUILD)/spec-runner $(CHECK_DEPS)
+	BUILD=$(BUILD) tests/run-suites.sh
+
+test:
+	tools/install-deps.sh
+	$(MAKE) check
+	$(MAKE) check BUILD=build-san SAN=address,undefined OPT=-O1
+
+unit: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests
+
+spec: $(BUILD)/spec-runner
+	BUILD=$(BUILD) tests/spec/run.sh
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

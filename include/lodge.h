@@ -1,0 +1,266 @@
+/* lodge.h: the public C API of Lodge's process VM (WebAssembly).
+ * Engine -> Module (decoded, validated, compiled once) -> Store (one guest's world and its memory budget)
+ * -> Instance. Every fallible call returns NULL/false and fills a caller-supplied lodge_error_t.
+ * Thread-safety: an engine and a module may be shared between threads; a store and everything in it
+ * belong to one thread at a time, except lodge_store_interrupt(), which any thread may call. */
+#ifndef LODGE_H
+#define LODGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define LODGE_API __attribute__((visibility("default")))
+#else
+#define LODGE_API
+#endif
+
+/* ---- Errors and traps ------------------------------------------------------------------------- */
+
+typedef enum lodge_status {
+    LODGE_OK = 0,
+    LODGE_ERR_MALFORMED,   /* bytes are not a WebAssembly binary (decode error) */
+    LODGE_ERR_INVALID,     /* well-formed but fails validation */
+    LODGE_ERR_UNLINKABLE,  /* imports do not match */
+    LODGE_ERR_TRAP,        /* a guest trapped; see lodge_error_t.trap */
+    LODGE_ERR_EXIT,        /* a host function asked the guest to exit (WASI proc_exit); see exit_code */
+    LODGE_ERR_NOMEM,       /* out of host memory or over the store's memory limit */
+    LODGE_ERR_IO,          /* a host file or system call failed */
+    LODGE_ERR_ARG,         /* wrong argument from the embedder (bad type, count, name) */
+} lodge_status_t;
+
+typedef enum lodge_trap_kind {
+    LODGE_TRAP_NONE = 0,
+    LODGE_TRAP_UNREACHABLE,
+    LODGE_TRAP_MEMORY_OOB,       /* out of bounds memory access */
+    LODGE_TRAP_TABLE_OOB,        /* out of bounds table access */
+    LODGE_TRAP_INDIRECT_NULL,    /* uninitialized element */
+    LODGE_TRAP_INDIRECT_TYPE,    /* indirect call type mismatch */
+    LODGE_TRAP_DIV_ZERO,         /* integer divide by zero */
+    LODGE_TRAP_INT_OVERFLOW,     /* integer overflow */
+    LODGE_TRAP_INVALID_CONV,     /* invalid conversion to integer */
+    LODGE_TRAP_STACK_EXHAUSTED,  /* call stack exhausted */
+    LODGE_TRAP_INTERRUPTED,      /* lodge_store_interrupt() or fuel ran out */
+    LODGE_TRAP_HOST,             /* a host function reported an error */
+    LODGE_TRAP_NULL_REF,         /* null reference */
+    LODGE_TRAP_MEMORY_LIMIT,     /* the store's memory limit refused an allocation at instantiation */
+} lodge_trap_kind_t;
+
+#define LODGE_ERROR_MSG_MAX 256
+#define LODGE_BACKTRACE_MAX 1024
+
+typedef struct lodge_error {
+    lodge_status_t status;
+    lodge_trap_kind_t trap;          /* when status == LODGE_ERR_TRAP */
+    int exit_code;                   /* when status == LODGE_ERR_EXIT */
+    size_t offset;                   /* byte offset in the module for MALFORMED/INVALID, else 0 */
+    char message[LODGE_ERROR_MSG_MAX];
+    char backtrace[LODGE_BACKTRACE_MAX]; /* "  0: func_name\n  1: ..." innermost first; may be empty */
+} lodge_error_t;
+
+/* The spec's wording for a trap kind ("integer divide by zero", ...). Never NULL. */
+LODGE_API const char *lodge_trap_name(lodge_trap_kind_t kind);
+/* Fill err with a status and a printf-style message; returns false so callers can `return lodge_fail(...)`. */
+LODGE_API bool lodge_error_set(lodge_error_t *err, lodge_status_t status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* ---- Values and types ------------------------------------------------------------------------- */
+
+/* Value types use their WebAssembly binary encodings. */
+typedef uint8_t lodge_valtype_t;
+#define LODGE_I32 0x7F
+#define LODGE_I64 0x7E
+#define LODGE_F32 0x7D
+#define LODGE_F64 0x7C
+#define LODGE_V128 0x7B
+#define LODGE_FUNCREF 0x70
+#define LODGE_EXTERNREF 0x6F
+
+typedef struct lodge_func lodge_func_t;
+
+/* A value. Floats are carried as raw bits so NaN payloads survive. A funcref is a lodge_func_t*
+ * (NULL is ref.null func); an externref is any host pointer (NULL is ref.null extern). */
+typedef struct lodge_val {
+    lodge_valtype_t type;
+    union {
+        int32_t i32;
+        int64_t i64;
+        uint32_t f32_bits;
+        uint64_t f64_bits;
+        lodge_func_t *func;
+        void *ext;
+    } of;
+} lodge_val_t;
+
+typedef struct lodge_functype {
+    uint32_t nparams, nresults;
+    const lodge_valtype_t *params;   /* borrowed */
+    const lodge_valtype_t *results;  /* borrowed */
+} lodge_functype_t;
+
+typedef struct lodge_limits {
+    uint32_t min;
+    uint32_t max;        /* valid when has_max */
+    bool has_max;
+} lodge_limits_t;
+
+typedef enum lodge_extern_kind {
+    LODGE_EXTERN_FUNC = 0,
+    LODGE_EXTERN_TABLE = 1,
+    LODGE_EXTERN_MEMORY = 2,
+    LODGE_EXTERN_GLOBAL = 3,
+} lodge_extern_kind_t;
+
+typedef struct lodge_table lodge_table_t;
+typedef struct lodge_memory lodge_memory_t;
+typedef struct lodge_global lodge_global_t;
+
+typedef struct lodge_extern {
+    lodge_extern_kind_t kind;
+    union {
+        lodge_func_t *func;
+        lodge_table_t *table;
+        lodge_memory_t *memory;
+        lodge_global_t *global;
+    } of;
+} lodge_extern_t;
+
+/* ---- Engine and modules ----------------------------------------------------------------------- */
+
+typedef struct lodge_engine lodge_engine_t;
+typedef struct lodge_module lodge_module_t;
+
+typedef struct lodge_config {
+    uint32_t max_call_depth;      /* wasm frames before "call stack exhausted"; 0 = default (10000) */
+    size_t max_value_stack;       /* bytes of value stack per call; 0 = default (8 MiB) */
+    bool bounds_checks;           /* force explicit bounds checks instead of guard pages */
+} lodge_config_t;
+
+/* cfg may be NULL for defaults. Returns NULL only when out of memory. */
+LODGE_API lodge_engine_t *lodge_engine_new(const lodge_config_t *cfg);
+LODGE_API void lodge_engine_delete(lodge_engine_t *engine);
+
+/* Decode, validate and compile a binary module. The bytes are copied; the module is immutable
+ * afterwards and may be instantiated many times, from many threads. */
+LODGE_API lodge_module_t *lodge_module_new(lodge_engine_t *engine, const uint8_t *bytes, size_t len,
+                                           lodge_error_t *err);
+LODGE_API void lodge_module_delete(lodge_module_t *module);
+/* Validate only (no compile); true when the bytes are a valid module. */
+LODGE_API bool lodge_module_validate(lodge_engine_t *engine, const uint8_t *bytes, size_t len,
+                                     lodge_error_t *err);
+
+typedef struct lodge_import_desc {
+    const char *module, *name;       /* borrowed from the module */
+    lodge_extern_kind_t kind;
+    lodge_functype_t func;           /* when kind == FUNC */
+    lodge_valtype_t valtype;         /* GLOBAL: value type; TABLE: element type */
+    bool mutable_;                   /* GLOBAL */
+    lodge_limits_t limits;           /* TABLE, MEMORY */
+} lodge_import_desc_t;
+
+typedef struct lodge_export_desc {
+    const char *name;                /* borrowed from the module */
+    lodge_extern_kind_t kind;
+    uint32_t index;
+} lodge_export_desc_t;
+
+LODGE_API uint32_t lodge_module_num_imports(const lodge_module_t *module);
+LODGE_API void lodge_module_import(const lodge_module_t *module, uint32_t i, lodge_import_desc_t *out);
+LODGE_API uint32_t lodge_module_num_exports(const lodge_module_t *module);
+LODGE_API void lodge_module_export(const lodge_module_t *module, uint32_t i, lodge_export_desc_t *out);
+
+/* ---- Stores ---------------------------------------------------------------------------------- */
+
+typedef struct lodge_store lodge_store_t;
+
+typedef struct lodge_store_limits {
+    size_t max_memory;      /* bytes of linear memory + tables + instance data; 0 = unlimited */
+    uint64_t fuel;          /* loop back-edges and calls before LODGE_TRAP_INTERRUPTED; 0 = unlimited */
+} lodge_store_limits_t;
+
+LODGE_API lodge_store_t *lodge_store_new(lodge_engine_t *engine, const lodge_store_limits_t *limits);
+/* Frees the store and every instance, function, table, memory and global created in it. */
+LODGE_API void lodge_store_delete(lodge_store_t *store);
+/* Any thread: make running guest code in this store trap with LODGE_TRAP_INTERRUPTED soon
+ * (checked at loop back-edges and calls). Cleared when the trap is delivered. */
+LODGE_API void lodge_store_interrupt(lodge_store_t *store);
+/* Bytes currently accounted to the store. */
+LODGE_API size_t lodge_store_memory_used(const lodge_store_t *store);
+LODGE_API void lodge_store_set_fuel(lodge_store_t *store, uint64_t fuel);
+/* Opaque pointer for the embedder (e.g. WASI state). */
+LODGE_API void lodge_store_set_data(lodge_store_t *store, void *data);
+LODGE_API void *lodge_store_data(const lodge_store_t *store);
+
+/* ---- Host functions --------------------------------------------------------------------------- */
+
+typedef struct lodge_caller lodge_caller_t;
+
+/* A host function. args has type->nparams values, results room for type->nresults (write their
+ * values, types are filled in by Lodge). Return true on success; to trap, fill err (status TRAP
+ * with trap HOST, or EXIT with exit_code) and return false. */
+typedef bool (*lodge_host_fn)(void *env, lodge_caller_t *caller, const lodge_val_t *args,
+                              lodge_val_t *results, lodge_error_t *err);
+
+/* The type is copied. finalizer (may be NULL) is called on env when the store is deleted. */
+LODGE_API lodge_func_t *lodge_func_new(lodge_store_t *store, const lodge_functype_t *type, lodge_host_fn fn,
+                                       void *env, void (*finalizer)(void *env));
+/* The export `name` of the instance whose code called the host function; false if none. */
+LODGE_API bool lodge_caller_export(lodge_caller_t *caller, const char *name, lodge_extern_t *out);
+LODGE_API lodge_store_t *lodge_caller_store(lodge_caller_t *caller);
+
+/* ---- Instances -------------------------------------------------------------------------------- */
+
+typedef struct lodge_instance lodge_instance_t;
+
+/* imports[i] satisfies lodge_module_import(module, i). Runs data/element initialisation and the
+ * start function. On failure returns NULL: UNLINKABLE, TRAP (start function or init trapped; the
+ * instance's effects on imported memories and tables remain, as the spec requires), NOMEM. */
+LODGE_API lodge_instance_t *lodge_instance_new(lodge_store_t *store, const lodge_module_t *module,
+                                               const lodge_extern_t *imports, size_t nimports,
+                                               lodge_error_t *err);
+LODGE_API bool lodge_instance_export(const lodge_instance_t *instance, const char *name, lodge_extern_t *out);
+LODGE_API const lodge_module_t *lodge_instance_module(const lodge_instance_t *instance);
+
+/* ---- Functions, globals, tables, memories ------------------------------------------------------ */
+
+LODGE_API void lodge_func_type(const lodge_func_t *func, lodge_functype_t *out);
+/* Call func. args must match the parameter types; results has room for nresults values.
+ * On a trap returns false and fills err (status TRAP with trap kind, message and backtrace). */
+LODGE_API bool lodge_func_call(lodge_store_t *store, lodge_func_t *func, const lodge_val_t *args, size_t nargs,
+                               lodge_val_t *results, size_t nresults, lodge_error_t *err);
+/* The function's name from the name section (or its export name), or NULL. */
+LODGE_API const char *lodge_func_name(const lodge_func_t *func);
+
+LODGE_API lodge_global_t *lodge_global_new(lodge_store_t *store, lodge_valtype_t type, bool mutable_,
+                                           lodge_val_t init);
+LODGE_API lodge_val_t lodge_global_get(const lodge_global_t *global);
+LODGE_API bool lodge_global_set(lodge_global_t *global, lodge_val_t val, lodge_error_t *err);
+LODGE_API void lodge_global_type(const lodge_global_t *global, lodge_valtype_t *type, bool *mutable_);
+
+LODGE_API lodge_table_t *lodge_table_new(lodge_store_t *store, lodge_valtype_t elem, lodge_limits_t limits,
+                                         lodge_val_t init, lodge_error_t *err);
+LODGE_API uint32_t lodge_table_size(const lodge_table_t *table);
+LODGE_API bool lodge_table_get(const lodge_table_t *table, uint32_t i, lodge_val_t *out);
+LODGE_API bool lodge_table_set(lodge_table_t *table, uint32_t i, lodge_val_t val);
+LODGE_API void lodge_table_type(const lodge_table_t *table, lodge_valtype_t *elem, lodge_limits_t *limits);
+
+LODGE_API lodge_memory_t *lodge_memory_new(lodge_store_t *store, lodge_limits_t limits, lodge_error_t *err);
+/* Borrowed; valid until the memory grows. */
+LODGE_API uint8_t *lodge_memory_data(const lodge_memory_t *memory);
+LODGE_API size_t lodge_memory_size(const lodge_memory_t *memory); /* bytes */
+/* Grow by delta pages; returns the old size in pages, or -1 if it cannot grow. */
+LODGE_API int64_t lodge_memory_grow(lodge_memory_t *memory, uint32_t delta);
+LODGE_API void lodge_memory_type(const lodge_memory_t *memory, lodge_limits_t *limits);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

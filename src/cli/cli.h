@@ -1,0 +1,25 @@
+/* cli.h: the verbs of the lodge command and the helpers they share. */
+#ifndef LODGE_CLI_H
+#define LODGE_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit statuses of the lodge command (README "Exit status"). */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_ERROR = 1,    /* a file is missing or unreadable, a module is malformed/invalid/unlinkable */
+    CLI_EXIT_USAGE = 2,    /* wrong flags or arguments */
+    CLI_EXIT_TRAP = 134,   /* the guest trapped (as wasmtime: 128 + SIGABRT) */
+};
+
+#define VERB(name, fn, summary) int fn(int argc, char **argv);
+#include "cli/verbs.def"
+#undef VERB
+
+/* Read a whole file into a malloc'd buffer; on failure prints "lodge: PATH: reason" and returns NULL. */
+uint8_t *cli_read_file(const char *path, size_t *len);
+/* True when arg is -h or --help. */
+int cli_is_help(const char *arg);
+
+#endif
