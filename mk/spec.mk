@@ -1,0 +1,3 @@
+# mk/spec.mk: rules of the spec conformance suite (tests/spec/). runner.c uses the WAT parser when
+# src/wat/wat.h exists (__has_include), so its object is rebuilt when that header appears or changes.
+$(BUILD)/tests/spec/runner.o: $(wildcard src/wat/wat.h)
