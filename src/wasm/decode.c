@@ -1,0 +1,858 @@
+/* decode.c: the binary format: sections into a Module. Structural rules only (the spec's "malformed");
+ * typing rules are validate.c's. Every count is checked against the bytes left before anything is
+ * allocated, so a hostile count cannot make us allocate more than the module's size warrants. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/utf8.h"
+#include "wasm/engine.h"
+#include "wasm/module.h"
+#include "wasm/opcode.h"
+#include "wasm/reader.h"
+
+#define MAX_LOCALS 50000u   /* implementation limit on a function's locals (V8 uses the same) */
+#define MAX_PARAMS 1000u
+
+typedef struct Decoder {
+    Module *m;
+    Reader r;
+    lodge_error_t *err;
+} Decoder;
+
+static void *zalloc(size_t count, size_t size)
+{
+    return calloc(count ? count : 1, size ? size : 1);
+}
+
+/* A vector count: each element takes at least min_bytes, so more than the bytes left is malformed. */
+static uint32_t read_count(Reader *r, size_t min_bytes)
+{
+    uint32_t n = reader_u32(r);
+    if (!r->failed && min_bytes && (uint64_t)n * min_bytes > r->end - r->pos) {
+        reader_fail(r, "unexpected end of section or function");
+        return 0;
+    }
+    return n;
+}
+
+static char *read_name(Reader *r, uint32_t *len_out)
+{
+    uint32_t len = reader_u32(r);
+    if (r->failed)
+        return NULL;
+    if (len > r->end - r->pos) {
+        reader_fail(r, "length out of bounds");
+        return NULL;
+    }
+    if (!utf8_valid(r->p + r->pos, len)) {
+        reader_fail(r, "malformed UTF-8 encoding");
+        return NULL;
+    }
+    char *s = malloc((size_t)len + 1);
+    if (!s) {
+        reader_fail(r, "out of memory");
+        return NULL;
+    }
+    memcpy(s, r->p + r->pos, len);
+    s[len] = 0;
+    r->pos += len;
+    if (len_out)
+        *len_out = len;
+    return s;
+}
+
+static ValType read_valtype(Reader *r)
+{
+    size_t at = r->pos;
+    uint8_t t = reader_u8(r);
+    if (r->failed)
+        return 0;
+    switch (t) {
+    case LODGE_I32: case LODGE_I64: case LODGE_F32: case LODGE_F64: case LODGE_FUNCREF: case LODGE_EXTERNREF:
+        return t;
+    case LODGE_V128:
+        r->pos = at;
+        reader_fail(r, "v128 (SIMD) is not supported");
+        return 0;
+    default:
+        r->pos = at;
+        reader_fail(r, "malformed value type");
+        return 0;
+    }
+}
+
+static ValType read_reftype(Reader *r)
+{
+    size_t at = r->pos;
+    uint8_t t = reader_u8(r);
+    if (!r->failed && t != LODGE_FUNCREF && t != LODGE_EXTERNREF) {
+        r->pos = at;
+        reader_fail(r, "malformed reference type");
+    }
+    return t;
+}
+
+static Limits read_limits(Reader *r)
+{
+    Limits l = {0, 0, false};
+    size_t at = r->pos;
+    uint8_t flag = reader_u8(r);
+    if (r->failed)
+        return l;
+    if (flag > 1) {
+        r->pos = at;
+        reader_fail(r, "integer too large");
+        return l;
+    }
+    l.min = reader_u32(r);
+    if (flag == 1) {
+        l.has_max = true;
+        l.max = reader_u32(r);
+    }
+    return l;
+}
+
+static GlobalType read_globaltype(Reader *r)
+{
+    GlobalType g;
+    g.type = read_valtype(r);
+    size_t at = r->pos;
+    uint8_t mut = reader_u8(r);
+    if (!r->failed && mut > 1) {
+        r->pos = at;
+        reader_fail(r, "malformed mutability");
+    }
+    g.mut = mut == 1;
+    return g;
+}
+
+/* Constant expressions: one instruction then `end`. Anything else is recorded for the validator as
+ * op = 0xFFFF (not a constant instruction) or 0xFFFE (wrong number of values). */
+#define CONST_NOT_CONSTANT 0xFFFF
+#define CONST_BAD_ARITY 0xFFFE
+static ConstExpr read_const_expr(Reader *r)
+{
+    ConstExpr e = {CONST_BAD_ARITY, 0};
+    unsigned n = 0;
+    for (;;) {
+        Instr in;
+        if (!reader_instr(r, &in))
+            return e;
+        if (in.op == OP_END)
+            break;
+        n++;
+        switch (in.op) {
+        case OP_I32_CONST: case OP_I64_CONST: case OP_F32_CONST: case OP_F64_CONST:
+            if (e.op != CONST_NOT_CONSTANT)
+                e = (ConstExpr){in.op, in.bits};
+            break;
+        case OP_GLOBAL_GET: case OP_REF_FUNC: case OP_REF_NULL:
+            if (e.op != CONST_NOT_CONSTANT)
+                e = (ConstExpr){in.op, in.a};
+            break;
+        default:
+            e.op = CONST_NOT_CONSTANT;
+            break;
+        }
+    }
+    if (n != 1 && e.op != CONST_NOT_CONSTANT)
+        e.op = CONST_BAD_ARITY;
+    return e;
+}
+
+static bool sec_type(Decoder *d)
+{
+    Reader *r = &d->r;
+    Module *m = d->m;
+    uint32_t n = read_count(r, 3);
+    if (r->failed)
+        return false;
+    m->types = zalloc(n, sizeof *m->types);
+    if (!m->types)
+        return false;
+    for (uint32_t i = 0; i < n && !r->failed; i++) {
+        size_t at = r->pos;
+        uint8_t form = reader_u8(r);
+        if (!r->failed && form != 0x60) {
+            r->pos = at;
+            reader_fail(r, "malformed functype");
+            break;
+        }
+        uint32_t np = read_count(r, 1);
+        if (r->failed)
+            break;
+        ValType tmp[MAX_PARAMS * 2];
+        if (np > MAX_PARAMS) {
+            reader_fail(r, "too many parameters");
+            break;
+        }
+        for (uint32_t k = 0; k < np; k++)
+            tmp[k] = read_valtype(r);
+        uint32_t nr = read_count(r, 1);
+        if (!r->failed && nr > MAX_PARAMS) {
+            reader_fail(r, "too many results");
+            break;
+        }
+        for (uint32_t k = 0; k < nr && !r->failed; k++)
+            tmp[np + k] = read_valtype(r);
+        if (r->failed)
+            break;
+        FuncType *t = &m->types[i];
+        t->nparams = np;
+        t->nresults = nr;
+        t->types = malloc(np + nr + 1);
+        if (!t->types)
+            return false;
+        memcpy(t->types, tmp, np + nr);
+        t->id = engine_intern_type(m->engine, tmp, np, nr);
+        if (t->id == UINT32_MAX)
+            return false;
+        m->ntypes = i + 1;
+    }
+    return true;
+}
+
+static bool sec_import(Decoder *d)
+{
+    Reader *r = &d->r;
+    Module *m = d->m;
+    uint32_t n = read_count(r, 4);
+    if (r->failed)
+        return false;
+    m->imports = zalloc(n, sizeof *m->imports);
+    if (!m->imports)
+        return false;
+    for (uint32_t i = 0; i < n && !r->failed; i++) {
+        Import *im = &m->imports[i];
+        im->module = read_name(r, &im->module_len);
+        im->name = read_name(r, &im->name_len);
+        m->nimports = i + 1;
+        size_t at = r->pos;
+        uint8_t kind = reader_u8(r);
+        if (r->failed)
+            break;
+        switch (kind) {
+        case 0:
+            im->kind = LODGE_EXTERN_FUNC;
+            im->of.type_idx = reader_u32(r);
+            m->nimported_funcs++;
+            break;
+        case 1:
+            im->kind = LODGE_EXTERN_TABLE;
+            im->of.table.elem = read_reftype(r);
+            im->of.table.lim = read_limits(r);
+            m->nimported_tables++;
+            break;
+        case 2:
+            im->kind = LODGE_EXTERN_MEMORY;
+            im->of.mem = read_limits(r);
+            m->nimported_mems++;
+            break;
+        case 3:
+            im->kind = LODGE_EXTERN_GLOBAL;
+            im->of.global = read_globaltype(r);
+            m->nimported_globals++;
+            break;
+        default:
+            r->pos = at;
+            reader_fail(r, "malformed import kind");
+        }
+    }
+    return true;
+}
+
+/* The index spaces: imported entries first, then the module's own. Each is laid out once, as soon as
+ * the section that defines it (or any later section) is reached, since sections come in order. */
+typedef struct Spaces {
+    bool funcs, tables, mems, globals;
+    uint32_t nbodies;
+    uint32_t *body_types;
+} Spaces;
+
+static bool build_funcs(Module *m, Spaces *s)
+{
+    m->nfuncs = m->nimported_funcs + s->nbodies;
+    m->func_types = zalloc(m->nfuncs, sizeof *m->func_types);
+    m->bodies = zalloc(s->nbodies, sizeof *m->bodies);
+    m->func_declared = zalloc(m->nfuncs, sizeof *m->func_declared);
+    if (!m->func_types || !m->bodies || !m->func_declared)
+        return false;
+    uint32_t f = 0;
+    for (uint32_t i = 0; i < m->nimports; i++)
+        if (m->imports[i].kind == LODGE_EXTERN_FUNC)
+            m->func_types[f++] = m->imports[i].of.type_idx;
+    for (uint32_t i = 0; i < s->nbodies; i++)
+        m->func_types[f++] = s->body_types[i];
+    s->funcs = true;
+    return true;
+}
+
+static bool build_space(Module *m, lodge_extern_kind_t kind, uint32_t n)
+{
+    uint32_t k = 0;
+    switch (kind) {
+    case LODGE_EXTERN_TABLE:
+        m->ntables = m->nimported_tables + n;
+        if (!(m->tables = zalloc(m->ntables, sizeof *m->tables)))
+            return false;
+        for (uint32_t i = 0; i < m->nimports; i++)
+            if (m->imports[i].kind == kind)
+                m->tables[k++] = m->imports[i].of.table;
+        return true;
+    case LODGE_EXTERN_MEMORY:
+        m->nmems = m->nimported_mems + n;
+        if (!(m->mems = zalloc(m->nmems, sizeof *m->mems)))
+            return false;
+        for (uint32_t i = 0; i < m->nimports; i++)
+            if (m->imports[i].kind == kind)
+                m->mems[k++] = m->imports[i].of.mem;
+        return true;
+    case LODGE_EXTERN_GLOBAL:
+        m->nglobals = m->nimported_globals + n;
+        m->globals = zalloc(m->nglobals, sizeof *m->globals);
+        m->global_inits = zalloc(n, sizeof *m->global_inits);
+        if (!m->globals || !m->global_inits)
+            return false;
+        for (uint32_t i = 0; i < m->nimports; i++)
+            if (m->imports[i].kind == kind)
+                m->globals[k++] = m->imports[i].of.global;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Lay out every space whose defining section ranks below `rank` and was absent. */
+static bool ensure_spaces(Module *m, Spaces *s, int rank)
+{
+    if (rank > 3 && !s->funcs && !build_funcs(m, s))
+        return false;
+    if (rank > 4 && !s->tables && !(s->tables = build_space(m, LODGE_EXTERN_TABLE, 0)))
+        return false;
+    if (rank > 5 && !s->mems && !(s->mems = build_space(m, LODGE_EXTERN_MEMORY, 0)))
+        return false;
+    if (rank > 6 && !s->globals && !(s->globals = build_space(m, LODGE_EXTERN_GLOBAL, 0)))
+        return false;
+    return true;
+}
+
+static bool sec_function(Decoder *d, uint32_t *nfuncs_out, uint32_t **types_out)
+{
+    Reader *r = &d->r;
+    uint32_t n = read_count(r, 1);
+    if (r->failed)
+        return false;
+    uint32_t *t = zalloc(n, sizeof *t);
+    if (!t)
+        return false;
+    for (uint32_t i = 0; i < n && !r->failed; i++)
+        t[i] = reader_u32(r);
+    *nfuncs_out = n;
+    *types_out = t;
+    return true;
+}
+
+static bool sec_table(Decoder *d)
+{
+    Reader *r = &d->r;
+    Module *m = d->m;
+    for (uint32_t i = m->nimported_tables; i < m->ntables && !r->failed; i++) {
+        m->tables[i].elem = read_reftype(r);
+        m->tables[i].lim = read_limits(r);
+    }
+    return true;
+}
+
+static bool sec_memory(Decoder *d)
+{
+    Reader *r = &d->r;
+    Module *m = d->m;
+    for (uint32_t i = m->nimported_mems; i < m->nmems && !r->failed; i++)
+        m->mems[i] = read_limits(r);
+    return true;
+}
+
+static bool sec_global(Decoder *d)
+{
+    Reader *r = &d->r;
+    Module *m = d->m;
+    for (uint32_t i = m->nimported_globals; i < m->nglobals && !r->failed; i++) {
+        m->globals[i] = read_globaltype(r);
+        m->global_inits[i - m->nimported_globals] = read_const_expr(r);
+    }
+    return true;
+}
+
+static bool sec_export(Decoder *d)
+{
+    Reader *r = &d->r;
+    Module *m = d->m;
+    uint32_t n = read_count(r, 3);
+    if (r->failed)
+        return false;
+    m->exports = zalloc(n, sizeof *m->exports);
+    if (!m->exports)
+        return false;
+    for (uint32_t i = 0; i < n && !r->failed; i++) {
+        Export *e = &m->exports[i];
+        e->name = read_name(r, &e->name_len);
+        m->nexports = i + 1;
+        size_t at = r->pos;
+        uint8_t kind = reader_u8(r);
+        if (!r->failed && kind > 3) {
+            r->pos = at;
+            reader_fail(r, "malformed export kind");
+        }
+        e->kind = (lodge_extern_kind_t)kind;
+        e->index = reader_u32(r);
+    }
+    return true;
+}
+
+static bool sec_elem(Decoder *d)
+{
+    Reader *r = &d->r;
+    Module *m = d->m;
+    uint32_t n = read_count(r, 2);
+    if (r->failed)
+        return false;
+    m->elems = zalloc(n, sizeof *m->elems);
+    if (!m->elems)
+        return false;
+    for (uint32_t i = 0; i < n && !r->failed; i++) {
+        ElemSeg *s = &m->elems[i];
+        m->nelems = i + 1;
+        size_t at = r->pos;
+        uint32_t flags = reader_u32(r);
+        if (r->failed)
+            break;
+        if (flags > 7) {
+            r->pos = at;
+            reader_fail(r, "malformed elements segment kind");
+            break;
+        }
+        s->mode = (flags & 1) ? ((flags & 2) ? SEG_DECLARATIVE : SEG_PASSIVE) : SEG_ACTIVE;
+        s->type = LODGE_FUNCREF;
+        if (s->mode == SEG_ACTIVE) {
+            if (flags & 2)
+                s->table = reader_u32(r);
+            s->offset = read_const_expr(r);
+        }
+        bool exprs = flags & 4;
+        if (flags & 3) {
+            /* an element kind (0x00 = funcref) or, with expressions, a reference type */
+            if (exprs) {
+                s->type = read_reftype(r);
+            } else {
+                size_t kat = r->pos;
+                uint8_t kind = reader_u8(r);
+                if (!r->failed && kind != 0) {
+                    r->pos = kat;
+                    reader_fail(r, "malformed element kind");
+                }
+            }
+        }
+        uint32_t cnt = read_count(r, 1);
+        if (r->failed)
+            break;
+        s->items = zalloc(cnt, sizeof *s->items);
+        if (!s->items)
+            return false;
+        s->count = cnt;
+        for (uint32_t k = 0; k < cnt && !r->failed; k++) {
+            if (exprs)
+                s->items[k] = read_const_expr(r);
+            else
+                s->items[k] = (ConstExpr){OP_REF_FUNC, reader_u32(r)};
+        }
+    }
+    return true;
+}
+
+static bool sec_datacount(Decoder *d)
+{
+    d->m->has_datacount = true;
+    d->m->datacount = reader_u32(&d->r);
+    return true;
+}
+
+static bool sec_code(Decoder *d, uint32_t nbodies)
+{
+    Reader *r = &d->r;
+    Module *m = d->m;
+    size_t at = r->pos;
+    uint32_t n = read_count(r, 2);
+    if (r->failed)
+        return false;
+    if (n != nbodies) {
+        r->pos = at;
+        reader_fail(r, "function and code section have inconsistent lengths");
+        return true;
+    }
+    for (uint32_t i = 0; i < n && !r->failed; i++) {
+        FuncBody *b = &m->bodies[i];
+        uint32_t size = reader_u32(r);
+        if (r->failed)
+            break;
+        if (size > r->end - r->pos) {
+            reader_fail(r, "unexpected end of section or function");
+            break;
+        }
+        b->start = r->pos;
+        b->end = r->pos + size;
+        Reader br = {r->p, r->pos, b->end, false, 0, NULL};
+        uint32_t tidx = m->func_types[m->nimported_funcs + i];
+        static const FuncType no_type = {0, 0, NULL, 0};
+        const FuncType *ft = tidx < m->ntypes ? &m->types[tidx] : &no_type; /* validator reports it */
+        uint32_t ngroups = read_count(&br, 2);
+        uint64_t total = ft->nparams;
+        size_t groups_at = br.pos;
+        for (uint32_t g = 0; g < ngroups && !br.failed; g++) {
+            total += reader_u32(&br);
+            read_valtype(&br);
+            if (total > MAX_LOCALS) {
+                reader_fail(&br, "too many locals");
+                break;
+            }
+        }
+        if (!br.failed) {
+            b->nlocals = (uint32_t)total;
+            b->local_types = malloc(total + 1);
+            if (!b->local_types)
+                return false;
+            if (ft->nparams)
+                memcpy(b->local_types, ft->types, ft->nparams);
+            br.pos = groups_at;
+            uint32_t k = ft->nparams;
+            for (uint32_t g = 0; g < ngroups; g++) {
+                uint32_t c = reader_u32(&br);
+                ValType t = read_valtype(&br);
+                memset(b->local_types + k, t, c);
+                k += c;
+            }
+            b->code_start = br.pos;
+        }
+        if (br.failed) {
+            *r = br;
+            r->end = d->r.end;
+            break;
+        }
+        r->pos = b->end;
+    }
+    return true;
+}
+
+static bool sec_data(Decoder *d)
+{
+    Reader *r = &d->r;
+    Module *m = d->m;
+    size_t at = r->pos;
+    uint32_t n = read_count(r, 2);
+    if (r->failed)
+        return false;
+    if (m->has_datacount && n != m->datacount) {
+        r->pos = at;
+        reader_fail(r, "data count and data section have inconsistent lengths");
+        return true;
+    }
+    m->datas = zalloc(n, sizeof *m->datas);
+    if (!m->datas)
+        return false;
+    for (uint32_t i = 0; i < n && !r->failed; i++) {
+        DataSeg *s = &m->datas[i];
+        m->ndatas = i + 1;
+        size_t fat = r->pos;
+        uint32_t flags = reader_u32(r);
+        if (r->failed)
+            break;
+        if (flags > 2) {
+            r->pos = fat;
+            reader_fail(r, "malformed data segment kind");
+            break;
+        }
+        s->mode = flags == 1 ? SEG_PASSIVE : SEG_ACTIVE;
+        if (flags == 2)
+            s->mem = reader_u32(r);
+        if (flags != 1)
+            s->offset = read_const_expr(r);
+        uint32_t len = reader_u32(r);
+        if (r->failed)
+            break;
+        if (len > r->end - r->pos) {
+            reader_fail(r, "unexpected end of section or function");
+            break;
+        }
+        s->start = r->pos;
+        s->len = len;
+        r->pos += len;
+    }
+    return true;
+}
+
+/* The name section is advisory: a malformed one is ignored, as the spec allows for custom sections. */
+static void sec_name(Decoder *d, size_t end)
+{
+    Module *m = d->m;
+    Reader r = {d->r.p, d->r.pos, end, false, 0, NULL};
+    while (!reader_eof(&r) && !r.failed) {
+        uint8_t id = reader_u8(&r);
+        uint32_t size = reader_u32(&r);
+        if (r.failed || size > r.end - r.pos)
+            return;
+        size_t sub_end = r.pos + size;
+        if (id == 0) {
+            Reader s = {r.p, r.pos, sub_end, false, 0, NULL};
+            char *name = read_name(&s, NULL);
+            if (!s.failed) {
+                free(m->name);
+                m->name = name;
+            }
+        } else if (id == 1 && m->nfuncs) {
+            Reader s = {r.p, r.pos, sub_end, false, 0, NULL};
+            uint32_t n = read_count(&s, 2);
+            if (!m->func_names)
+                m->func_names = zalloc(m->nfuncs, sizeof *m->func_names);
+            for (uint32_t i = 0; i < n && !s.failed && m->func_names; i++) {
+                uint32_t idx = reader_u32(&s);
+                char *name = read_name(&s, NULL);
+                if (s.failed)
+                    break;
+                if (idx < m->nfuncs && !m->func_names[idx])
+                    m->func_names[idx] = name;
+                else
+                    free(name);
+            }
+        }
+        r.pos = sub_end;
+    }
+}
+
+static bool note_section(Module *m, uint8_t id, size_t offset, size_t size, char *custom_name)
+{
+    void *p = realloc(m->sections, (m->nsections + 1) * sizeof *m->sections);
+    if (!p)
+        return false;
+    m->sections = p;
+    m->sections[m->nsections].id = id;
+    m->sections[m->nsections].offset = offset;
+    m->sections[m->nsections].size = size;
+    m->sections[m->nsections].custom_name = custom_name;
+    m->nsections++;
+    return true;
+}
+
+/* Section order: ids 1..9, then 12 (data count), then 10, 11. */
+static int section_rank(uint8_t id)
+{
+    static const int rank[13] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 10};
+    return id <= 12 ? rank[id] : -1;
+}
+
+Module *module_decode(lodge_engine_t *engine, Alloc *alloc, const uint8_t *bytes, size_t len, lodge_error_t *err)
+{
+    Spaces sp = {0};
+    Module *m = calloc(1, sizeof *m);
+    if (!m) {
+        lodge_error_set(err, LODGE_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    m->engine = engine;
+    m->alloc = alloc;
+    m->bytes = malloc(len ? len : 1);
+    if (!m->bytes)
+        goto nomem;
+    memcpy(m->bytes, bytes, len);
+    m->len = len;
+
+    Decoder d = {m, {m->bytes, 0, len, false, 0, NULL}, err};
+    Reader *r = &d.r;
+    uint32_t magic = reader_fixed32(r);
+    if (r->failed || magic != 0x6d736100) {
+        r->failed = false;
+        r->pos = 0;
+        reader_fail(r, "magic header not detected");
+        goto malformed;
+    }
+    uint32_t version = reader_fixed32(r);
+    if (r->failed || version != 1) {
+        r->failed = false;
+        r->pos = 4;
+        reader_fail(r, "unknown binary version");
+        goto malformed;
+    }
+
+    int last_rank = 0;
+    bool have_code_sec = false;
+    while (!reader_eof(r) && !r->failed) {
+        size_t sec_at = r->pos;
+        uint8_t id = reader_u8(r);
+        uint32_t size = reader_u32(r);
+        if (r->failed)
+            break;
+        if (size > r->end - r->pos) {
+            reader_fail(r, "length out of bounds");
+            break;
+        }
+        size_t payload = r->pos;
+        size_t sec_end = r->pos + size;
+        if (id > 12) {
+            r->pos = sec_at;
+            reader_fail(r, "malformed section id");
+            break;
+        }
+        if (id != 0) {
+            int rank = section_rank(id);
+            if (rank <= last_rank) {
+                r->pos = sec_at;
+                reader_fail(r, "unexpected content after last section");
+                break;
+            }
+            last_rank = rank;
+            if (!ensure_spaces(m, &sp, rank))
+                goto nomem;
+        }
+        size_t outer_end = r->end;
+        r->end = sec_end;
+        bool ok = true;
+        char *custom_name = NULL;
+        uint32_t n;
+        switch (id) {
+        case 0:
+            custom_name = read_name(r, NULL);
+            if (!r->failed && strcmp(custom_name, "name") == 0 && sp.funcs)
+                sec_name(&d, sec_end);
+            if (!r->failed)
+                r->pos = sec_end;
+            break;
+        case 1: ok = sec_type(&d); break;
+        case 2: ok = sec_import(&d); break;
+        case 3:
+            ok = sec_function(&d, &sp.nbodies, &sp.body_types) && build_funcs(m, &sp);
+            break;
+        case 4:
+            n = read_count(r, 3);
+            ok = r->failed || (sp.tables = build_space(m, LODGE_EXTERN_TABLE, n));
+            if (ok && !r->failed)
+                sec_table(&d);
+            break;
+        case 5:
+            n = read_count(r, 2);
+            ok = r->failed || (sp.mems = build_space(m, LODGE_EXTERN_MEMORY, n));
+            if (ok && !r->failed)
+                sec_memory(&d);
+            break;
+        case 6:
+            n = read_count(r, 3);
+            ok = r->failed || (sp.globals = build_space(m, LODGE_EXTERN_GLOBAL, n));
+            if (ok && !r->failed)
+                sec_global(&d);
+            break;
+        case 7: ok = sec_export(&d); break;
+        case 8: m->has_start = true; m->start = reader_u32(r); break;
+        case 9: ok = sec_elem(&d); break;
+        case 12: ok = sec_datacount(&d); break;
+        case 10:
+            have_code_sec = true;
+            ok = sec_code(&d, sp.nbodies);
+            break;
+        case 11: ok = sec_data(&d); break;
+        default: break;
+        }
+        if (!ok) {
+            free(custom_name);
+            goto nomem;
+        }
+        if (r->failed) {
+            free(custom_name);
+            if (strcmp(r->fail_msg, "out of memory") == 0)
+                goto nomem;
+            if (strcmp(r->fail_msg, "unexpected end") == 0 && sec_end < outer_end)
+                r->fail_msg = "unexpected end of section or function";
+            break;
+        }
+        if (r->pos != sec_end) {
+            free(custom_name);
+            reader_fail(r, "section size mismatch");
+            break;
+        }
+        if (!note_section(m, id, payload, size, custom_name)) {
+            free(custom_name);
+            goto nomem;
+        }
+        r->end = outer_end;
+    }
+    if (!r->failed && !ensure_spaces(m, &sp, 100))
+        goto nomem;
+    free(sp.body_types);
+    sp.body_types = NULL;
+    if (r->failed)
+        goto malformed;
+    if (sp.nbodies > 0 && !have_code_sec) {
+        reader_fail(r, "function and code section have inconsistent lengths");
+        goto malformed;
+    }
+    if (m->has_datacount && m->datacount != m->ndatas) {
+        reader_fail(r, "data count and data section have inconsistent lengths");
+        goto malformed;
+    }
+    return m;
+
+malformed:
+    free(sp.body_types);
+    if (err) {
+        lodge_error_set(err, LODGE_ERR_MALFORMED, "%s (at byte offset %zu)", r->fail_msg, r->fail_offset);
+        err->offset = r->fail_offset;
+    }
+    module_free(m);
+    return NULL;
+nomem:
+    free(sp.body_types);
+    lodge_error_set(err, LODGE_ERR_NOMEM, "out of memory while decoding");
+    module_free(m);
+    return NULL;
+}
+
+void module_free(Module *m)
+{
+    if (!m)
+        return;
+    for (uint32_t i = 0; i < m->ntypes; i++)
+        free(m->types[i].types);
+    free(m->types);
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        free(m->imports[i].module);
+        free(m->imports[i].name);
+    }
+    free(m->imports);
+    for (uint32_t i = 0; i < m->nexports; i++)
+        free(m->exports[i].name);
+    free(m->exports);
+    for (uint32_t i = 0; i < m->nelems; i++)
+        free(m->elems[i].items);
+    free(m->elems);
+    free(m->datas);
+    if (m->bodies) {
+        for (uint32_t i = 0; i < m->nfuncs - m->nimported_funcs; i++) {
+            free(m->bodies[i].local_types);
+            free(m->bodies[i].code);
+        }
+    }
+    free(m->bodies);
+    if (m->func_names)
+        for (uint32_t i = 0; i < m->nfuncs; i++)
+            free(m->func_names[i]);
+    free(m->func_names);
+    free(m->name);
+    for (uint32_t i = 0; i < m->nsections; i++)
+        free(m->sections[i].custom_name);
+    free(m->sections);
+    free(m->func_types);
+    free(m->tables);
+    free(m->mems);
+    free(m->globals);
+    free(m->global_inits);
+    free(m->func_declared);
+    free(m->bytes);
+    free(m);
+}
