@@ -1,0 +1,26 @@
+# bench.mk: `make bench` builds each bench/*.c program twice, as a wasm module exporting run and as a
+# native executable from the same C, then runs bench/run.sh to time them side by side.
+# Not part of `make check`: timings belong to a quiet machine, not to the test suite.
+BENCH_CC      ?= clang
+BENCH_SRCS    := $(sort $(wildcard bench/*.c))
+BENCH_NAMES   := $(BENCH_SRCS:bench/%.c=%)
+BENCH_WASM    := $(BENCH_NAMES:%=$(BUILD)/bench/%.wasm)
+BENCH_NATIVE  := $(BENCH_NAMES:%=$(BUILD)/bench/%.native)
+BENCH_WARN     = -Wall -Wextra -Werror
+BENCH_WFLAGS   = --target=wasm32 -O2 -ffreestanding -nostdlib $(BENCH_WARN) \
+                 -Wl,--no-entry -Wl,--export=run -Wl,--strip-all
+BENCH_NFLAGS   = -O2 $(BENCH_WARN)
+
+.PHONY: bench bench-build
+bench-build: $(BENCH_WASM) $(BENCH_NATIVE)
+
+bench: $(BUILD)/lodge bench-build
+	BUILD=$(BUILD) bench/run.sh
+
+$(BUILD)/bench/%.wasm: bench/%.c bench/bench.h
+	@mkdir -p $(dir $@)
+	$(BENCH_CC) $(BENCH_WFLAGS) -o $@ $<
+
+$(BUILD)/bench/%.native: bench/%.c bench/driver/native.c bench/bench.h
+	@mkdir -p $(dir $@)
+	$(BENCH_CC) $(BENCH_NFLAGS) -o $@ $< bench/driver/native.c -lm
