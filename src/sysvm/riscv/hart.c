@@ -1,17 +1,9 @@
-/* Hart life cycle and the machine-facing calls of hart.h (stub until the interpreter lands). */
-#include "sysvm/riscv/hart.h"
+/* Hart life cycle and the machine-facing calls of hart.h: creation, reset, registers, running a slice,
+ * interrupt lines, code invalidation after DMA, HSM stop/start and the trace counters. */
+#include "sysvm/riscv/cpu.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-struct Hart {
-    HartBus bus;
-    uint32_t hartid;
-    uint64_t x[32], pc, mip;
-    int priv;
-    bool stopped, idle;
-    HartStats stats;
-};
 
 Hart *hart_new(const HartBus *bus, uint32_t hartid)
 {
@@ -19,43 +11,130 @@ Hart *hart_new(const HartBus *bus, uint32_t hartid)
     if (!h) return NULL;
     h->bus = *bus;
     h->hartid = hartid;
+    uint64_t pages = (bus->ram_size + 4095) >> 12;
+    h->own_code_bits = calloc((size_t)((pages + 63) / 64 + 1), sizeof(uint64_t));
+    if (!h->own_code_bits) {
+        free(h);
+        return NULL;
+    }
+    h->code_bits = h->own_code_bits;
     hart_reset(h, bus->ram_base);
     return h;
 }
 
-void hart_delete(Hart *h) { free(h); }
+void hart_delete(Hart *h)
+{
+    if (!h) return;
+    riscv_codecache_free(h);
+    free(h->own_code_bits);
+    free(h);
+}
 
 void hart_reset(Hart *h, uint64_t pc)
 {
     memset(h->x, 0, sizeof h->x);
+    memset(h->f, 0, sizeof h->f);
     h->pc = pc;
     h->priv = HART_PRIV_M;
-    h->mip = 0;
-    h->idle = false;
+    h->mstatus = 0;
+    h->mip = h->mie = 0;
+    h->fflags = h->frm = 0;
+    h->idle = h->stopped = false;
+    h->resv_valid = false;
+    h->medeleg = h->mideleg = h->mtvec = h->mscratch = h->mepc = h->mcause = h->mtval = 0;
+    h->stvec = h->sscratch = h->sepc = h->scause = h->stval = h->satp = 0;
+    h->menvcfg = h->senvcfg = h->mcountinhibit = 0;
+    /* Counters readable from S and U from the start: with Lodge's own SBI no firmware would grant it. */
+    h->mcounteren = h->scounteren = 7;
+    memset(h->pmpcfg, 0, sizeof h->pmpcfg);
+    memset(h->pmpaddr, 0, sizeof h->pmpaddr);
+    for (int c = 0; c < RV_CTX_COUNT; c++)
+        for (int a = 0; a < 3; a++)
+            for (unsigned i = 0; i < RV_TLB_SIZE; i++) {
+                h->tlb[c][a][i].tag = RV_TLB_EMPTY;
+                h->tlb[c][a][i].code = NULL;
+            }
+    h->nsuper = 0;
+    riscv_codecache_flush(h);
+    for (int i = 0; i < 4; i++) {
+        memset(&h->xslot[i], 0, sizeof h->xslot[i]);
+        h->xslot[i].op = RV_OP_PAGE_END;
+    }
+    riscv_trap_update_mode(h);
 }
 
-void hart_set_priv(Hart *h, int priv) { h->priv = priv; }
-uint64_t hart_get_reg(const Hart *h, int reg) { return (reg > 0 && reg < 32) ? h->x[reg] : 0; }
-void hart_set_reg(Hart *h, int reg, uint64_t val) { if (reg > 0 && reg < 32) h->x[reg] = val; }
-uint64_t hart_get_pc(const Hart *h) { return h->pc; }
-void hart_set_pc(Hart *h, uint64_t pc) { h->pc = pc; }
-uint64_t hart_run(Hart *h, uint64_t max_insns) { (void)max_insns; h->idle = true; return 0; }
-bool hart_is_idle(const Hart *h) { return h->idle; }
-void hart_set_mip(Hart *h, uint64_t mask, bool level) { h->mip = level ? (h->mip | mask) : (h->mip & ~mask); }
-uint64_t hart_get_mip(const Hart *h) { return h->mip; }
-void hart_invalidate_code(Hart *h, uint64_t paddr, uint64_t len) { (void)h; (void)paddr; (void)len; }
-void hart_set_stopped(Hart *h, bool stopped) { h->stopped = stopped; }
-bool hart_is_stopped(const Hart *h) { return h->stopped; }
-void hart_stats(const Hart *h, HartStats *out) { *out = h->stats; }
-uint32_t hart_id(const Hart *h) { return h->hartid; }
-void hart_snoop_store(Hart *h, uint64_t paddr) { (void)h; (void)paddr; }
-void hart_set_peers(Hart *h, Hart *const *peers, unsigned n) { (void)h; (void)peers; (void)n; }
-bool hart_get_csr(const Hart *h, unsigned csr, uint64_t *val) { (void)h; (void)csr; *val = 0; return false; }
-bool hart_set_csr(Hart *h, unsigned csr, uint64_t val) { (void)h; (void)csr; (void)val; return false; }
-
-int riscv_disasm(uint32_t insn, uint64_t pc, char *buf, size_t n)
+void hart_set_priv(Hart *h, int priv)
 {
-    (void)pc;
-    if (n) buf[0] = 0;
-    return (insn & 3) == 3 ? 4 : 2;
+    h->priv = priv == HART_PRIV_U || priv == HART_PRIV_S ? priv : HART_PRIV_M;
+    riscv_trap_update_mode(h);
 }
+
+uint64_t hart_get_reg(const Hart *h, int reg) { return (reg > 0 && reg < 32) ? h->x[reg] : 0; }
+
+void hart_set_reg(Hart *h, int reg, uint64_t val)
+{
+    if (reg > 0 && reg < 32) h->x[reg] = val;
+}
+
+uint64_t hart_get_pc(const Hart *h) { return h->pc; }
+void hart_set_pc(Hart *h, uint64_t pc) { h->pc = pc & ~1ull; }
+
+uint64_t hart_run(Hart *h, uint64_t max_insns)
+{
+    if (h->stopped || max_insns == 0) return 0;
+    if (h->idle) {
+        if (!(h->mip & h->mie)) return 0;
+        h->idle = false;
+    }
+    h->resv_valid = false;      /* other harts ran since our last slice */
+    return riscv_interp_run(h, max_insns);
+}
+
+bool hart_is_idle(const Hart *h) { return h->idle; }
+
+void hart_set_mip(Hart *h, uint64_t mask, bool level)
+{
+    mask &= MIP_SSIP | MIP_MSIP | MIP_STIP | MIP_MTIP | MIP_SEIP | MIP_MEIP;
+    h->mip = level ? (h->mip | mask) : (h->mip & ~mask);
+    if (h->mip & h->mie) h->idle = false;
+}
+
+uint64_t hart_get_mip(const Hart *h) { return h->mip; }
+
+void hart_invalidate_code(Hart *h, uint64_t paddr, uint64_t len) { riscv_codecache_store(h, paddr, len); }
+
+void hart_set_stopped(Hart *h, bool stopped)
+{
+    h->stopped = stopped;
+    if (!stopped) h->idle = false;
+}
+
+bool hart_is_stopped(const Hart *h) { return h->stopped; }
+
+void hart_stats(const Hart *h, HartStats *out)
+{
+    *out = h->stats;
+    out->instret = h->instret;
+}
+
+uint32_t hart_id(const Hart *h) { return h->hartid; }
+
+void hart_snoop_store(Hart *h, uint64_t paddr)
+{
+    if (h->resv_valid && (h->resv_addr >> 3) == (paddr >> 3)) h->resv_valid = false;
+}
+
+void hart_set_peers(Hart *h, Hart *const *peers, unsigned n)
+{
+    h->peers = peers;
+    h->npeers = n;
+    /* All harts share the first hart's code bitmap, so any hart's store sees any hart's code. */
+    h->code_bits = n ? peers[0]->own_code_bits : h->own_code_bits;
+}
+
+bool hart_get_csr(const Hart *h, unsigned csr, uint64_t *val)
+{
+    return riscv_csr_read((Hart *)h, csr & 0xfff, val);
+}
+
+bool hart_set_csr(Hart *h, unsigned csr, uint64_t val) { return riscv_csr_write(h, csr & 0xfff, val); }

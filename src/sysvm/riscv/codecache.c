@@ -1,0 +1,145 @@
+/* The decode cache: decoded instructions per physical RAM page, one slot per halfword, filled lazily as
+ * slots are first executed. Pages holding decoded code are marked in a bitmap shared by the machine's harts;
+ * their write-TLB entries are dropped, so every store to them takes the slow path and invalidates them. */
+#include "sysvm/riscv/cpu.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* At most this many decoded pages per hart (about 24 KiB each); past it the cache starts over. */
+#define RV_CC_MAX_PAGES 256
+
+static unsigned bucket_of(uint64_t ppn) { return (unsigned)((ppn ^ (ppn >> 10)) & 1023); }
+
+static RvCodePage *lookup(const Hart *h, uint64_t ppn)
+{
+    for (RvCodePage *p = h->cc_bucket[bucket_of(ppn)]; p; p = p->next)
+        if (p->ppn == ppn) return p;
+    return NULL;
+}
+
+static void reset_slots(RvCodePage *p)
+{
+    /* Only op is reset: a store may invalidate the page of the very instruction that does it, and the
+     * interpreter still reads that slot's len to step past it. */
+    for (unsigned i = 0; i < RV_PAGE_SLOTS; i++) p->slot[i].op = RV_OP_DECODE;
+    p->live = false;
+}
+
+void riscv_codecache_flush(Hart *h)
+{
+    for (unsigned b = 0; b < 1024; b++) {
+        RvCodePage *p = h->cc_bucket[b];
+        while (p) {
+            RvCodePage *next = p->next;
+            p->next = h->cc_free;
+            h->cc_free = p;
+            p = next;
+        }
+        h->cc_bucket[b] = NULL;
+    }
+    h->cc_count = 0;
+    for (int c = 0; c < RV_CTX_COUNT; c++)
+        for (unsigned i = 0; i < RV_TLB_SIZE; i++) h->tlb[c][RV_ACC_X][i].code = NULL;
+    /* The code bitmap keeps its bits: they may belong to other harts, and a stale bit only costs one slow
+     * store. */
+}
+
+void riscv_codecache_free(Hart *h)
+{
+    riscv_codecache_flush(h);
+    while (h->cc_free) {
+        RvCodePage *next = h->cc_free->next;
+        free(h->cc_free);
+        h->cc_free = next;
+    }
+}
+
+RvCodePage *riscv_codecache_fetch(Hart *h, uint64_t pc)
+{
+    uint64_t pa;
+    if (!riscv_mmu_translate(h, pc, RV_ACC_X, &pa)) return NULL;
+    uint64_t base = pa & ~4095ull;
+    if (!riscv_is_ram(h, base, 4096)) {
+        riscv_trap_raise(h, RV_EXC_INSN_ACCESS, pc);
+        return NULL;
+    }
+    uint64_t ppn = pa >> 12;
+    RvCodePage *p = lookup(h, ppn);
+    if (!p) {
+        if (h->cc_count >= RV_CC_MAX_PAGES) riscv_codecache_flush(h);
+        p = h->cc_free;
+        if (p) {
+            h->cc_free = p->next;
+        } else {
+            p = malloc(sizeof *p);
+            if (!p) {
+                /* Out of memory: start over with what we have (there is at least one page unless the
+                 * first allocation failed, which we report as an access fault). */
+                riscv_codecache_flush(h);
+                p = h->cc_free;
+                if (!p) { riscv_trap_raise(h, RV_EXC_INSN_ACCESS, pc); return NULL; }
+                h->cc_free = p->next;
+            }
+        }
+        memset(p->slot, 0, sizeof p->slot);
+        p->slot[RV_PAGE_SLOTS].op = p->slot[RV_PAGE_SLOTS + 1].op = RV_OP_PAGE_END;
+        p->ppn = ppn;
+        p->host = h->bus.ram + (base - h->bus.ram_base);
+        p->live = false;
+        unsigned b = bucket_of(ppn);
+        p->next = h->cc_bucket[b];
+        h->cc_bucket[b] = p;
+        h->cc_count++;
+    }
+    RvTlbEntry *e = &h->tlb_x[(pc >> 12) & (RV_TLB_SIZE - 1)];
+    e->tag = pc & ~4095ull;
+    e->addend = (uintptr_t)p->host - (uintptr_t)(pc & ~4095ull);
+    e->code = p;
+    return p;
+}
+
+void riscv_codecache_decode(Hart *h, RvCodePage *p, unsigned slot)
+{
+    if (!p->live) {
+        p->live = true;
+        uint64_t n = p->ppn - (h->bus.ram_base >> 12);
+        h->code_bits[n >> 6] |= 1ull << (n & 63);
+        if (h->npeers == 0) riscv_mmu_unmap_write(h, p->host);
+        for (unsigned i = 0; i < h->npeers; i++) riscv_mmu_unmap_write(h->peers[i], p->host);
+    }
+    unsigned off = slot * 2;
+    uint32_t word = (uint32_t)p->host[off] | (uint32_t)p->host[off + 1] << 8;
+    if ((word & 3) == 3) {
+        if (off == 4094) {
+            RvInsn *in = &p->slot[slot];
+            memset(in, 0, sizeof *in);
+            in->op = RV_OP_CROSS;
+            in->len = 4;
+            return;
+        }
+        word |= (uint32_t)p->host[off + 2] << 16 | (uint32_t)p->host[off + 3] << 24;
+    }
+    riscv_decode(word, &p->slot[slot]);
+}
+
+static void invalidate_page(Hart *h, uint64_t ppn)
+{
+    RvCodePage *p = lookup(h, ppn);
+    if (p && p->live) reset_slots(p);
+}
+
+void riscv_codecache_store(Hart *h, uint64_t paddr, uint64_t len)
+{
+    if (len == 0 || !riscv_is_ram(h, paddr, 1)) return;
+    uint64_t end = paddr + len - 1;
+    uint64_t ram_end = h->bus.ram_base + h->bus.ram_size - 1;
+    if (end > ram_end || end < paddr) end = ram_end;
+    for (uint64_t ppn = paddr >> 12; ppn <= end >> 12; ppn++) {
+        uint64_t n = ppn - (h->bus.ram_base >> 12);
+        if (!((h->code_bits[n >> 6] >> (n & 63)) & 1)) continue;
+        h->code_bits[n >> 6] &= ~(1ull << (n & 63));
+        if (h->npeers == 0) invalidate_page(h, ppn);
+        for (unsigned i = 0; i < h->npeers; i++) invalidate_page(h->peers[i], ppn);
+    }
+}
