@@ -91,6 +91,7 @@ bool riscv_csr_read(Hart *h, unsigned csr, uint64_t *val)
     default:
         if (csr >= 0xc03 && csr <= 0xc1f) { if (!counter_ok(h, csr)) return false; v = 0; break; }
         if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0x323 && csr <= 0x33f)) { v = 0; break; }
+        if (csr >= 0x7a0 && csr <= 0x7a3) { v = 0; break; }   /* tselect, tdata1-3: no triggers */
         if (csr >= 0x3a0 && csr <= 0x3af) {
             if (csr & 1) return false;                 /* RV64 has only the even pmpcfg registers */
             v = h->pmpcfg[csr - 0x3a0];
@@ -142,10 +143,12 @@ bool riscv_csr_write(Hart *h, unsigned csr, uint64_t v)
     case 0x342: h->mcause = v; break;
     case 0x343: h->mtval = v; break;
     case 0x344: h->mip = (h->mip & ~SIP_MASK) | (v & SIP_MASK); break;
-    case 0xb00: h->mcycle_off = v - h->stats.instret; break;
-    case 0xb02: h->minstret_off = v - h->stats.instret; break;
+    /* The writing instruction itself does not count: the next one reads the value written. */
+    case 0xb00: h->mcycle_off = v - h->stats.instret - 1; break;
+    case 0xb02: h->minstret_off = v - h->stats.instret - 1; break;
     default:
         if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0x323 && csr <= 0x33f)) break;
+        if (csr >= 0x7a0 && csr <= 0x7a3) break;
         if (csr >= 0x3a0 && csr <= 0x3af) {
             if (csr & 1) return false;
             h->pmpcfg[csr - 0x3a0] = v;
