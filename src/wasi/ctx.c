@@ -1,5 +1,6 @@
 /* wasi/ctx.c: the WASI context (arguments, environment, the fd table with its rights and preopens),
  * and linking: the function table in funcs.def becomes host functions behind one trampoline. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,9 +176,19 @@ WasiCtx *wasi_ctx_new(const WasiConfig *cfg, lodge_error_t *err)
         if (!add_host_fd(ctx, cfg->stdio[i], false, WASI_RIGHTS_ALL, NULL))
             goto nomem;
     }
-    for (int i = 0; i < cfg->nsockets; i++)
-        if (!add_host_fd(ctx, cfg->sockets[i], false, WASI_RIGHTS_ALL, NULL))
+    for (int i = 0; i < cfg->nlisten; i++) {
+        int fd = os_sys_tcp_listen(cfg->listen[i]);
+        if (fd < 0) {
+            lodge_error_set(err, LODGE_ERR_IO, "cannot listen on %s: %s", cfg->listen[i],
+                            fd == -EINVAL ? "want HOST:PORT with an IPv4 address" : strerror(-fd));
+            wasi_ctx_delete(ctx);
+            return NULL;
+        }
+        if (!add_host_fd(ctx, fd, true, WASI_RIGHTS_ALL, NULL)) {
+            os_fs_close(fd);
             goto nomem;
+        }
+    }
     for (int i = 0; i < cfg->ndirs; i++) {
         const WasiDir *d = &cfg->dirs[i];
         int fd = os_fs_open_dir(d->host);

@@ -2,8 +2,8 @@
  * environment, stdio, preopened directories and sockets), and the linking of a module's
  * wasi_snapshot_preview1 imports to host functions bound to that context.
  * Ownership: the context copies everything in WasiConfig; it owns the host fds it opens (preopens,
- * files the guest opens) and closes them in wasi_ctx_delete, but never closes the stdio fds or the
- * listening sockets it was given. One context serves one instance, on one thread at a time. */
+ * listening sockets, files the guest opens) and closes them in wasi_ctx_delete, but never closes the
+ * stdio fds it was given. One context serves one instance, on one thread at a time. */
 #ifndef LODGE_WASI_H
 #define LODGE_WASI_H
 
@@ -26,15 +26,15 @@ typedef struct WasiConfig {
     int envc;
     const char *const *envp;    /* "KEY=VALUE" */
     int ndirs;
-    const WasiDir *dirs;        /* become fds 3+nsockets, 4+nsockets, ... in order */
-    int nsockets;
-    const int *sockets;         /* listening sockets (borrowed), fds 3, 4, ... */
+    const WasiDir *dirs;        /* become fds 3+nlisten, 4+nlisten, ... in order */
+    int nlisten;
+    const char *const *listen;  /* "HOST:PORT": listening TCP sockets the context opens, fds 3, 4, ... */
     int stdio[3];               /* host fds for guest fds 0, 1, 2 (borrowed) */
     bool portable_resolver;     /* resolve paths with the portable walk, never openat2 */
 } WasiConfig;
 
-/* Opens the preopened directories. NULL on failure with err (LODGE_ERR_IO naming the directory, or
- * LODGE_ERR_NOMEM). */
+/* Opens the preopened directories and listening sockets. NULL on failure with err (LODGE_ERR_IO
+ * naming the directory or address, or LODGE_ERR_NOMEM). */
 WasiCtx *wasi_ctx_new(const WasiConfig *cfg, lodge_error_t *err);
 void wasi_ctx_delete(WasiCtx *ctx);
 

@@ -1,0 +1,592 @@
+/* cli/run.c: `lodge run`: run a WASI command module (its _start) or call one export with typed
+ * arguments (--invoke), with the sandbox, limits and exit status that the README documents. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "lodge.h"
+#include "wasi/wasi.h"
+
+#define MAX_LIST 256 /* --dir, --env and --tcplisten entries */
+
+static const char run_usage[] =
+    "usage: lodge run [OPTIONS] FILE.wasm [ARGS...]\n"
+    "\n"
+    "Run a WebAssembly module. A WASI command runs its _start with ARGS as its arguments, stdin,\n"
+    "stdout and stderr wired through; the guest's exit code becomes lodge's. With --invoke, the\n"
+    "named export is called with ARGS parsed by its parameter types, and its results are printed\n"
+    "one per line. Options must come before FILE; everything after FILE goes to the guest.\n"
+    "\n"
+    "options:\n"
+    "  --dir HOST[::GUEST]      preopen directory HOST for the guest, named GUEST (default HOST)\n"
+    "  --dir-ro HOST[::GUEST]   the same, read-only: no right to create, change or remove anything\n"
+    "  --mapdir GUEST::HOST     older spelling of --dir HOST::GUEST\n"
+    "  --env NAME=VALUE         set an environment variable for the guest (--env NAME: copy lodge's)\n"
+    "  --invoke NAME            call export NAME instead of _start and print its results\n"
+    "  --argv0 NAME             the guest's argv[0] (default: FILE as given)\n"
+    "  --max-memory SIZE        limit linear memory, tables and instance data (bytes; K, M, G suffixes)\n"
+    "  --max-stack SIZE         limit the wasm value stack (bytes; K, M, G suffixes)\n"
+    "  --max-call-depth N       limit nested wasm calls (frames)\n"
+    "  --fuel N                 trap after N loop iterations and calls (\"interrupted\")\n"
+    "  --tcplisten HOST:PORT    give the guest a listening TCP socket (fd 3, 4, ... before dirs)\n"
+    "  -W max-memory-size=SIZE, -W max-wasm-stack=SIZE, -W fuel=N   wasmtime's spellings of the above\n"
+    "  -S tcplisten=HOST:PORT   wasmtime's spelling of --tcplisten\n"
+    "  -h, --help               this text\n"
+    "\n"
+    "The guest sees no file, directory, variable or socket that these options do not grant.\n"
+    "Exit status: the guest's exit code (0..255); 1 the file is missing or the module is malformed,\n"
+    "invalid or unlinkable; 2 bad options; 134 the guest trapped (the trap and a backtrace go to stderr).\n";
+
+typedef struct RunOpts {
+    WasiDir dirs[MAX_LIST];
+    int ndirs;
+    const char *envs[MAX_LIST];
+    char *env_owned[MAX_LIST];
+    int nenvs;
+    const char *listen[MAX_LIST];
+    int nlisten;
+    const char *invoke;
+    const char *argv0;
+    size_t max_memory, max_stack;
+    uint32_t max_depth;
+    uint64_t fuel;
+} RunOpts;
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "lodge run: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(see lodge run --help)\n");
+    return CLI_EXIT_USAGE;
+}
+
+static bool parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*s < '0' || *s > '9')
+        return false;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno)
+        return false;
+    uint64_t mul = 1;
+    switch (*end) {
+    case 'k': case 'K': mul = 1ull << 10; end++; break;
+    case 'm': case 'M': mul = 1ull << 20; end++; break;
+    case 'g': case 'G': mul = 1ull << 30; end++; break;
+    default: break;
+    }
+    if (mul > 1 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0))
+        end += strlen(end);
+    if (*end != '\0' || (v && mul > UINT64_MAX / v))
+        return false;
+    *out = v * mul;
+    return true;
+}
+
+/* HOST[::GUEST] (or, reversed, GUEST::HOST for --mapdir). */
+static int add_dir(RunOpts *o, const char *spec, bool readonly, bool reversed)
+{
+    if (o->ndirs == MAX_LIST)
+        return usage_error("too many directories (at most 256): %s", spec);
+    const char *sep = strstr(spec, "::");
+    WasiDir *d = &o->dirs[o->ndirs];
+    if (reversed && !sep)
+        return usage_error("--mapdir wants GUEST::HOST, got '%s'", spec);
+    if (sep) {
+        char *first = strndup(spec, (size_t)(sep - spec));
+        const char *second = sep + 2;
+        if (!first || !*first || !*second) {
+            free(first);
+            return usage_error("bad directory mapping '%s'", spec);
+        }
+        d->host = reversed ? second : first;
+        d->guest = reversed ? first : second;
+        /* `first` is kept for the life of the process: lodge run exits right after. */
+    } else {
+        if (!*spec)
+            return usage_error("empty directory name%s", "");
+        d->host = d->guest = spec;
+    }
+    d->readonly = readonly;
+    o->ndirs++;
+    return 0;
+}
+
+static int add_env(RunOpts *o, const char *kv)
+{
+    if (o->nenvs == MAX_LIST)
+        return usage_error("too many --env (at most 256): %s", kv);
+    if (kv[0] == '=' || kv[0] == '\0')
+        return usage_error("bad --env '%s' (want NAME=VALUE or NAME)", kv);
+    if (!strchr(kv, '=')) {
+        const char *v = getenv(kv);
+        if (!v)
+            return 0; /* as wasmtime: an unset variable is simply not passed */
+        size_t n = strlen(kv) + strlen(v) + 2;
+        char *s = malloc(n);
+        if (!s)
+            return usage_error("out of memory%s", "");
+        snprintf(s, n, "%s=%s", kv, v);
+        o->env_owned[o->nenvs] = s;
+        kv = s;
+    }
+    o->envs[o->nenvs++] = kv;
+    return 0;
+}
+
+/* An option's value: "--opt=VALUE" or "--opt VALUE". */
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) == 0 && argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (strcmp(argv[*i], name) == 0 && *i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
+static bool is_opt(const char *arg, const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
+}
+
+static int set_limit(RunOpts *o, const char *what, const char *v)
+{
+    uint64_t x;
+    if (strcmp(what, "max-memory") == 0 || strcmp(what, "max-memory-size") == 0) {
+        if (!parse_size(v, &x) || x == 0)
+            return usage_error("bad memory size '%s'", v);
+        o->max_memory = (size_t)x;
+    } else if (strcmp(what, "max-stack") == 0 || strcmp(what, "max-wasm-stack") == 0) {
+        if (!parse_size(v, &x) || x == 0)
+            return usage_error("bad stack size '%s'", v);
+        o->max_stack = (size_t)x;
+    } else if (strcmp(what, "max-call-depth") == 0) {
+        if (!parse_size(v, &x) || x == 0 || x > UINT32_MAX)
+            return usage_error("bad call depth '%s'", v);
+        o->max_depth = (uint32_t)x;
+    } else if (strcmp(what, "fuel") == 0) {
+        if (!parse_size(v, &x) || x == 0)
+            return usage_error("bad fuel '%s'", v);
+        o->fuel = x;
+    } else {
+        return usage_error("unknown option -W %s", what);
+    }
+    return 0;
+}
+
+/* Parse options up to FILE; returns the index of FILE, or -(exit status + 1). */
+static int parse_opts(int argc, char **argv, RunOpts *o)
+{
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *a = argv[i], *v;
+        int r = 0;
+        if (strcmp(a, "--") == 0)
+            return i + 1;
+        if (a[0] != '-' || a[1] == '\0')
+            return i;
+        if (cli_is_help(a)) {
+            fputs(run_usage, stdout);
+            return -(CLI_EXIT_OK + 1);
+        }
+        static const char *const valued[] = {"--dir", "--dir-ro", "--mapdir", "--env", "--invoke", "--argv0",
+                                              "--max-memory", "--max-stack", "--max-call-depth", "--fuel",
+                                              "--tcplisten", "-W", "-S"};
+        const char *name = NULL;
+        for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
+            if (is_opt(a, valued[k]))
+                name = valued[k];
+        if (!name)
+            return -(usage_error("unknown option '%s'", a) + 1);
+        if (!(v = opt_value(argc, argv, &i, name)))
+            return -(usage_error("option %s needs a value", name) + 1);
+        if (strcmp(name, "--dir") == 0)
+            r = add_dir(o, v, false, false);
+        else if (strcmp(name, "--dir-ro") == 0)
+            r = add_dir(o, v, true, false);
+        else if (strcmp(name, "--mapdir") == 0)
+            r = add_dir(o, v, false, true);
+        else if (strcmp(name, "--env") == 0)
+            r = add_env(o, v);
+        else if (strcmp(name, "--invoke") == 0)
+            o->invoke = v;
+        else if (strcmp(name, "--argv0") == 0)
+            o->argv0 = v;
+        else if (strcmp(name, "--tcplisten") == 0) {
+            if (o->nlisten == MAX_LIST)
+                r = usage_error("too many --tcplisten (at most 256): %s", v);
+            else
+                o->listen[o->nlisten++] = v;
+        } else if (strcmp(name, "-W") == 0 || strcmp(name, "-S") == 0) {
+            const char *eq = strchr(v, '=');
+            if (!eq)
+                return -(usage_error("%s wants NAME=VALUE", name) + 1);
+            char key[64];
+            size_t kl = (size_t)(eq - v);
+            if (kl >= sizeof key)
+                return -(usage_error("unknown option %s", v) + 1);
+            memcpy(key, v, kl);
+            key[kl] = '\0';
+            if (strcmp(name, "-S") == 0) {
+                if (strcmp(key, "tcplisten") != 0)
+                    return -(usage_error("unknown option -S %s", v) + 1);
+                if (o->nlisten == MAX_LIST)
+                    return -(usage_error("too many tcplisten (at most 256): %s", v) + 1);
+                o->listen[o->nlisten++] = eq + 1;
+            } else {
+                r = set_limit(o, key, eq + 1);
+            }
+        } else {
+            r = set_limit(o, name + 2, v);
+        }
+        if (r)
+            return -(r + 1);
+    }
+    return i;
+}
+
+/* ---- printing values as wasmtime does --------------------------------------------------------- */
+
+/* The shortest decimal that reads back as the same float, written without an exponent
+ * (Rust's Display for f32/f64, which wasmtime uses). */
+static void format_float(double v, bool single, char *out, size_t cap)
+{
+    if (isnan(v)) {
+        snprintf(out, cap, "NaN");
+        return;
+    }
+    if (isinf(v)) {
+        snprintf(out, cap, v < 0 ? "-inf" : "inf");
+        return;
+    }
+    const char *sign = signbit(v) ? "-" : "";
+    v = fabs(v);
+    if (v == 0) {
+        snprintf(out, cap, "%s0", sign);
+        return;
+    }
+    char e[64];
+    int maxp = single ? 9 : 17;
+    for (int p = 1; p <= maxp; p++) {
+        snprintf(e, sizeof e, "%.*e", p - 1, v);
+        if (single ? (strtof(e, NULL) == (float)v) : (strtod(e, NULL) == v))
+            break;
+    }
+    /* e is d[.ddd]e[+-]X: split into digits and exponent. */
+    char digits[32];
+    size_t nd = 0;
+    const char *p = e;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9')
+            digits[nd++] = *p;
+    int exp = atoi(p + 1);
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    char buf[400];
+    size_t o = 0;
+    if (exp >= (int)nd - 1) {
+        memcpy(buf, digits, nd);
+        o = nd;
+        for (int k = 0; k < exp - ((int)nd - 1); k++)
+            buf[o++] = '0';
+    } else if (exp >= 0) {
+        memcpy(buf, digits, (size_t)exp + 1);
+        o = (size_t)exp + 1;
+        buf[o++] = '.';
+        memcpy(buf + o, digits + exp + 1, nd - (size_t)exp - 1);
+        o += nd - (size_t)exp - 1;
+    } else {
+        buf[o++] = '0';
+        buf[o++] = '.';
+        for (int k = 0; k < -exp - 1; k++)
+            buf[o++] = '0';
+        memcpy(buf + o, digits, nd);
+        o += nd;
+    }
+    buf[o] = '\0';
+    snprintf(out, cap, "%s%s", sign, buf);
+}
+
+static void print_val(const lodge_val_t *v)
+{
+    char b[420];
+    switch (v->type) {
+    case LODGE_I32: printf("%" PRId32 "\n", v->of.i32); break;
+    case LODGE_I64: printf("%" PRId64 "\n", v->of.i64); break;
+    case LODGE_F32: {
+        float f;
+        memcpy(&f, &v->of.f32_bits, 4);
+        format_float(f, true, b, sizeof b);
+        printf("%s\n", b);
+        break;
+    }
+    case LODGE_F64: {
+        double d;
+        memcpy(&d, &v->of.f64_bits, 8);
+        format_float(d, false, b, sizeof b);
+        printf("%s\n", b);
+        break;
+    }
+    case LODGE_FUNCREF: printf("%s\n", v->of.func ? "<funcref>" : "<null funcref>"); break;
+    case LODGE_EXTERNREF: printf("%s\n", v->of.ext ? "<externref>" : "<null externref>"); break;
+    default: printf("<v128>\n"); break;
+    }
+}
+
+static const char *type_name(lodge_valtype_t t)
+{
+    switch (t) {
+    case LODGE_I32: return "i32";
+    case LODGE_I64: return "i64";
+    case LODGE_F32: return "f32";
+    case LODGE_F64: return "f64";
+    case LODGE_V128: return "v128";
+    case LODGE_FUNCREF: return "funcref";
+    default: return "externref";
+    }
+}
+
+static bool parse_val(const char *s, lodge_valtype_t t, lodge_val_t *v)
+{
+    char *end;
+    errno = 0;
+    v->type = t;
+    switch (t) {
+    case LODGE_I32: {
+        long long x = strtoll(s, &end, 0);
+        if (*s == '\0' || *end || errno || x < INT32_MIN || x > (long long)UINT32_MAX)
+            return false;
+        v->of.i32 = (int32_t)(uint32_t)x;
+        return true;
+    }
+    case LODGE_I64: {
+        long long x = strtoll(s, &end, 0);
+        if (errno == ERANGE && *s != '-') {
+            errno = 0;
+            unsigned long long u = strtoull(s, &end, 0);
+            x = (long long)u;
+        }
+        if (*s == '\0' || *end || errno)
+            return false;
+        v->of.i64 = (int64_t)x;
+        return true;
+    }
+    case LODGE_F32: {
+        float f = strtof(s, &end);
+        if (*s == '\0' || *end)
+            return false;
+        memcpy(&v->of.f32_bits, &f, 4);
+        return true;
+    }
+    case LODGE_F64: {
+        double d = strtod(s, &end);
+        if (*s == '\0' || *end)
+            return false;
+        memcpy(&v->of.f64_bits, &d, 8);
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+/* ---- running ---------------------------------------------------------------------------------- */
+
+static int report_failure(const char *file, const lodge_error_t *err)
+{
+    if (err->status == LODGE_ERR_EXIT)
+        return err->exit_code & 0xFF;
+    if (err->status == LODGE_ERR_TRAP) {
+        const char *kind = lodge_trap_name(err->trap);
+        if (err->message[0] && strcmp(err->message, kind) != 0)
+            fprintf(stderr, "lodge: %s: trap: %s (%s)\n", file, kind, err->message);
+        else
+            fprintf(stderr, "lodge: %s: trap: %s\n", file, kind);
+        if (err->backtrace[0]) {
+            fprintf(stderr, "wasm backtrace:\n%s", err->backtrace);
+            size_t n = strlen(err->backtrace);
+            if (err->backtrace[n - 1] != '\n')
+                fputc('\n', stderr);
+        }
+        return CLI_EXIT_TRAP;
+    }
+    if (err->status == LODGE_ERR_MALFORMED || err->status == LODGE_ERR_INVALID)
+        fprintf(stderr, "lodge: %s: %s (at byte offset %zu)\n", file, err->message, err->offset);
+    else
+        fprintf(stderr, "lodge: %s: %s\n", file, err->message[0] ? err->message : "failed");
+    return CLI_EXIT_ERROR;
+}
+
+static int call_export(lodge_store_t *store, lodge_instance_t *inst, const char *file, const char *name,
+                       int nargs, char **args, bool print)
+{
+    lodge_extern_t ext;
+    if (!lodge_instance_export(inst, name, &ext) || ext.kind != LODGE_EXTERN_FUNC) {
+        fprintf(stderr, "lodge: %s: no exported function '%s'\n", file, name);
+        return CLI_EXIT_ERROR;
+    }
+    lodge_functype_t ft;
+    lodge_func_type(ext.of.func, &ft);
+    if ((uint32_t)nargs != ft.nparams) {
+        fprintf(stderr, "lodge run: '%s' takes %u argument%s, %d given\n", name, ft.nparams,
+                ft.nparams == 1 ? "" : "s", nargs);
+        return CLI_EXIT_USAGE;
+    }
+    lodge_val_t *vals = calloc((size_t)ft.nparams + ft.nresults + 1, sizeof *vals);
+    if (!vals) {
+        fprintf(stderr, "lodge: out of memory\n");
+        return CLI_EXIT_ERROR;
+    }
+    lodge_val_t *res = vals + ft.nparams;
+    for (uint32_t i = 0; i < ft.nparams; i++) {
+        if (!parse_val(args[i], ft.params[i], &vals[i])) {
+            fprintf(stderr, "lodge run: argument %u of '%s': '%s' is not a valid %s\n", i + 1, name, args[i],
+                    type_name(ft.params[i]));
+            free(vals);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    lodge_error_t err;
+    memset(&err, 0, sizeof err);
+    int rc = CLI_EXIT_OK;
+    fflush(stdout);
+    if (!lodge_func_call(store, ext.of.func, vals, ft.nparams, res, ft.nresults, &err)) {
+        rc = report_failure(file, &err);
+    } else if (print) {
+        for (uint32_t i = 0; i < ft.nresults; i++)
+            print_val(&res[i]);
+    }
+    free(vals);
+    return rc;
+}
+
+int cli_run(int argc, char **argv)
+{
+    RunOpts o;
+    memset(&o, 0, sizeof o);
+    int fi = parse_opts(argc, argv, &o);
+    if (fi < 0)
+        return -fi - 1;
+    if (fi >= argc)
+        return usage_error("missing FILE.wasm%s", "");
+    const char *file = argv[fi];
+    int gargc = argc - fi;   /* the guest's argv: FILE (or --argv0) then ARGS */
+    char **gargv = argv + fi;
+    int rc = CLI_EXIT_ERROR;
+    lodge_error_t err;
+    memset(&err, 0, sizeof err);
+
+    size_t len;
+    uint8_t *bytes = cli_read_file(file, &len);
+    if (!bytes)
+        return CLI_EXIT_ERROR;
+    lodge_config_t cfg = {.max_call_depth = o.max_depth, .max_value_stack = o.max_stack};
+    lodge_engine_t *engine = lodge_engine_new(&cfg);
+    lodge_module_t *module = NULL;
+    lodge_store_t *store = NULL;
+    WasiCtx *wasi = NULL;
+    lodge_extern_t *imports = NULL;
+    bool *linked = NULL;
+    if (!engine) {
+        fprintf(stderr, "lodge: out of memory\n");
+        goto out;
+    }
+    module = lodge_module_new(engine, bytes, len, &err);
+    free(bytes);
+    bytes = NULL;
+    if (!module) {
+        rc = report_failure(file, &err);
+        goto out;
+    }
+    const char *resolver = getenv("LODGE_WASI_RESOLVER");
+    const char *const *args = (const char *const *)gargv;
+    const char *argv0 = o.argv0 ? o.argv0 : file;
+    const char **gv = malloc(((size_t)gargc + 1) * sizeof *gv);
+    if (!gv) {
+        fprintf(stderr, "lodge: out of memory\n");
+        goto out;
+    }
+    gv[0] = argv0;
+    for (int i = 1; i < gargc; i++)
+        gv[i] = args[i];
+    WasiConfig wc = {
+        .argc = gargc, .argv = gv, .envc = o.nenvs, .envp = o.envs, .ndirs = o.ndirs, .dirs = o.dirs,
+        .nlisten = o.nlisten, .listen = o.listen, .stdio = {0, 1, 2},
+        .portable_resolver = resolver && strcmp(resolver, "walk") == 0,
+    };
+    wasi = wasi_ctx_new(&wc, &err);
+    free(gv);
+    if (!wasi) {
+        fprintf(stderr, "lodge: %s\n", err.message);
+        goto out;
+    }
+    lodge_store_limits_t limits = {.max_memory = o.max_memory, .fuel = o.fuel};
+    store = lodge_store_new(engine, &limits);
+    if (!store) {
+        fprintf(stderr, "lodge: out of memory\n");
+        goto out;
+    }
+    lodge_store_set_data(store, wasi);
+    uint32_t nimp = lodge_module_num_imports(module);
+    imports = calloc(nimp + 1, sizeof *imports);
+    linked = calloc(nimp + 1, sizeof *linked);
+    if (!imports || !linked) {
+        fprintf(stderr, "lodge: out of memory\n");
+        goto out;
+    }
+    if (!wasi_ctx_link(wasi, store, module, imports, linked, &err)) {
+        rc = report_failure(file, &err);
+        goto out;
+    }
+    for (uint32_t i = 0; i < nimp; i++) {
+        if (!linked[i]) {
+            lodge_import_desc_t d;
+            lodge_module_import(module, i, &d);
+            fprintf(stderr, "lodge: %s: unknown import: %s::%s (lodge run provides wasi_snapshot_preview1 only)\n",
+                    file, d.module, d.name);
+            goto out;
+        }
+    }
+    lodge_instance_t *inst = lodge_instance_new(store, module, imports, nimp, &err);
+    if (!inst) {
+        rc = report_failure(file, &err);
+        goto out;
+    }
+    lodge_extern_t ext;
+    bool has_init = lodge_instance_export(inst, "_initialize", &ext) && ext.kind == LODGE_EXTERN_FUNC;
+    if (o.invoke) {
+        /* A reactor is initialised first, as wasmtime does. */
+        if (has_init && strcmp(o.invoke, "_initialize") != 0) {
+            rc = call_export(store, inst, file, "_initialize", 0, NULL, false);
+            if (rc != CLI_EXIT_OK)
+                goto out;
+        }
+        rc = call_export(store, inst, file, o.invoke, gargc - 1, gargv + 1, true);
+    } else if (lodge_instance_export(inst, "_start", &ext) && ext.kind == LODGE_EXTERN_FUNC) {
+        rc = call_export(store, inst, file, "_start", 0, NULL, false);
+    } else if (has_init) {
+        rc = call_export(store, inst, file, "_initialize", 0, NULL, false);
+    } else {
+        fprintf(stderr, "lodge: %s: no _start export; name a function to call with --invoke NAME\n", file);
+        rc = CLI_EXIT_ERROR;
+    }
+out:
+    fflush(stdout);
+    free(bytes);
+    free(imports);
+    free(linked);
+    lodge_store_delete(store);
+    wasi_ctx_delete(wasi);
+    lodge_module_delete(module);
+    lodge_engine_delete(engine);
+    for (int i = 0; i < o.nenvs; i++)
+        free(o.env_owned[i]);
+    return rc;
+}
