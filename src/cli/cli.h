@@ -11,6 +11,9 @@ enum {
     CLI_EXIT_ERROR = 1,    /* a file is missing or unreadable, a module is malformed/invalid/unlinkable */
     CLI_EXIT_USAGE = 2,    /* wrong flags or arguments */
     CLI_EXIT_TRAP = 134,   /* the guest trapped (as wasmtime: 128 + SIGABRT) */
+    CLI_EXIT_REBOOT = 3,   /* lodge boot: the guest asked for a reboot */
+    CLI_EXIT_GUEST_FAIL = 4, /* lodge boot: the guest reported failure (test device code, SBI reset reason) */
+    CLI_EXIT_HALTED = 5,   /* lodge boot: every hart of the guest stopped */
 };
 
 #define VERB(name, fn, summary) int fn(int argc, char **argv);

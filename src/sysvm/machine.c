@@ -1,0 +1,647 @@
+/* The machine: builds the board from a MachineConfig (RAM, bus, devices, images, device tree, harts), wires
+ * interrupt lines and the SBI, and runs harts round-robin in slices on the calling thread, polling timers and
+ * backends between slices and sleeping when every hart waits for an interrupt. */
+#include "sysvm/machine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sysvm/backend/blockfile.h"
+#include "sysvm/backend/entropy.h"
+#include "sysvm/backend/host.h"
+#include "sysvm/backend/tap.h"
+#include "sysvm/bus.h"
+#include "sysvm/dev/clint.h"
+#include "sysvm/dev/plic.h"
+#include "sysvm/dev/rtc.h"
+#include "sysvm/dev/syscon.h"
+#include "sysvm/dev/uart.h"
+#include "sysvm/devtree.h"
+#include "sysvm/guestmem.h"
+#include "sysvm/loader.h"
+#include "sysvm/riscv/hart.h"
+#include "sysvm/riscv/sbi.h"
+#include "sysvm/virtio/blk.h"
+#include "sysvm/virtio/console.h"
+#include "sysvm/virtio/mmio.h"
+#include "sysvm/virtio/net.h"
+#include "sysvm/virtio/rng.h"
+
+#define SLICE_INSNS 20000          /* instructions per hart per turn */
+#define IO_POLL_NS 1000000         /* poll backends at most this often while harts are busy */
+#define MAX_IDLE_WAIT_NS 50000000  /* re-check stop requests at least this often while idle */
+
+enum { CSR_MEDELEG = 0x302, CSR_MIDELEG = 0x303, CSR_MCOUNTEREN = 0x306, CSR_PMPCFG0 = 0x3a0,
+       CSR_PMPADDR0 = 0x3b0 };
+
+struct Machine {
+    MachineConfig cfg;
+    GuestMem mem;
+    Bus bus;
+    Hart *harts[MACHINE_MAX_HARTS];
+    unsigned nharts;
+    Clint clint;
+    Plic plic;
+    Uart uart;
+    Syscon syscon;
+    Rtc rtc;
+    Term term;
+    bool term_open;
+    BlockFile disk[MACHINE_MAX_DISKS];
+    VirtioBlk blk[MACHINE_MAX_DISKS];
+    unsigned ndisks;
+    Tap tap;
+    bool tap_open;
+    VirtioNet *net;
+    VirtioConsole vcon;
+    VirtioRng rng;
+    VirtioDevice *vdev[MACHINE_VIRTIO_SLOTS];
+    VirtioMmio mmio[MACHINE_VIRTIO_SLOTS];
+    unsigned nvirtio;
+    SbiHost sbi;
+    SbiStats sbi_stats;
+    uint64_t t0_ns;
+    uint64_t kernel_entry, dtb_addr, fw_info_addr, initrd_start, initrd_end;
+    bool stop;
+    MachineExit exit;
+    uint32_t fail_code;
+    uint64_t rounds, idle_waits, io_polls;
+    uint64_t start_ns, run_ns;
+};
+
+/* ---- clocks and lines ---- */
+
+static uint64_t mtime(void *opaque)
+{
+    Machine *m = opaque;
+    return (host_monotonic_ns() - m->t0_ns) / (1000000000u / MACHINE_TIMEBASE_HZ);
+}
+
+static uint64_t wall_ns(void *opaque)
+{
+    return host_realtime_ns();
+}
+
+static void set_hart_line(void *opaque, unsigned hart, unsigned line, bool level)
+{
+    Machine *m = opaque;
+    if (hart < m->nharts)
+        hart_set_mip(m->harts[hart], 1ull << line, level);
+}
+
+/* ---- the bus as the hart sees it ---- */
+
+static bool hb_read(void *opaque, uint64_t paddr, unsigned size, uint64_t *val)
+{
+    Machine *m = opaque;
+    return bus_read(&m->bus, paddr, size, val);
+}
+
+static bool hb_write(void *opaque, uint64_t paddr, unsigned size, uint64_t val)
+{
+    Machine *m = opaque;
+    return bus_write(&m->bus, paddr, size, val);
+}
+
+static bool hb_ecall(void *opaque, Hart *h)
+{
+    Machine *m = opaque;
+    return sbi_handle(&m->sbi, h, &m->sbi_stats);
+}
+
+static void dma_written(void *opaque, uint64_t addr, uint64_t len)
+{
+    Machine *m = opaque;
+    for (unsigned i = 0; i < m->nharts; i++)
+        hart_invalidate_code(m->harts[i], addr, len);
+}
+
+/* ---- SBI services ---- */
+
+static Hart *sbi_hart(void *opaque, unsigned id)
+{
+    Machine *m = opaque;
+    return m->harts[id];
+}
+
+static void con_putc(void *opaque, uint8_t c)
+{
+    Machine *m = opaque;
+    term_putc(&m->term, c);
+}
+
+static int con_getc(void *opaque)
+{
+    Machine *m = opaque;
+    return term_getc(&m->term);
+}
+
+static void con_write(void *opaque, const uint8_t *buf, size_t n)
+{
+    Machine *m = opaque;
+    term_write(&m->term, buf, n);
+}
+
+static void sbi_set_timer(void *opaque, unsigned hart, uint64_t when)
+{
+    Machine *m = opaque;
+    clint_set_stimecmp(&m->clint, hart, when);
+}
+
+static bool sbi_read_mem(void *opaque, uint64_t paddr, void *buf, size_t len)
+{
+    Machine *m = opaque;
+    return guestmem_read(&m->mem, paddr, buf, len);
+}
+
+/* Puts a hart in S-mode as a firmware would leave it for Linux: exceptions and supervisor interrupts
+ * delegated, counters readable, all of memory open through PMP. */
+static void enter_supervisor(Hart *h, uint64_t pc, uint64_t a0, uint64_t a1)
+{
+    hart_reset(h, pc);
+    hart_set_csr(h, CSR_MEDELEG, 0xb1ff);      /* all but ecalls from S/M (and reserved causes) */
+    hart_set_csr(h, CSR_MIDELEG, MIP_SSIP | MIP_STIP | MIP_SEIP);
+    hart_set_csr(h, CSR_MCOUNTEREN, 7);
+    hart_set_csr(h, CSR_PMPADDR0, ~0ull >> 10);
+    hart_set_csr(h, CSR_PMPCFG0, 0x1f);        /* NAPOT, read/write/execute */
+    hart_set_priv(h, HART_PRIV_S);
+    hart_set_reg(h, 10, a0);
+    hart_set_reg(h, 11, a1);
+}
+
+static void sbi_hart_start(void *opaque, unsigned id, uint64_t addr, uint64_t arg)
+{
+    Machine *m = opaque;
+    enter_supervisor(m->harts[id], addr, id, arg);
+    hart_set_stopped(m->harts[id], false);
+}
+
+static void request_exit(Machine *m, MachineExit why, uint32_t code)
+{
+    if (m->stop)
+        return;
+    m->stop = true;
+    m->exit = why;
+    m->fail_code = code;
+}
+
+static void sbi_reset(void *opaque, uint32_t type, uint32_t reason)
+{
+    Machine *m = opaque;
+    if (type == SBI_RESET_SHUTDOWN)
+        request_exit(m, reason == SBI_REASON_FAILURE ? MACHINE_EXIT_FAIL : MACHINE_EXIT_POWEROFF, reason);
+    else
+        request_exit(m, MACHINE_EXIT_REBOOT, 0);
+}
+
+static void syscon_request(void *opaque, unsigned what, uint32_t code)
+{
+    Machine *m = opaque;
+    if (what == SYSCON_POWEROFF) request_exit(m, MACHINE_EXIT_POWEROFF, 0);
+    else if (what == SYSCON_REBOOT) request_exit(m, MACHINE_EXIT_REBOOT, 0);
+    else request_exit(m, MACHINE_EXIT_FAIL, code);
+}
+
+/* ---- construction ---- */
+
+static bool add_virtio(Machine *m, VirtioDevice *vd, VmError *err)
+{
+    unsigned i = m->nvirtio;
+    if (i == MACHINE_VIRTIO_SLOTS)
+        return vmerr_set(err, "too many virtio devices (max %d)", MACHINE_VIRTIO_SLOTS);
+    IrqLine line = {.set = plic_set_irq, .opaque = &m->plic, .num = 1 + i};
+    virtio_mmio_init(&m->mmio[i], vd, line);
+    if (!bus_add(&m->bus, MACHINE_VIRTIO_BASE + i * VIRTIO_MMIO_SIZE, VIRTIO_MMIO_SIZE, &virtio_mmio_ops, &m->mmio[i],
+                 err))
+        return false;
+    m->vdev[i] = vd;
+    m->nvirtio++;
+    return true;
+}
+
+static bool load_file(const char *path, const char *what, uint8_t **data, size_t *len, VmError *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return vmerr_set(err, "%s %s: cannot open", what, path);
+    size_t cap = 1 << 20, n = 0;
+    uint8_t *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap)
+            break;
+        cap *= 2;
+        uint8_t *nb = realloc(buf, cap);
+        if (!nb) { free(buf); buf = NULL; }
+        else buf = nb;
+    }
+    bool bad = ferror(f);
+    fclose(f);
+    if (!buf)
+        return vmerr_set(err, "%s %s: out of memory", what, path);
+    if (bad) {
+        free(buf);
+        return vmerr_set(err, "%s %s: read error (is it a directory?)", what, path);
+    }
+    *data = buf;
+    *len = n;
+    return true;
+}
+
+static bool load_images(Machine *m, VmError *err)
+{
+    const MachineConfig *c = &m->cfg;
+    uint8_t *data;
+    size_t len;
+    LoadedImage fw = {0}, k;
+    if (c->bios) {
+        if (!load_file(c->bios, "firmware", &data, &len, err))
+            return false;
+        bool ok = loader_load_raw(&m->mem, data, len, MACHINE_RAM_BASE, c->bios, &fw, err);
+        free(data);
+        if (!ok)
+            return false;
+        if (fw.end > MACHINE_RAM_BASE + MACHINE_KERNEL_OFFSET)
+            return vmerr_set(err, "firmware %s: larger than the 2 MiB below the kernel", c->bios);
+    }
+    if (!load_file(c->kernel, "kernel", &data, &len, err))
+        return false;
+    bool ok = loader_load_kernel(&m->mem, data, len, MACHINE_RAM_BASE + MACHINE_KERNEL_OFFSET, c->kernel, &k, err);
+    free(data);
+    if (!ok)
+        return false;
+    m->kernel_entry = k.entry;
+
+    /* From the top of RAM down: the device tree (2 MiB aligned, as QEMU does) with the firmware info
+     * after it, then the initrd just below. */
+    uint64_t ram_end = MACHINE_RAM_BASE + c->ram_size;
+    uint8_t seed[64];
+    bool have_seed = entropy_fill(seed, sizeof seed);
+    uint64_t initrd_len = 0;
+    uint8_t *initrd = NULL;
+    if (c->initrd && !load_file(c->initrd, "initrd", &initrd, &len, err))
+        return false;
+    if (initrd)
+        initrd_len = len;
+    /* The initrd's address goes into the device tree, whose size does not depend on it: build once to learn
+     * the size, then place everything. */
+    DevtreeInfo info = {.ram_base = MACHINE_RAM_BASE, .ram_size = c->ram_size, .nharts = m->nharts,
+                        .bootargs = c->append, .nvirtio = m->nvirtio, .rng_seed = have_seed ? seed : NULL,
+                        .rng_seed_len = have_seed ? sizeof seed : 0,
+                        .initrd_start = initrd ? 1 : 0, .initrd_end = initrd ? 2 : 0};
+    size_t dtb_len;
+    uint8_t *dtb = devtree_build(&info, &dtb_len, err);
+    if (!dtb)
+        goto fail;
+    free(dtb);
+    m->dtb_addr = (ram_end - dtb_len - 64) & ~((2ull << 20) - 1);
+    m->fw_info_addr = (m->dtb_addr + dtb_len + 7) & ~7ull;
+    if (initrd) {
+        m->initrd_end = m->dtb_addr;
+        m->initrd_start = (m->dtb_addr - initrd_len) & ~4095ull;
+        if (m->initrd_start > m->dtb_addr || m->initrd_start < k.end || m->initrd_start < MACHINE_RAM_BASE) {
+            vmerr_set(err, "not enough memory: kernel, initrd (%llu KiB) and device tree need more than --mem %llu MiB",
+                      (unsigned long long)(initrd_len >> 10), (unsigned long long)(c->ram_size >> 20));
+            goto fail;
+        }
+        m->initrd_end = m->initrd_start + initrd_len;
+        guestmem_write(&m->mem, m->initrd_start, initrd, initrd_len);
+    } else if (m->dtb_addr < k.end) {
+        vmerr_set(err, "not enough memory for the kernel and device tree: use more --mem");
+        goto fail;
+    }
+    info.initrd_start = m->initrd_start;
+    info.initrd_end = m->initrd_end;
+    dtb = devtree_build(&info, &dtb_len, err);
+    if (!dtb)
+        goto fail;
+    guestmem_write(&m->mem, m->dtb_addr, dtb, dtb_len);
+    free(dtb);
+    /* struct fw_dynamic_info (OpenSBI): magic, version 2, next_addr, next_mode (1 = S), options, boot_hart. */
+    uint64_t fwinfo[6] = {0x4942534f, 2, m->kernel_entry, 1, 0, 0};
+    for (int i = 0; i < 6; i++)
+        for (int b = 0; b < 8; b++) {
+            uint8_t byte = (uint8_t)(fwinfo[i] >> (8 * b));
+            guestmem_write(&m->mem, m->fw_info_addr + 8 * (uint64_t)i + (uint64_t)b, &byte, 1);
+        }
+    free(initrd);
+    return true;
+fail:
+    free(initrd);
+    return false;
+}
+
+static void reset_harts(Machine *m)
+{
+    for (unsigned i = 0; i < m->nharts; i++) {
+        Hart *h = m->harts[i];
+        if (m->cfg.bios) {
+            /* Firmware boots every hart in M-mode and picks the boot hart itself. */
+            hart_reset(h, MACHINE_RAM_BASE);
+            hart_set_reg(h, 10, i);
+            hart_set_reg(h, 11, m->dtb_addr);
+            hart_set_reg(h, 12, m->fw_info_addr);
+            hart_set_stopped(h, false);
+        } else {
+            enter_supervisor(h, m->kernel_entry, i, m->dtb_addr);
+            hart_set_stopped(h, i != 0);        /* the others wait for SBI HSM hart_start */
+        }
+    }
+}
+
+Machine *machine_new(const MachineConfig *cfg, VmError *err)
+{
+    if (cfg->nharts < 1 || cfg->nharts > MACHINE_MAX_HARTS) {
+        vmerr_set(err, "--cpus %u: between 1 and %d", cfg->nharts, MACHINE_MAX_HARTS);
+        return NULL;
+    }
+    if (cfg->ram_size < MACHINE_MIN_RAM || cfg->ram_size > MACHINE_MAX_RAM || (cfg->ram_size & 0xfffff)) {
+        vmerr_set(err, "--mem %llu bytes: need a whole number of MiB from %llu MiB to %llu GiB",
+                  (unsigned long long)cfg->ram_size, (unsigned long long)(MACHINE_MIN_RAM >> 20),
+                  (unsigned long long)(MACHINE_MAX_RAM >> 30));
+        return NULL;
+    }
+    if (!cfg->kernel) {
+        vmerr_set(err, "no kernel given");
+        return NULL;
+    }
+    if (cfg->ndisks > MACHINE_MAX_DISKS) {
+        vmerr_set(err, "too many disks (max %d)", MACHINE_MAX_DISKS);
+        return NULL;
+    }
+    Machine *m = calloc(1, sizeof *m);
+    if (!m) {
+        vmerr_set(err, "out of memory");
+        return NULL;
+    }
+    m->cfg = *cfg;
+    m->nharts = cfg->nharts;
+    m->t0_ns = host_monotonic_ns();
+    bus_init(&m->bus);
+    if (!guestmem_init(&m->mem, MACHINE_RAM_BASE, cfg->ram_size, err))
+        goto fail;
+    m->mem.on_write = dma_written;
+    m->mem.opaque = m;
+
+    HartBus hb = {.opaque = m, .ram = m->mem.host, .ram_base = m->mem.base, .ram_size = m->mem.size,
+                  .mmio_read = hb_read, .mmio_write = hb_write, .get_time = mtime,
+                  .sbi_ecall = cfg->bios ? NULL : hb_ecall};
+    for (unsigned i = 0; i < m->nharts; i++)
+        if (!(m->harts[i] = hart_new(&hb, i))) {
+            vmerr_set(err, "out of memory for hart %u", i);
+            goto fail;
+        }
+    for (unsigned i = 0; i < m->nharts && m->nharts > 1; i++)
+        hart_set_peers(m->harts[i], m->harts, m->nharts);
+
+    if (!term_open(&m->term, cfg->console, cfg->console_file, err))
+        goto fail;
+    m->term_open = true;
+
+    clint_init(&m->clint, m->nharts, mtime, set_hart_line, m);
+    plic_init(&m->plic, m->nharts, set_hart_line, m);
+    uart_init(&m->uart, (IrqLine){plic_set_irq, &m->plic, MACHINE_UART_IRQ}, con_putc, con_getc, m);
+    m->syscon = (Syscon){.request = syscon_request, .opaque = m};
+    rtc_init(&m->rtc, (IrqLine){plic_set_irq, &m->plic, MACHINE_RTC_IRQ}, wall_ns, m);
+    if (!bus_add(&m->bus, MACHINE_TEST_BASE, SYSCON_SIZE, &syscon_ops, &m->syscon, err) ||
+        !bus_add(&m->bus, MACHINE_RTC_BASE, RTC_SIZE, &rtc_ops, &m->rtc, err) ||
+        !bus_add(&m->bus, MACHINE_CLINT_BASE, CLINT_SIZE, &clint_ops, &m->clint, err) ||
+        !bus_add(&m->bus, MACHINE_PLIC_BASE, PLIC_SIZE, &plic_ops, &m->plic, err) ||
+        !bus_add(&m->bus, MACHINE_UART_BASE, UART_SIZE, &uart_ops, &m->uart, err))
+        goto fail;
+
+    for (unsigned i = 0; i < cfg->ndisks; i++) {
+        if (!blockfile_open(&m->disk[i], cfg->disk[i].path, cfg->disk[i].ro, err))
+            goto fail;
+        m->ndisks++;
+        char id[24];
+        snprintf(id, sizeof id, "lodge-disk%u", i);
+        virtio_blk_init(&m->blk[i], &m->mem, &m->disk[i], id);
+        if (!add_virtio(m, &m->blk[i].vdev, err))
+            goto fail;
+    }
+    if (cfg->tap) {
+        if (!tap_open(&m->tap, cfg->tap, err))
+            goto fail;
+        m->tap_open = true;
+        if (!(m->net = calloc(1, sizeof *m->net))) {
+            vmerr_set(err, "out of memory");
+            goto fail;
+        }
+        static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};   /* locally administered */
+        virtio_net_init(m->net, &m->mem, &m->tap, mac);
+        if (!add_virtio(m, &m->net->vdev, err))
+            goto fail;
+    }
+    if (cfg->rng) {
+        virtio_rng_init(&m->rng, &m->mem);
+        if (!add_virtio(m, &m->rng.vdev, err))
+            goto fail;
+    }
+    if (cfg->vconsole) {
+        virtio_console_init(&m->vcon, &m->mem, con_write, NULL, m);
+        if (!add_virtio(m, &m->vcon.vdev, err))
+            goto fail;
+    }
+
+    m->sbi = (SbiHost){.opaque = m, .nharts = m->nharts, .hart = sbi_hart, .putc = con_putc, .getc = con_getc,
+                       .set_timer = sbi_set_timer, .read_mem = sbi_read_mem, .hart_start = sbi_hart_start,
+                       .reset = sbi_reset};
+    if (!load_images(m, err))
+        goto fail;
+    reset_harts(m);
+    return m;
+fail:
+    machine_delete(m);
+    return NULL;
+}
+
+void machine_delete(Machine *m)
+{
+    if (!m)
+        return;
+    for (unsigned i = 0; i < m->ndisks; i++)
+        blockfile_close(&m->disk[i]);
+    if (m->tap_open)
+        tap_close(&m->tap);
+    free(m->net);
+    if (m->term_open)
+        term_close(&m->term);
+    for (unsigned i = 0; i < m->nharts; i++)
+        if (m->harts[i])
+            hart_delete(m->harts[i]);
+    guestmem_fini(&m->mem);
+    free(m);
+}
+
+void machine_restore_terminal(const Machine *m)
+{
+    if (m && m->term_open)
+        term_restore(&m->term);
+}
+
+uint32_t machine_fail_code(const Machine *m)
+{
+    return m->fail_code;
+}
+
+uint64_t machine_kernel_entry(const Machine *m)
+{
+    return m->kernel_entry;
+}
+
+/* ---- the run loop ---- */
+
+static void poll_io(Machine *m)
+{
+    m->io_polls++;
+    term_flush(&m->term);
+    term_poll(&m->term);
+    if (m->term.quit)
+        request_exit(m, MACHINE_EXIT_STOPPED, 0);
+    uart_poll(&m->uart);
+    rtc_poll(&m->rtc);
+    for (unsigned i = 0; i < m->nvirtio; i++)
+        if (m->vdev[i]->ops->poll)
+            m->vdev[i]->ops->poll(m->vdev[i]);
+}
+
+static void idle_wait(Machine *m, uint64_t deadline)
+{
+    int fds[1 + MACHINE_VIRTIO_SLOTS];
+    unsigned n = 0;
+    fds[n++] = term_wait_fd(&m->term);
+    for (unsigned i = 0; i < m->nvirtio; i++)
+        if (m->vdev[i]->ops->wait_fd)
+            fds[n++] = m->vdev[i]->ops->wait_fd(m->vdev[i]);
+    uint64_t now = mtime(m), wait_ns = MAX_IDLE_WAIT_NS;
+    if (deadline != UINT64_MAX) {
+        uint64_t d = deadline > now ? (deadline - now) * (1000000000u / MACHINE_TIMEBASE_HZ) : 0;
+        if (d < wait_ns)
+            wait_ns = d;
+    }
+    if (wait_ns) {
+        term_flush(&m->term);
+        m->idle_waits++;
+        host_wait(fds, n, wait_ns);
+    }
+}
+
+MachineExit machine_run(Machine *m)
+{
+    uint64_t last_io = host_monotonic_ns();
+    m->start_ns = last_io;
+    while (!m->stop) {
+        uint64_t ran = 0;
+        bool any_running = false;
+        for (unsigned i = 0; i < m->nharts && !m->stop; i++) {
+            Hart *h = m->harts[i];
+            if (hart_is_stopped(h))
+                continue;
+            any_running = true;
+            ran += hart_run(h, SLICE_INSNS);
+        }
+        m->rounds++;
+        if (m->cfg.stop_flag && *m->cfg.stop_flag)
+            request_exit(m, MACHINE_EXIT_STOPPED, 0);
+        if (!any_running)
+            request_exit(m, MACHINE_EXIT_HALTED, 0);
+        if (m->stop)
+            break;
+        uint64_t deadline = clint_poll(&m->clint);
+        uint64_t now = host_monotonic_ns();
+        if (ran == 0 || now - last_io >= IO_POLL_NS) {
+            poll_io(m);
+            last_io = now;
+        }
+        if (ran == 0 && !m->stop) {
+            /* Every hart sits in WFI: sleep until the next timer deadline or host input. */
+            idle_wait(m, deadline);
+            clint_poll(&m->clint);
+            poll_io(m);
+            last_io = host_monotonic_ns();
+        }
+    }
+    m->run_ns = host_monotonic_ns() - m->start_ns;
+    term_flush(&m->term);
+    for (unsigned i = 0; i < m->ndisks; i++)
+        blockfile_flush(&m->disk[i]);
+    return m->exit;
+}
+
+bool machine_disasm(Machine *m, uint64_t addr, unsigned count, FILE *out)
+{
+    if (addr == 0)
+        addr = m->kernel_entry;
+    for (unsigned i = 0; i < count; i++) {
+        uint8_t b[4] = {0};
+        if (!guestmem_read(&m->mem, addr, b, 2))
+            return i > 0;
+        bool wide = (b[0] & 3) == 3;
+        if (wide && !guestmem_read(&m->mem, addr + 2, b + 2, 2))
+            return i > 0;
+        uint32_t insn = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+        char text[96];
+        int len = riscv_disasm(insn, addr, text, sizeof text);
+        if (len == 2)
+            fprintf(out, "%016llx:     %04x  %s\n", (unsigned long long)addr, insn & 0xffff, text);
+        else
+            fprintf(out, "%016llx: %08x  %s\n", (unsigned long long)addr, insn, text);
+        addr += len == 2 ? 2 : 4;
+    }
+    return true;
+}
+
+static const char *const exc_names[16] = {
+    "misaligned fetch", "fetch access", "illegal instruction", "breakpoint", "misaligned load", "load access",
+    "misaligned store", "store access", "ecall from U", "ecall from S", "cause 10", "ecall from M",
+    "fetch page fault", "load page fault", "cause 14", "store page fault",
+};
+static const char *const irq_names[16] = {
+    "irq 0", "S software", "irq 2", "M software", "irq 4", "S timer", "irq 6", "M timer",
+    "irq 8", "S external", "irq 10", "M external", "irq 12", "irq 13", "irq 14", "irq 15",
+};
+
+void machine_print_trace(Machine *m, FILE *out)
+{
+    fprintf(out, "--- lodge trace: %u hart(s), %llu MiB, ran %.3f s\n", m->nharts,
+            (unsigned long long)(m->cfg.ram_size >> 20), m->run_ns / 1e9);
+    for (unsigned i = 0; i < m->nharts; i++) {
+        HartStats s;
+        hart_stats(m->harts[i], &s);
+        fprintf(out, "hart %u: %llu instructions, %llu page-table walks, %llu SBI calls\n", i,
+                (unsigned long long)s.instret, (unsigned long long)s.tlb_miss, (unsigned long long)s.sbi_calls);
+        for (int c = 0; c < 16; c++)
+            if (s.exc[c])
+                fprintf(out, "  trap %-22s %llu\n", exc_names[c], (unsigned long long)s.exc[c]);
+        for (int c = 0; c < 16; c++)
+            if (s.irq[c])
+                fprintf(out, "  interrupt %-18s %llu\n", irq_names[c], (unsigned long long)s.irq[c]);
+    }
+    const SbiStats *b = &m->sbi_stats;
+    fprintf(out, "SBI calls: base %llu, time %llu, ipi %llu, rfence %llu, hsm %llu, srst %llu, dbcn %llu, "
+                 "legacy %llu, unknown %llu\n",
+            (unsigned long long)b->base, (unsigned long long)b->time, (unsigned long long)b->ipi,
+            (unsigned long long)b->rfence, (unsigned long long)b->hsm, (unsigned long long)b->srst,
+            (unsigned long long)b->dbcn, (unsigned long long)b->legacy, (unsigned long long)b->unknown);
+    fprintf(out, "device accesses (reads/writes):\n");
+    for (unsigned i = 0; i < m->bus.n; i++) {
+        const BusRegion *r = &m->bus.region[i];
+        const char *name = r->ops->name;
+        for (unsigned v = 0; v < m->nvirtio; v++)
+            if (r->dev == &m->mmio[v])
+                name = m->vdev[v]->ops->name;
+        fprintf(out, "  %-16s @0x%08llx %10llu / %llu\n", name, (unsigned long long)r->base,
+                (unsigned long long)r->reads, (unsigned long long)r->writes);
+    }
+    fprintf(out, "  unmapped accesses %llu; PLIC claims %llu\n", (unsigned long long)m->bus.faults,
+            (unsigned long long)m->plic.raised);
+    for (unsigned v = 0; v < m->nvirtio; v++) {
+        const VirtioDevice *vd = m->vdev[v];
+        fprintf(out, "%s: %llu notifies, %llu requests, %llu driver errors%s%s\n", vd->ops->name,
+                (unsigned long long)vd->notifies, (unsigned long long)vd->requests, (unsigned long long)vd->errors,
+                vd->broken ? "; broken: " : "", vd->broken ? vd->error : "");
+    }
+    fprintf(out, "run loop: %llu rounds, %llu idle sleeps, %llu I/O polls\n", (unsigned long long)m->rounds,
+            (unsigned long long)m->idle_waits, (unsigned long long)m->io_polls);
+}

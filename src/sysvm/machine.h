@@ -1,0 +1,81 @@
+/* The machine: a RISC-V computer shaped like QEMU's virt board (memory map below), built from a validated
+ * MachineConfig, run on the calling thread until the guest powers off, reboots, fails, or is stopped. */
+#ifndef LODGE_SYSVM_MACHINE_H
+#define LODGE_SYSVM_MACHINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sysvm/backend/term.h"
+#include "sysvm/vmerr.h"
+
+/* The memory map (QEMU virt). Device interrupts are PLIC sources. */
+#define MACHINE_TEST_BASE   0x00100000ull
+#define MACHINE_RTC_BASE    0x00101000ull
+#define MACHINE_CLINT_BASE  0x02000000ull
+#define MACHINE_PLIC_BASE   0x0c000000ull
+#define MACHINE_UART_BASE   0x10000000ull
+#define MACHINE_VIRTIO_BASE 0x10001000ull    /* slot i at base + i * 0x1000, PLIC source 1 + i */
+#define MACHINE_VIRTIO_SLOTS 8
+#define MACHINE_RAM_BASE    0x80000000ull
+#define MACHINE_KERNEL_OFFSET 0x200000ull     /* the kernel's load address: 2 MiB into RAM */
+#define MACHINE_UART_IRQ 10
+#define MACHINE_RTC_IRQ 11
+#define MACHINE_TIMEBASE_HZ 10000000u
+
+#define MACHINE_MAX_HARTS 8
+#define MACHINE_MAX_DISKS 4
+#define MACHINE_MIN_RAM (16ull << 20)
+#define MACHINE_MAX_RAM (64ull << 30)
+
+typedef struct MachineDisk {
+    const char *path;
+    bool ro;
+} MachineDisk;
+
+typedef struct MachineConfig {
+    uint64_t ram_size;
+    unsigned nharts;
+    const char *kernel;                 /* Linux Image, or an ELF with physical load addresses */
+    const char *initrd;                 /* optional */
+    const char *append;                 /* kernel command line */
+    const char *bios;                   /* optional M-mode firmware (OpenSBI fw_dynamic.bin); NULL: Lodge's SBI */
+    MachineDisk disk[MACHINE_MAX_DISKS];
+    unsigned ndisks;
+    const char *tap;                    /* tap interface name, or NULL for no network */
+    TermMode console;
+    const char *console_file;
+    bool rng, vconsole;                 /* virtio-rng and virtio-console (on by default in the CLI) */
+    volatile sig_atomic_t *stop_flag;   /* set by the caller's signal handler: stop at the next slice */
+} MachineConfig;
+
+typedef enum MachineExit {
+    MACHINE_EXIT_POWEROFF,              /* the guest powered off */
+    MACHINE_EXIT_REBOOT,                /* the guest asked for a reboot */
+    MACHINE_EXIT_FAIL,                  /* the guest reported failure (test device code, SRST reason) */
+    MACHINE_EXIT_STOPPED,               /* stop_flag or the console escape */
+    MACHINE_EXIT_HALTED,                /* every hart stopped */
+} MachineExit;
+
+typedef struct Machine Machine;
+
+/* Builds the machine: RAM, devices, images loaded, device tree written, harts reset. NULL with a message
+ * (bad file, too little memory, missing disk...). */
+Machine *machine_new(const MachineConfig *cfg, VmError *err);
+/* Flushes disks, restores the terminal, frees everything. */
+void machine_delete(Machine *m);
+MachineExit machine_run(Machine *m);
+/* The failure code of MACHINE_EXIT_FAIL. */
+uint32_t machine_fail_code(const Machine *m);
+/* Restores the terminal only; async-signal-safe (for fatal-signal handlers). */
+void machine_restore_terminal(const Machine *m);
+/* Prints count instructions at guest physical addr (0: the kernel entry). False if not in RAM. */
+bool machine_disasm(Machine *m, uint64_t addr, unsigned count, FILE *out);
+/* --trace: traps, interrupts, device accesses, SBI calls, virtio requests, run-loop figures. */
+void machine_print_trace(Machine *m, FILE *out);
+/* Where the loader put things (for --trace and tests). */
+uint64_t machine_kernel_entry(const Machine *m);
+
+#endif

@@ -1,0 +1,16 @@
+/* The system VM's error value (see vmerr.h). */
+#include "sysvm/vmerr.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+bool vmerr_set(VmError *err, const char *fmt, ...)
+{
+    if (!err)
+        return false;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return false;
+}
