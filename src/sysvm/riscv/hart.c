@@ -117,6 +117,8 @@ void hart_stats(const Hart *h, HartStats *out)
     out->instret = h->instret;
 }
 
+void hart_flush_tlb(Hart *h) { riscv_mmu_flush(h); }
+
 uint32_t hart_id(const Hart *h) { return h->hartid; }
 
 void hart_snoop_store(Hart *h, uint64_t paddr)

@@ -86,6 +86,10 @@ void hart_set_peers(Hart *h, Hart *const *peers, unsigned n);
 bool hart_get_csr(const Hart *h, unsigned csr, uint64_t *val);
 bool hart_set_csr(Hart *h, unsigned csr, uint64_t val);
 
+/* Drop every cached translation of the hart, as sfence.vma x0, x0 does (SBI RFENCE on another hart). Remote
+ * fence.i needs nothing: stores to decoded code already invalidate it on every hart linked by hart_set_peers. */
+void hart_flush_tlb(Hart *h);
+
 /* Disassemble one instruction (16- or 32-bit, low bits decide) into buf; returns its length, 2 or 4. */
 int riscv_disasm(uint32_t insn, uint64_t pc, char *buf, size_t n);
 
