@@ -834,8 +834,7 @@ void module_free(Module *m)
     free(m->datas);
     if (m->bodies) {
         for (uint32_t i = 0; i < m->nfuncs - m->nimported_funcs; i++) {
-            free(m->bodies[i].local_types);
-            free(m->bodies[i].code);
+            free(m->bodies[i].local_types); /* lowered code is freed by its owner, module.c */
         }
     }
     free(m->bodies);

@@ -1,0 +1,208 @@
+/* instance.c: instantiation: import matching, the index spaces of an instance, globals, element and
+ * data segments in the spec's order, and the start function. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "wasm/engine.h"
+#include "wasm/interp/code.h"
+#include "wasm/runtime.h"
+
+static const char *kind_name(lodge_extern_kind_t k)
+{
+    static const char *n[] = {"function", "table", "memory", "global"};
+    return n[k];
+}
+
+/* Import subtyping of limits: the provided size at least the required minimum, and a maximum no larger
+ * than the required maximum, if one is required. */
+static bool limits_match(uint64_t have_min, bool have_has_max, uint64_t have_max, const Limits *want)
+{
+    if (have_min < want->min)
+        return false;
+    if (want->has_max && (!have_has_max || have_max > want->max))
+        return false;
+    return true;
+}
+
+static bool link_import(lodge_instance_t *in, const Module *m, uint32_t i, const lodge_extern_t *ext,
+                        uint32_t *nf, uint32_t *nt, uint32_t *ng, lodge_error_t *err)
+{
+    const Import *im = &m->imports[i];
+    if (ext->kind != im->kind)
+        return lodge_error_set(err, LODGE_ERR_UNLINKABLE, "incompatible import type: %s::%s expects a %s, got a %s",
+                               im->module, im->name, kind_name(im->kind), kind_name(ext->kind));
+    switch (im->kind) {
+    case LODGE_EXTERN_FUNC: {
+        lodge_func_t *f = ext->of.func;
+        if (!f || f->type_id != m->types[im->of.type_idx].id)
+            return lodge_error_set(err, LODGE_ERR_UNLINKABLE, "incompatible import type: %s::%s function type differs",
+                                   im->module, im->name);
+        in->funcs[(*nf)++] = f;
+        break;
+    }
+    case LODGE_EXTERN_TABLE: {
+        lodge_table_t *t = ext->of.table;
+        if (!t || t->elem != im->of.table.elem ||
+            !limits_match(t->size, t->lim.has_max, t->lim.max, &im->of.table.lim))
+            return lodge_error_set(err, LODGE_ERR_UNLINKABLE, "incompatible import type: %s::%s table type differs",
+                                   im->module, im->name);
+        in->tables[(*nt)++] = t;
+        break;
+    }
+    case LODGE_EXTERN_MEMORY: {
+        lodge_memory_t *mem = ext->of.memory;
+        if (!mem || !limits_match(mem->size / WASM_PAGE_SIZE, mem->lim.has_max, mem->lim.max, &im->of.mem))
+            return lodge_error_set(err, LODGE_ERR_UNLINKABLE, "incompatible import type: %s::%s memory type differs",
+                                   im->module, im->name);
+        in->mem = mem;
+        break;
+    }
+    case LODGE_EXTERN_GLOBAL: {
+        lodge_global_t *g = ext->of.global;
+        if (!g || g->type != im->of.global.type || g->mut != im->of.global.mut)
+            return lodge_error_set(err, LODGE_ERR_UNLINKABLE, "incompatible import type: %s::%s global type differs",
+                                   im->module, im->name);
+        in->globals[(*ng)++] = g;
+        break;
+    }
+    }
+    return true;
+}
+
+static bool init_segments(lodge_store_t *s, lodge_instance_t *in, lodge_error_t *err)
+{
+    const Module *m = in->module;
+    for (uint32_t i = 0; i < m->nelems; i++) {
+        const ElemSeg *es = &m->elems[i];
+        if (es->mode == SEG_ACTIVE) {
+            uint32_t off = interp_const_expr(in, &es->offset).i32;
+            if (!interp_table_init(in, i, es->table, off, 0, es->count)) {
+                lodge_error_set(err, LODGE_ERR_TRAP, "%s", lodge_trap_name(LODGE_TRAP_TABLE_OOB));
+                err->trap = LODGE_TRAP_TABLE_OOB;
+                return false;
+            }
+        }
+        if (es->mode != SEG_PASSIVE)
+            in->elem_dropped[i] = true;
+    }
+    for (uint32_t i = 0; i < m->ndatas; i++) {
+        const DataSeg *ds = &m->datas[i];
+        if (ds->mode != SEG_ACTIVE)
+            continue;
+        uint32_t off = interp_const_expr(in, &ds->offset).i32;
+        if (!interp_memory_init(in, i, off, 0, ds->len)) {
+            lodge_error_set(err, LODGE_ERR_TRAP, "%s", lodge_trap_name(LODGE_TRAP_MEMORY_OOB));
+            err->trap = LODGE_TRAP_MEMORY_OOB;
+            return false;
+        }
+        in->data_dropped[i] = true;
+    }
+    (void)s;
+    return true;
+}
+
+lodge_instance_t *lodge_instance_new(lodge_store_t *s, const lodge_module_t *module, const lodge_extern_t *imports,
+                                     size_t nimports, lodge_error_t *err)
+{
+    const Module *m = (const Module *)module;
+    lodge_error_t local;
+    if (!err)
+        err = &local;
+    err->status = LODGE_OK;
+    err->trap = LODGE_TRAP_NONE;
+    err->message[0] = err->backtrace[0] = 0;
+    if (nimports != m->nimports) {
+        lodge_error_set(err, LODGE_ERR_UNLINKABLE, "module needs %u imports, %zu given", m->nimports, nimports);
+        return NULL;
+    }
+    lodge_instance_t *in = calloc(1, sizeof *in);
+    if (!in || !store_track(s, OBJ_INSTANCE, in)) {
+        free(in);
+        lodge_error_set(err, LODGE_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    in->module = m;
+    in->store = s;
+    uint32_t ndef = m->nfuncs - m->nimported_funcs;
+    in->funcs = calloc(m->nfuncs + 1, sizeof *in->funcs);
+    in->tables = calloc(m->ntables + 1, sizeof *in->tables);
+    in->globals = calloc(m->nglobals + 1, sizeof *in->globals);
+    in->elem_dropped = calloc(m->nelems + 1, 1);
+    in->data_dropped = calloc(m->ndatas + 1, 1);
+    in->own_funcs = calloc(ndef + 1, sizeof *in->own_funcs);
+    if (!in->funcs || !in->tables || !in->globals || !in->elem_dropped || !in->data_dropped || !in->own_funcs ||
+        !store_track(s, OBJ_FUNCS, in->own_funcs)) {
+        free(in->own_funcs);
+        in->own_funcs = NULL;
+        lodge_error_set(err, LODGE_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    uint32_t nf = 0, nt = 0, ng = 0;
+    for (uint32_t i = 0; i < m->nimports; i++)
+        if (!link_import(in, m, i, &imports[i], &nf, &nt, &ng, err))
+            return NULL;
+    for (uint32_t i = 0; i < ndef; i++) {
+        lodge_func_t *f = &in->own_funcs[i];
+        const FuncType *t = module_func_type(m, m->nimported_funcs + i);
+        f->type_id = t->id;
+        f->type = engine_type(s->engine, t->id);
+        f->inst = in;
+        f->index = m->nimported_funcs + i;
+        f->code = m->bodies[i].code;
+        f->store = s;
+        in->funcs[nf++] = f;
+    }
+    for (uint32_t i = m->nimported_tables; i < m->ntables; i++) {
+        in->tables[nt] = table_new(s, m->tables[i].elem, m->tables[i].lim, NULL, err);
+        if (!in->tables[nt++])
+            return NULL;
+    }
+    if (m->nmems > m->nimported_mems) {
+        in->mem = memory_new(s, m->mems[m->nimported_mems], err);
+        if (!in->mem)
+            return NULL;
+    }
+    for (uint32_t i = m->nimported_globals; i < m->nglobals; i++) {
+        lodge_global_t *g = calloc(1, sizeof *g);
+        if (!g || !store_track(s, OBJ_GLOBAL, g)) {
+            free(g);
+            lodge_error_set(err, LODGE_ERR_NOMEM, "out of memory");
+            return NULL;
+        }
+        g->type = m->globals[i].type;
+        g->mut = m->globals[i].mut;
+        g->val = interp_const_expr(in, &m->global_inits[i - m->nimported_globals]);
+        in->globals[ng++] = g;
+    }
+    if (!init_segments(s, in, err))
+        return NULL;
+    if (m->has_start) {
+        if (!exec_call(s, in->funcs[m->start], NULL, NULL, err))
+            return NULL;
+    }
+    return in;
+}
+
+bool lodge_instance_export(const lodge_instance_t *in, const char *name, lodge_extern_t *out)
+{
+    const Module *m = in->module;
+    for (uint32_t i = 0; i < m->nexports; i++) {
+        const Export *e = &m->exports[i];
+        if (strcmp(e->name, name) != 0 || strlen(name) != e->name_len)
+            continue;
+        out->kind = e->kind;
+        switch (e->kind) {
+        case LODGE_EXTERN_FUNC: out->of.func = in->funcs[e->index]; break;
+        case LODGE_EXTERN_TABLE: out->of.table = in->tables[e->index]; break;
+        case LODGE_EXTERN_MEMORY: out->of.memory = in->mem; break;
+        case LODGE_EXTERN_GLOBAL: out->of.global = in->globals[e->index]; break;
+        }
+        return true;
+    }
+    return false;
+}
+
+const lodge_module_t *lodge_instance_module(const lodge_instance_t *in)
+{
+    return (const lodge_module_t *)in->module;
+}

@@ -1,0 +1,60 @@
+/* code.h: the interpreter's internal threaded form. Each validated function is lowered once (lower.c) to
+ * a stream of 32-bit units: a handler address (two units), then operands: frame slot indices, constants,
+ * branch offsets. Operand-stack positions are resolved at lowering time, so handlers address frame slots
+ * directly, with no stack pointer, no LEB128 and no label search at run time. */
+#ifndef LODGE_WASM_INTERP_CODE_H
+#define LODGE_WASM_INTERP_CODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lodge.h"
+#include "wasm/module.h"
+#include "wasm/opcode.h"
+#include "wasm/runtime.h"
+
+/* Internal instructions: every plain wasm operator keeps its Opcode number (same operands order: dst,
+ * then sources); control and helpers follow. Branch offsets are relative to the operand's own unit. */
+typedef enum Iop {
+    IOP_BR_BACK = OP_COUNT_,  /* off              : backward branch, with the interrupt/fuel check */
+    IOP_BR_UNLESS,            /* cond off */
+    IOP_BR_IF_BACK,           /* cond off */
+    IOP_COPY,                 /* dst src */
+    IOP_ENTRY_CHECK,          /* (function entry is implicit; unused) */
+    IOP_COUNT_
+} Iop;
+
+typedef struct InterpCode {
+    uint32_t *code;
+    uint32_t len;
+    uint32_t nparams, nlocals, nresults;
+    uint32_t frame_slots;       /* locals + operand temporaries (at least nresults) */
+} InterpCode;
+
+/* Handler addresses for the lowering, indexed by Iop. `checked` selects the explicit-bounds-check
+ * variant (no guard pages). */
+const void *const *interp_handlers(bool checked);
+
+/* Lower function `funcidx` of a validated module. NULL with err NOMEM on allocation failure. */
+InterpCode *interp_lower(const Module *m, uint32_t funcidx, bool checked, lodge_error_t *err);
+
+/* Run f with its arguments already at fp[0..]; results land at fp[0..]. false on a trap (ex->trap set). */
+bool interp_run_guarded(lodge_store_t *s, lodge_func_t *f, Slot *fp, const void *const **table_out);
+bool interp_run_checked(lodge_store_t *s, lodge_func_t *f, Slot *fp, const void *const **table_out);
+
+/* Slow paths shared by both variants (noinline, in slow.c). Each returns false with ex->trap set. */
+bool interp_call_host(lodge_store_t *s, lodge_func_t *f, Slot *fp);
+/* Fuel and interruption: the loop counts a local budget down at back-edges and calls and asks here
+ * for more when it runs out (false: interrupted or out of fuel, ex->trap set). */
+bool interp_fuel_take(lodge_store_t *s, int64_t *budget);
+void interp_fuel_refund(lodge_store_t *s, int64_t budget);
+bool interp_memory_init(Instance *in, uint32_t seg, uint32_t d, uint32_t src, uint32_t n);
+bool interp_memory_copy(Instance *in, uint32_t d, uint32_t src, uint32_t n);
+bool interp_memory_fill(Instance *in, uint32_t d, uint8_t val, uint32_t n);
+bool interp_table_init(Instance *in, uint32_t seg, uint32_t t, uint32_t d, uint32_t src, uint32_t n);
+bool interp_table_copy(Instance *in, uint32_t dt, uint32_t st, uint32_t d, uint32_t src, uint32_t n);
+bool interp_table_fill(Instance *in, uint32_t t, uint32_t d, void *val, uint32_t n);
+/* Evaluate a constant expression of a module in an instance (globals must be set up). */
+Slot interp_const_expr(Instance *in, const ConstExpr *e);
+
+#endif

@@ -1,0 +1,660 @@
+/* lower.c: validated bytecode to threaded code. One pass keeps a compile-time model of the operand stack:
+ * each entry's value lives either in its home slot (nlocals + height) or, after local.get, still in the
+ * local's slot (no copy emitted until needed). Branch targets are resolved to relative offsets; values
+ * flowing to a label are copied to the label's home slots at the branch. The input is trusted: it passed
+ * validate.c, so only the shapes needed for lowering are tracked here. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "wasm/interp/code.h"
+#include "wasm/reader.h"
+
+#define NO_PATCH UINT32_MAX
+
+typedef struct LCtrl {
+    uint16_t op;            /* OP_BLOCK, OP_LOOP, OP_IF, OP_ELSE, or OP_END for the function body */
+    uint32_t base;          /* operand height at entry, below the parameters */
+    uint32_t nparams, nresults;
+    uint32_t loop_start;    /* code index of a loop's first instruction */
+    uint32_t end_patch;     /* chain of forward branch operands to the end */
+    uint32_t else_patch;    /* an if's jump to its else (or end) */
+} LCtrl;
+
+typedef struct Lower {
+    const Module *m;
+    const FuncBody *body;
+    const FuncType *ftype;
+    const void *const *h;
+    uint32_t *code;
+    uint32_t len, cap;
+    uint32_t *stack;        /* slot of each operand entry */
+    uint32_t height, stack_cap;
+    LCtrl *ctrls;
+    uint32_t nctrls, ctrl_cap;
+    uint32_t nlocals;
+    uint32_t max_slot;
+    uint32_t last_dst;      /* code index of the destination operand of the last emitted instruction */
+    bool oom;
+} Lower;
+
+static uint32_t home(const Lower *l, uint32_t h) { return l->nlocals + h; }
+
+static bool grow(Lower *l, uint32_t n)
+{
+    if (l->len + n <= l->cap)
+        return true;
+    uint32_t nc = l->cap ? l->cap * 2 : 256;
+    while (nc < l->len + n)
+        nc *= 2;
+    uint32_t *p = realloc(l->code, nc * sizeof *p);
+    if (!p) {
+        l->oom = true;
+        return false;
+    }
+    l->code = p;
+    l->cap = nc;
+    return true;
+}
+
+/* Emit a handler; returns the code index of its first operand. */
+static uint32_t emit_op(Lower *l, unsigned iop)
+{
+    if (!grow(l, 16))
+        return 0;
+    memcpy(&l->code[l->len], &l->h[iop], sizeof(void *));
+    l->len += 2;
+    l->last_dst = NO_PATCH;
+    return l->len;
+}
+
+static void emit(Lower *l, uint32_t v)
+{
+    if (!grow(l, 1))
+        return;
+    l->code[l->len++] = v;
+}
+
+static void note_slot(Lower *l, uint32_t slot)
+{
+    if (slot + 1 > l->max_slot)
+        l->max_slot = slot + 1;
+}
+
+static void push_slot(Lower *l, uint32_t slot)
+{
+    if (l->height == l->stack_cap) {
+        uint32_t nc = l->stack_cap ? l->stack_cap * 2 : 64;
+        uint32_t *p = realloc(l->stack, nc * sizeof *p);
+        if (!p) {
+            l->oom = true;
+            return;
+        }
+        l->stack = p;
+        l->stack_cap = nc;
+    }
+    l->stack[l->height++] = slot;
+    note_slot(l, home(l, l->height - 1));
+}
+
+/* Push a result that the next emitted operand writes to its home slot. */
+static uint32_t push_home(Lower *l)
+{
+    uint32_t slot = home(l, l->height);
+    push_slot(l, slot);
+    return slot;
+}
+
+static uint32_t pop_slot(Lower *l)
+{
+    return l->height ? l->stack[--l->height] : home(l, 0);
+}
+
+static void copy(Lower *l, uint32_t dst, uint32_t src)
+{
+    if (dst == src)
+        return;
+    emit_op(l, IOP_COPY);
+    emit(l, dst);
+    emit(l, src);
+}
+
+/* Put entry i in its home slot. */
+static void materialize(Lower *l, uint32_t i)
+{
+    uint32_t hs = home(l, i);
+    if (l->stack[i] != hs) {
+        copy(l, hs, l->stack[i]);
+        l->stack[i] = hs;
+    }
+}
+
+static void materialize_all(Lower *l)
+{
+    for (uint32_t i = 0; i < l->height; i++)
+        materialize(l, i);
+}
+
+/* Before local x changes, entries still reading it must take their own copy. */
+static void materialize_local(Lower *l, uint32_t x)
+{
+    for (uint32_t i = 0; i < l->height; i++)
+        if (l->stack[i] == x)
+            materialize(l, i);
+}
+
+/* ---- branches ---- */
+
+static void patch_chain(Lower *l, uint32_t chain, uint32_t target)
+{
+    while (chain != NO_PATCH) {
+        uint32_t next = l->code[chain];
+        l->code[chain] = (uint32_t)(int32_t)((int64_t)target - (int64_t)chain);
+        chain = next;
+    }
+}
+
+/* Emit a branch operand to label depth d (after the handler and any leading operands). */
+static void emit_target(Lower *l, LCtrl *c)
+{
+    if (c->op == OP_LOOP) {
+        uint32_t at = l->len;
+        emit(l, (uint32_t)(int32_t)((int64_t)c->loop_start - (int64_t)at));
+    } else {
+        uint32_t at = l->len;
+        emit(l, c->end_patch);
+        if (!l->oom)
+            c->end_patch = at;
+    }
+}
+
+static uint32_t label_arity(const LCtrl *c)
+{
+    return c->op == OP_LOOP ? c->nparams : c->nresults;
+}
+
+/* Do the values for label c need copying from the operand stack to c's home slots? */
+static bool needs_copies(Lower *l, const LCtrl *c)
+{
+    uint32_t n = label_arity(c);
+    for (uint32_t i = 0; i < n; i++)
+        if (l->stack[l->height - n + i] != home(l, c->base + i))
+            return true;
+    return false;
+}
+
+static void branch_copies(Lower *l, const LCtrl *c)
+{
+    uint32_t n = label_arity(c);
+    for (uint32_t i = 0; i < n; i++)
+        copy(l, home(l, c->base + i), l->stack[l->height - n + i]);
+}
+
+static void emit_br(Lower *l, LCtrl *c)
+{
+    branch_copies(l, c);
+    emit_op(l, c->op == OP_LOOP ? IOP_BR_BACK : OP_BR);
+    emit_target(l, c);
+}
+
+/* Results to slots 0..n-1 of the frame, then return. Sources below n may be overwritten by earlier
+ * copies, so such entries go home first (homes are above all locals, hence above n... or not, if the
+ * function has more results than locals: then copying in ascending order is still safe, see below). */
+static void emit_return(Lower *l)
+{
+    uint32_t n = l->ftype->nresults;
+    uint32_t first = l->height - n;
+    for (uint32_t i = 0; i < n; i++)
+        if (l->stack[first + i] < n && l->stack[first + i] != i)
+            materialize(l, first + i);
+    /* ascending: destination i never holds a later entry's source (homes of later entries are > i) */
+    for (uint32_t i = 0; i < n; i++)
+        copy(l, i, l->stack[first + i]);
+    emit_op(l, OP_RETURN);
+}
+
+static LCtrl *push_ctrl(Lower *l, uint16_t op, uint32_t nparams, uint32_t nresults)
+{
+    if (l->nctrls == l->ctrl_cap) {
+        uint32_t nc = l->ctrl_cap ? l->ctrl_cap * 2 : 16;
+        LCtrl *p = realloc(l->ctrls, nc * sizeof *p);
+        if (!p) {
+            l->oom = true;
+            return NULL;
+        }
+        l->ctrls = p;
+        l->ctrl_cap = nc;
+    }
+    LCtrl *c = &l->ctrls[l->nctrls++];
+    c->op = op;
+    c->base = l->height - nparams;
+    c->nparams = nparams;
+    c->nresults = nresults;
+    c->loop_start = l->len;
+    c->end_patch = NO_PATCH;
+    c->else_patch = NO_PATCH;
+    return c;
+}
+
+static void block_arity(const Module *m, int64_t bt, uint32_t *np, uint32_t *nr)
+{
+    if (bt == -0x40) {
+        *np = *nr = 0;
+    } else if (bt < 0) {
+        *np = 0;
+        *nr = 1;
+    } else {
+        *np = m->types[bt].nparams;
+        *nr = m->types[bt].nresults;
+    }
+}
+
+/* Skip dead code after an unconditional transfer, up to the `else` or `end` that closes the current
+ * block. Returns the opcode found (OP_ELSE or OP_END), with the reader positioned after it. */
+static uint16_t skip_dead(Reader *r)
+{
+    uint32_t depth = 0;
+    Instr in;
+    while (reader_instr(r, &in)) {
+        switch (in.op) {
+        case OP_BLOCK: case OP_LOOP: case OP_IF:
+            depth++;
+            break;
+        case OP_ELSE:
+            if (depth == 0)
+                return OP_ELSE;
+            break;
+        case OP_END:
+            if (depth == 0)
+                return OP_END;
+            depth--;
+            break;
+        default:
+            break;
+        }
+    }
+    return OP_END;
+}
+
+/* Close the innermost control frame at `end` (reachable or not). */
+static void close_block(Lower *l, bool reachable)
+{
+    LCtrl *c = &l->ctrls[l->nctrls - 1];
+    if (reachable && c->op != OP_END) {
+        for (uint32_t i = 0; i < c->nresults; i++)
+            materialize(l, l->height - c->nresults + i);
+    }
+    if (c->op == OP_END) {
+        if (reachable)
+            emit_return(l);
+        /* the body's own label: branches to it return */
+        if (c->end_patch != NO_PATCH) {
+            uint32_t at = l->len;
+            l->height = c->base + c->nresults;
+            for (uint32_t i = 0; i < c->nresults; i++)
+                l->stack[c->base + i] = home(l, c->base + i);
+            emit_return(l);
+            patch_chain(l, c->end_patch, at);
+        }
+        l->nctrls--;
+        return;
+    }
+    if (c->op == OP_IF) /* no else: the false edge lands at the end */
+        patch_chain(l, c->else_patch, l->len);
+    patch_chain(l, c->end_patch, l->len);
+    l->height = c->base;
+    for (uint32_t i = 0; i < c->nresults; i++)
+        push_slot(l, home(l, c->base + i));
+    l->nctrls--;
+    l->last_dst = NO_PATCH;
+}
+
+static void lower_body(Lower *l)
+{
+    const Module *m = l->m;
+    Reader r = {m->bytes, l->body->code_start, l->body->end, false, 0, NULL};
+    push_ctrl(l, OP_END, 0, l->ftype->nresults);
+    Instr in;
+    while (l->nctrls > 0 && !l->oom && reader_instr(&r, &in)) {
+        const OpInfo *info = &opcode_info[in.op];
+        if (info->a != 'S') {
+            /* plain operators: operands then an optional result */
+            if (info->imm == IMM_I32 || info->imm == IMM_F32) {
+                uint32_t at = emit_op(l, in.op);
+                emit(l, push_home(l));
+                emit(l, (uint32_t)in.bits);
+                l->last_dst = at;
+                continue;
+            }
+            if (info->imm == IMM_I64 || info->imm == IMM_F64) {
+                uint32_t at = emit_op(l, in.op);
+                emit(l, push_home(l));
+                emit(l, (uint32_t)in.bits);
+                emit(l, (uint32_t)(in.bits >> 32));
+                l->last_dst = at;
+                continue;
+            }
+            uint32_t b = info->b ? pop_slot(l) : 0;
+            uint32_t a = info->a ? pop_slot(l) : 0;
+            uint32_t at = emit_op(l, in.op);
+            if (info->r) {
+                emit(l, push_home(l));
+                if (info->a)
+                    emit(l, a);
+                if (info->b)
+                    emit(l, b);
+                l->last_dst = at;
+            } else {
+                /* stores: address, value */
+                emit(l, a);
+                emit(l, b);
+            }
+            if (info->imm == IMM_MEM)
+                emit(l, in.b);
+            continue;
+        }
+        switch ((Opcode)in.op) {
+        case OP_NOP:
+            break;
+        case OP_UNREACHABLE:
+            emit_op(l, OP_UNREACHABLE);
+            goto dead;
+        case OP_BLOCK: case OP_LOOP: {
+            uint32_t np, nr;
+            block_arity(m, in.blocktype, &np, &nr);
+            materialize_all(l);
+            l->last_dst = NO_PATCH;
+            push_ctrl(l, in.op, np, nr);
+            break;
+        }
+        case OP_IF: {
+            uint32_t np, nr;
+            block_arity(m, in.blocktype, &np, &nr);
+            uint32_t cond = pop_slot(l);
+            materialize_all(l);
+            emit_op(l, IOP_BR_UNLESS);
+            emit(l, cond);
+            uint32_t at = l->len;
+            emit(l, NO_PATCH);
+            LCtrl *c = push_ctrl(l, OP_IF, np, nr);
+            if (c)
+                c->else_patch = at;
+            break;
+        }
+        case OP_ELSE: {
+            LCtrl *c = &l->ctrls[l->nctrls - 1];
+            for (uint32_t i = 0; i < c->nresults; i++)
+                materialize(l, l->height - c->nresults + i);
+            emit_op(l, OP_BR);
+            emit_target(l, c);
+        else_part:
+            c = &l->ctrls[l->nctrls - 1];
+            patch_chain(l, c->else_patch, l->len);
+            c->else_patch = NO_PATCH;
+            c->op = OP_ELSE;
+            l->height = c->base;
+            for (uint32_t i = 0; i < c->nparams; i++)
+                push_slot(l, home(l, c->base + i));
+            l->last_dst = NO_PATCH;
+            break;
+        case OP_END:
+            close_block(l, true);
+            break;
+        dead: {
+            uint16_t at = skip_dead(&r);
+            if (at == OP_ELSE)
+                goto else_part;
+            close_block(l, false);
+            break;
+        }
+        }
+        case OP_BR: {
+            LCtrl *c = &l->ctrls[l->nctrls - 1 - in.a];
+            emit_br(l, c);
+            goto dead;
+        }
+        case OP_BR_IF: {
+            uint32_t cond = pop_slot(l);
+            LCtrl *c = &l->ctrls[l->nctrls - 1 - in.a];
+            if (!needs_copies(l, c)) {
+                emit_op(l, c->op == OP_LOOP ? IOP_BR_IF_BACK : OP_BR_IF);
+                emit(l, cond);
+                emit_target(l, c);
+            } else {
+                emit_op(l, IOP_BR_UNLESS);
+                emit(l, cond);
+                uint32_t skip = l->len;
+                emit(l, NO_PATCH);
+                emit_br(l, c);
+                patch_chain(l, skip, l->len);
+            }
+            l->last_dst = NO_PATCH;
+            break;
+        }
+        case OP_BR_TABLE: {
+            uint32_t idx = pop_slot(l);
+            uint32_t n = in.br_count;
+            emit_op(l, OP_BR_TABLE);
+            emit(l, idx);
+            emit(l, n);
+            uint32_t table = l->len;
+            if (!grow(l, n + 1))
+                break;
+            l->len += n + 1;
+            Reader lr = {m->bytes, in.br_labels, r.end, false, 0, NULL};
+            for (uint32_t i = 0; i <= n && !l->oom; i++) {
+                uint32_t depth = reader_u32(&lr);
+                LCtrl *c = &l->ctrls[l->nctrls - 1 - depth];
+                uint32_t slot = table + i;
+                if (!needs_copies(l, c)) {
+                    if (c->op == OP_LOOP) {
+                        l->code[slot] = (uint32_t)(int32_t)((int64_t)c->loop_start - (int64_t)slot);
+                    } else {
+                        l->code[slot] = c->end_patch;
+                        c->end_patch = slot;
+                    }
+                } else {
+                    /* a stub after the table: copies, then the branch */
+                    l->code[slot] = l->len - slot;
+                    emit_br(l, c);
+                }
+            }
+            goto dead;
+        }
+        case OP_RETURN:
+            emit_return(l);
+            goto dead;
+        case OP_CALL: case OP_CALL_INDIRECT: {
+            const FuncType *t = in.op == OP_CALL ? module_func_type(m, in.a) : &m->types[in.a];
+            uint32_t idx = in.op == OP_CALL_INDIRECT ? pop_slot(l) : 0;
+            uint32_t argbase = l->height - t->nparams;
+            for (uint32_t i = argbase; i < l->height; i++)
+                materialize(l, i);
+            /* the callee's frame starts at the first argument; results come back there */
+            note_slot(l, home(l, argbase) + (t->nresults > t->nparams ? t->nresults : t->nparams));
+            if (in.op == OP_CALL) {
+                emit_op(l, OP_CALL);
+                emit(l, in.a);
+                emit(l, home(l, argbase));
+            } else {
+                emit_op(l, OP_CALL_INDIRECT);
+                emit(l, t->id);
+                emit(l, in.b);
+                emit(l, home(l, argbase));
+                emit(l, idx);
+            }
+            l->height = argbase;
+            for (uint32_t i = 0; i < t->nresults; i++)
+                push_home(l);
+            break;
+        }
+        case OP_DROP:
+            pop_slot(l);
+            break;
+        case OP_SELECT: case OP_SELECT_T: {
+            uint32_t c = pop_slot(l), b = pop_slot(l), a = pop_slot(l);
+            uint32_t at = emit_op(l, OP_SELECT);
+            emit(l, push_home(l));
+            emit(l, a);
+            emit(l, b);
+            emit(l, c);
+            l->last_dst = at;
+            break;
+        }
+        case OP_LOCAL_GET:
+            push_slot(l, in.a);
+            break;
+        case OP_LOCAL_SET: case OP_LOCAL_TEE: {
+            uint32_t x = in.a;
+            uint32_t top = l->height - 1;
+            uint32_t src = l->stack[top];
+            bool other_readers = false;
+            for (uint32_t i = 0; i < top; i++)
+                other_readers |= l->stack[i] == x;
+            if (!other_readers && src == home(l, top) && l->last_dst != NO_PATCH && l->code[l->last_dst] == src) {
+                /* retarget the producing instruction straight into the local */
+                l->code[l->last_dst] = x;
+            } else {
+                materialize_local(l, x);
+                src = l->stack[top];
+                copy(l, x, src);
+            }
+            l->last_dst = NO_PATCH;
+            l->height--;
+            if (in.op == OP_LOCAL_TEE)
+                push_slot(l, x);
+            break;
+        }
+        case OP_GLOBAL_GET: {
+            uint32_t at = emit_op(l, OP_GLOBAL_GET);
+            emit(l, push_home(l));
+            emit(l, in.a);
+            l->last_dst = at;
+            break;
+        }
+        case OP_GLOBAL_SET: {
+            uint32_t v = pop_slot(l);
+            emit_op(l, OP_GLOBAL_SET);
+            emit(l, in.a);
+            emit(l, v);
+            break;
+        }
+        case OP_TABLE_GET: {
+            uint32_t i = pop_slot(l);
+            emit_op(l, OP_TABLE_GET);
+            emit(l, push_home(l));
+            emit(l, in.a);
+            emit(l, i);
+            break;
+        }
+        case OP_TABLE_SET: {
+            uint32_t v = pop_slot(l), i = pop_slot(l);
+            emit_op(l, OP_TABLE_SET);
+            emit(l, in.a);
+            emit(l, i);
+            emit(l, v);
+            break;
+        }
+        case OP_TABLE_SIZE:
+            emit_op(l, OP_TABLE_SIZE);
+            emit(l, push_home(l));
+            emit(l, in.a);
+            break;
+        case OP_TABLE_GROW: {
+            uint32_t n = pop_slot(l), init = pop_slot(l);
+            emit_op(l, OP_TABLE_GROW);
+            emit(l, push_home(l));
+            emit(l, in.a);
+            emit(l, init);
+            emit(l, n);
+            break;
+        }
+        case OP_TABLE_FILL: {
+            uint32_t n = pop_slot(l), v = pop_slot(l), i = pop_slot(l);
+            emit_op(l, OP_TABLE_FILL);
+            emit(l, in.a);
+            emit(l, i);
+            emit(l, v);
+            emit(l, n);
+            break;
+        }
+        case OP_TABLE_COPY: case OP_TABLE_INIT: {
+            uint32_t n = pop_slot(l), s = pop_slot(l), d = pop_slot(l);
+            emit_op(l, in.op);
+            emit(l, in.a);
+            emit(l, in.b);
+            emit(l, d);
+            emit(l, s);
+            emit(l, n);
+            break;
+        }
+        case OP_ELEM_DROP: case OP_DATA_DROP:
+            emit_op(l, in.op);
+            emit(l, in.a);
+            break;
+        case OP_REF_NULL:
+            emit_op(l, OP_REF_NULL);
+            emit(l, push_home(l));
+            break;
+        case OP_REF_IS_NULL: {
+            uint32_t v = pop_slot(l);
+            emit_op(l, OP_REF_IS_NULL);
+            emit(l, push_home(l));
+            emit(l, v);
+            break;
+        }
+        case OP_REF_FUNC:
+            emit_op(l, OP_REF_FUNC);
+            emit(l, push_home(l));
+            emit(l, in.a);
+            break;
+        case OP_MEMORY_INIT: {
+            uint32_t n = pop_slot(l), s = pop_slot(l), d = pop_slot(l);
+            emit_op(l, OP_MEMORY_INIT);
+            emit(l, in.a);
+            emit(l, d);
+            emit(l, s);
+            emit(l, n);
+            break;
+        }
+        case OP_MEMORY_COPY: case OP_MEMORY_FILL: {
+            uint32_t n = pop_slot(l), s = pop_slot(l), d = pop_slot(l);
+            emit_op(l, in.op);
+            emit(l, d);
+            emit(l, s);
+            emit(l, n);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+}
+
+InterpCode *interp_lower(const Module *m, uint32_t funcidx, bool checked, lodge_error_t *err)
+{
+    Lower l;
+    memset(&l, 0, sizeof l);
+    l.m = m;
+    l.body = &m->bodies[funcidx - m->nimported_funcs];
+    l.ftype = module_func_type(m, funcidx);
+    l.h = interp_handlers(checked);
+    l.nlocals = l.body->nlocals;
+    l.max_slot = l.nlocals > l.ftype->nresults ? l.nlocals : l.ftype->nresults;
+    l.last_dst = NO_PATCH;
+    lower_body(&l);
+    free(l.stack);
+    free(l.ctrls);
+    InterpCode *c = l.oom ? NULL : malloc(sizeof *c);
+    if (!c) {
+        free(l.code);
+        lodge_error_set(err, LODGE_ERR_NOMEM, "out of memory while compiling function %u", funcidx);
+        return NULL;
+    }
+    c->code = l.code;
+    c->len = l.len;
+    c->nparams = l.ftype->nparams;
+    c->nlocals = l.nlocals;
+    c->nresults = l.ftype->nresults;
+    c->frame_slots = l.max_slot + 1;
+    return c;
+}

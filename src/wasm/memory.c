@@ -1,0 +1,92 @@
+/* memory.c: linear memories. On 64-bit hosts each memory reserves 8 GiB plus a page of address space:
+ * any 32-bit address plus any 32-bit offset lands inside the reservation, and everything past the
+ * current size is inaccessible, so loads and stores need no explicit bounds check. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "os/mem.h"
+#include "wasm/engine.h"
+#include "wasm/runtime.h"
+
+#define GUARD_RESERVE ((size_t)1 << 33)
+
+lodge_memory_t *memory_new(lodge_store_t *s, Limits lim, lodge_error_t *err)
+{
+    bool guarded = sizeof(void *) == 8 && !s->engine->cfg.bounds_checks;
+    size_t page = os_page_size();
+    size_t max_bytes = (size_t)(lim.has_max ? lim.max : WASM_MAX_PAGES) * WASM_PAGE_SIZE;
+    size_t reserve = guarded ? GUARD_RESERVE + page : max_bytes + page;
+    size_t size = (size_t)lim.min * WASM_PAGE_SIZE;
+    lodge_memory_t *m = calloc(1, sizeof *m);
+    if (!m) {
+        lodge_error_set(err, LODGE_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (!alloc_charge(&s->alloc, size)) {
+        free(m);
+        lodge_error_set(err, LODGE_ERR_NOMEM, "memory limit exceeded: linear memory of %u pages", lim.min);
+        err->trap = LODGE_TRAP_MEMORY_LIMIT;
+        return NULL;
+    }
+    m->base = os_mem_reserve(reserve);
+    if (!m->base || !os_mem_commit(m->base, size)) {
+        os_mem_release(m->base, reserve);
+        alloc_uncharge(&s->alloc, size);
+        free(m);
+        lodge_error_set(err, LODGE_ERR_NOMEM, "cannot reserve linear memory");
+        return NULL;
+    }
+    m->size = size;
+    m->reserved = reserve;
+    m->lim = lim;
+    m->guarded = guarded;
+    m->store = s;
+    if (!store_track(s, OBJ_MEMORY, m)) {
+        os_mem_release(m->base, reserve);
+        alloc_uncharge(&s->alloc, size);
+        free(m);
+        lodge_error_set(err, LODGE_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    return m;
+}
+
+int64_t memory_grow(lodge_memory_t *m, uint32_t delta)
+{
+    uint64_t old = m->size / WASM_PAGE_SIZE;
+    uint64_t max = m->lim.has_max ? m->lim.max : WASM_MAX_PAGES;
+    if (old + delta > max)
+        return -1;
+    if (delta == 0)
+        return (int64_t)old;
+    size_t add = (size_t)delta * WASM_PAGE_SIZE;
+    if (!alloc_charge(&m->store->alloc, add))
+        return -1;
+    if (!os_mem_commit(m->base + m->size, add)) {
+        alloc_uncharge(&m->store->alloc, add);
+        return -1;
+    }
+    m->size += add;
+    return (int64_t)old;
+}
+
+lodge_memory_t *lodge_memory_new(lodge_store_t *s, lodge_limits_t limits, lodge_error_t *err)
+{
+    Limits l = {limits.min, limits.max, limits.has_max};
+    if (l.min > WASM_MAX_PAGES || (l.has_max && (l.max > WASM_MAX_PAGES || l.max < l.min))) {
+        lodge_error_set(err, LODGE_ERR_ARG, "invalid memory limits");
+        return NULL;
+    }
+    return memory_new(s, l, err);
+}
+
+uint8_t *lodge_memory_data(const lodge_memory_t *m) { return m->base; }
+size_t lodge_memory_size(const lodge_memory_t *m) { return m->size; }
+int64_t lodge_memory_grow(lodge_memory_t *m, uint32_t delta) { return memory_grow(m, delta); }
+
+void lodge_memory_type(const lodge_memory_t *m, lodge_limits_t *out)
+{
+    out->min = (uint32_t)(m->size / WASM_PAGE_SIZE);
+    out->max = m->lim.max;
+    out->has_max = m->lim.has_max;
+}

@@ -1,0 +1,131 @@
+/* store.c: stores: the world of one guest (its instances and objects) and its memory budget. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "os/mem.h"
+#include "wasm/engine.h"
+#include "wasm/interp/code.h"
+#include "wasm/runtime.h"
+
+lodge_store_t *lodge_store_new(lodge_engine_t *engine, const lodge_store_limits_t *limits)
+{
+    lodge_store_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->engine = engine;
+    alloc_init(&s->alloc, limits ? limits->max_memory : 0);
+    if (limits && limits->fuel) {
+        s->fuel = limits->fuel;
+        s->fuel_limited = true;
+    }
+    atomic_init(&s->interrupt, false);
+    return s;
+}
+
+bool store_track(lodge_store_t *s, ObjKind kind, void *p)
+{
+    if (s->nobjs == s->capobjs) {
+        uint32_t nc = s->capobjs ? s->capobjs * 2 : 32;
+        Obj *o = alloc_realloc(&s->alloc, s->objs, s->capobjs * sizeof *o, nc * sizeof *o);
+        if (!o)
+            return false;
+        s->objs = o;
+        s->capobjs = nc;
+    }
+    s->objs[s->nobjs++] = (Obj){kind, p};
+    if (kind == OBJ_MEMORY) {
+        if (s->nmems == s->capmems) {
+            uint32_t nc = s->capmems ? s->capmems * 2 : 4;
+            lodge_memory_t **m = alloc_realloc(&s->alloc, s->mems, s->capmems * sizeof *m, nc * sizeof *m);
+            if (!m) {
+                s->nobjs--;
+                return false;
+            }
+            s->mems = m;
+            s->capmems = nc;
+        }
+        s->mems[s->nmems++] = p;
+    }
+    return true;
+}
+
+static void free_obj(lodge_store_t *s, Obj *o)
+{
+    switch (o->kind) {
+    case OBJ_FUNC: {
+        lodge_func_t *f = o->p;
+        if (f->finalizer)
+            f->finalizer(f->env);
+        free(f);
+        break;
+    }
+    case OBJ_FUNCS:
+        free(o->p);
+        break;
+    case OBJ_TABLE: {
+        lodge_table_t *t = o->p;
+        alloc_free(&s->alloc, t->elems, (size_t)t->cap * sizeof(Slot));
+        free(t);
+        break;
+    }
+    case OBJ_MEMORY: {
+        lodge_memory_t *m = o->p;
+        alloc_uncharge(&s->alloc, m->size);
+        os_mem_release(m->base, m->reserved);
+        free(m);
+        break;
+    }
+    case OBJ_GLOBAL:
+        free(o->p);
+        break;
+    case OBJ_INSTANCE: {
+        lodge_instance_t *in = o->p;
+        free(in->funcs);
+        free(in->tables);
+        free(in->globals);
+        free(in->elem_dropped);
+        free(in->data_dropped);
+        free(in);
+        break;
+    }
+    }
+}
+
+void lodge_store_delete(lodge_store_t *s)
+{
+    if (!s)
+        return;
+    for (uint32_t i = s->nobjs; i-- > 0;)
+        free_obj(s, &s->objs[i]);
+    free(s->objs);
+    free(s->mems);
+    free(s->exec.stack);
+    free(s->exec.frames);
+    free(s);
+}
+
+void lodge_store_interrupt(lodge_store_t *s)
+{
+    atomic_store_explicit(&s->interrupt, true, memory_order_relaxed);
+}
+
+size_t lodge_store_memory_used(const lodge_store_t *s)
+{
+    return s->alloc.used;
+}
+
+void lodge_store_set_fuel(lodge_store_t *s, uint64_t fuel)
+{
+    s->fuel = fuel;
+    s->fuel_limited = fuel != 0;
+}
+
+void lodge_store_set_data(lodge_store_t *s, void *data)
+{
+    s->data = data;
+}
+
+void *lodge_store_data(const lodge_store_t *s)
+{
+    return s->data;
+}
