@@ -158,7 +158,8 @@ LODGE_API bool lodge_module_validate(lodge_engine_t *engine, const uint8_t *byte
                                      lodge_error_t *err);
 
 typedef struct lodge_import_desc {
-    const char *module, *name;       /* borrowed from the module */
+    const char *module, *name;       /* borrowed from the module; NUL-terminated */
+    size_t module_len, name_len;     /* byte lengths (names may contain NUL) */
     lodge_extern_kind_t kind;
     lodge_functype_t func;           /* when kind == FUNC */
     lodge_valtype_t valtype;         /* GLOBAL: value type; TABLE: element type */
@@ -167,7 +168,8 @@ typedef struct lodge_import_desc {
 } lodge_import_desc_t;
 
 typedef struct lodge_export_desc {
-    const char *name;                /* borrowed from the module */
+    const char *name;                /* borrowed from the module; NUL-terminated */
+    size_t name_len;                 /* byte length (names may contain NUL) */
     lodge_extern_kind_t kind;
     uint32_t index;
 } lodge_export_desc_t;
@@ -227,6 +229,9 @@ LODGE_API lodge_instance_t *lodge_instance_new(lodge_store_t *store, const lodge
                                                const lodge_extern_t *imports, size_t nimports,
                                                lodge_error_t *err);
 LODGE_API bool lodge_instance_export(const lodge_instance_t *instance, const char *name, lodge_extern_t *out);
+/* The same for a name of `len` bytes, which may contain NUL. */
+LODGE_API bool lodge_instance_export_n(const lodge_instance_t *instance, const char *name, size_t len,
+                                       lodge_extern_t *out);
 LODGE_API const lodge_module_t *lodge_instance_module(const lodge_instance_t *instance);
 
 /* ---- Functions, globals, tables, memories ------------------------------------------------------ */

@@ -165,9 +165,9 @@ static bool sec_type(Decoder *d)
 {
     Reader *r = &d->r;
     Module *m = d->m;
-    uint32_t n = read_count(r, 3);
+    uint32_t n = read_count(r, 1);
     if (r->failed)
-        return false;
+        return true;
     m->types = zalloc(n, sizeof *m->types);
     if (!m->types)
         return false;
@@ -217,9 +217,9 @@ static bool sec_import(Decoder *d)
 {
     Reader *r = &d->r;
     Module *m = d->m;
-    uint32_t n = read_count(r, 4);
+    uint32_t n = read_count(r, 1);
     if (r->failed)
-        return false;
+        return true;
     m->imports = zalloc(n, sizeof *m->imports);
     if (!m->imports)
         return false;
@@ -342,7 +342,7 @@ static bool sec_function(Decoder *d, uint32_t *nfuncs_out, uint32_t **types_out)
     Reader *r = &d->r;
     uint32_t n = read_count(r, 1);
     if (r->failed)
-        return false;
+        return true;
     uint32_t *t = zalloc(n, sizeof *t);
     if (!t)
         return false;
@@ -388,9 +388,9 @@ static bool sec_export(Decoder *d)
 {
     Reader *r = &d->r;
     Module *m = d->m;
-    uint32_t n = read_count(r, 3);
+    uint32_t n = read_count(r, 1);
     if (r->failed)
-        return false;
+        return true;
     m->exports = zalloc(n, sizeof *m->exports);
     if (!m->exports)
         return false;
@@ -414,9 +414,9 @@ static bool sec_elem(Decoder *d)
 {
     Reader *r = &d->r;
     Module *m = d->m;
-    uint32_t n = read_count(r, 2);
+    uint32_t n = read_count(r, 1);
     if (r->failed)
-        return false;
+        return true;
     m->elems = zalloc(n, sizeof *m->elems);
     if (!m->elems)
         return false;
@@ -482,9 +482,9 @@ static bool sec_code(Decoder *d, uint32_t nbodies)
     Reader *r = &d->r;
     Module *m = d->m;
     size_t at = r->pos;
-    uint32_t n = read_count(r, 2);
+    uint32_t n = read_count(r, 1);
     if (r->failed)
-        return false;
+        return true;
     if (n != nbodies) {
         r->pos = at;
         reader_fail(r, "function and code section have inconsistent lengths");
@@ -505,7 +505,7 @@ static bool sec_code(Decoder *d, uint32_t nbodies)
         uint32_t tidx = m->func_types[m->nimported_funcs + i];
         static const FuncType no_type = {0, 0, NULL, 0};
         const FuncType *ft = tidx < m->ntypes ? &m->types[tidx] : &no_type; /* validator reports it */
-        uint32_t ngroups = read_count(&br, 2);
+        uint32_t ngroups = read_count(&br, 1);
         uint64_t total = ft->nparams;
         size_t groups_at = br.pos;
         for (uint32_t g = 0; g < ngroups && !br.failed; g++) {
@@ -548,9 +548,9 @@ static bool sec_data(Decoder *d)
     Reader *r = &d->r;
     Module *m = d->m;
     size_t at = r->pos;
-    uint32_t n = read_count(r, 2);
+    uint32_t n = read_count(r, 1);
     if (r->failed)
-        return false;
+        return true;
     if (m->has_datacount && n != m->datacount) {
         r->pos = at;
         reader_fail(r, "data count and data section have inconsistent lengths");
@@ -610,7 +610,7 @@ static void sec_name(Decoder *d, size_t end)
             }
         } else if (id == 1 && m->nfuncs) {
             Reader s = {r.p, r.pos, sub_end, false, 0, NULL};
-            uint32_t n = read_count(&s, 2);
+            uint32_t n = read_count(&s, 1);
             if (!m->func_names)
                 m->func_names = zalloc(m->nfuncs, sizeof *m->func_names);
             for (uint32_t i = 0; i < n && !s.failed && m->func_names; i++) {
@@ -731,19 +731,19 @@ Module *module_decode(lodge_engine_t *engine, Alloc *alloc, const uint8_t *bytes
             ok = sec_function(&d, &sp.nbodies, &sp.body_types) && build_funcs(m, &sp);
             break;
         case 4:
-            n = read_count(r, 3);
+            n = read_count(r, 1);
             ok = r->failed || (sp.tables = build_space(m, LODGE_EXTERN_TABLE, n));
             if (ok && !r->failed)
                 sec_table(&d);
             break;
         case 5:
-            n = read_count(r, 2);
+            n = read_count(r, 1);
             ok = r->failed || (sp.mems = build_space(m, LODGE_EXTERN_MEMORY, n));
             if (ok && !r->failed)
                 sec_memory(&d);
             break;
         case 6:
-            n = read_count(r, 3);
+            n = read_count(r, 1);
             ok = r->failed || (sp.globals = build_space(m, LODGE_EXTERN_GLOBAL, n));
             if (ok && !r->failed)
                 sec_global(&d);

@@ -83,8 +83,7 @@ static bool protected_run(lodge_store_t *s, lodge_func_t *f, Slot *fp, uint32_t 
             ex->stack_top = fp + nslots;
             ok = interp_call_host(s, f, fp);
         } else if (f->code && f->inst) {
-            bool checked = !f->inst->mem || !f->inst->mem->guarded;
-            ok = checked ? interp_run_checked(s, f, fp, NULL) : interp_run_guarded(s, f, fp, NULL);
+            ok = f->code->checked ? interp_run_checked(s, f, fp, NULL) : interp_run_guarded(s, f, fp, NULL);
         }
         s->depth--;
         os_trap_pop(&scope);

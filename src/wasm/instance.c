@@ -185,10 +185,15 @@ lodge_instance_t *lodge_instance_new(lodge_store_t *s, const lodge_module_t *mod
 
 bool lodge_instance_export(const lodge_instance_t *in, const char *name, lodge_extern_t *out)
 {
+    return lodge_instance_export_n(in, name, strlen(name), out);
+}
+
+bool lodge_instance_export_n(const lodge_instance_t *in, const char *name, size_t len, lodge_extern_t *out)
+{
     const Module *m = in->module;
     for (uint32_t i = 0; i < m->nexports; i++) {
         const Export *e = &m->exports[i];
-        if (strcmp(e->name, name) != 0 || strlen(name) != e->name_len)
+        if (e->name_len != len || memcmp(e->name, name, len) != 0)
             continue;
         out->kind = e->kind;
         switch (e->kind) {

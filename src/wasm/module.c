@@ -92,6 +92,8 @@ void lodge_module_import(const lodge_module_t *module, uint32_t i, lodge_import_
     memset(out, 0, sizeof *out);
     out->module = im->module;
     out->name = im->name;
+    out->module_len = im->module_len;
+    out->name_len = im->name_len;
     out->kind = im->kind;
     switch (im->kind) {
     case LODGE_EXTERN_FUNC: {
@@ -120,6 +122,7 @@ void lodge_module_export(const lodge_module_t *module, uint32_t i, lodge_export_
 {
     const Export *e = &module->m.exports[i];
     out->name = e->name;
+    out->name_len = e->name_len;
     out->kind = e->kind;
     out->index = e->index;
 }

@@ -67,7 +67,11 @@ bool reader_instr(Reader *r, Instr *in)
         in->b = reader_u32(r);
         break;
     case IMM_MEM:
-        in->a = reader_u32(r); /* alignment exponent */
+        in->a = reader_u32(r); /* alignment exponent: 2^32 and beyond cannot be encoded in 2.0 */
+        if (!r->failed && in->a >= 32) {
+            reader_fail(r, "malformed memop flags");
+            break;
+        }
         in->b = reader_u32(r); /* offset */
         break;
     case IMM_MEMIDX:

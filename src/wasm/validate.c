@@ -215,6 +215,10 @@ static bool need_table(Validator *v, uint32_t t)
 
 static bool need_datacount(Validator *v, uint32_t idx)
 {
+    /* Without a data count section the binary format is malformed when segments exist; with none at
+     * all, the index is simply unknown (a text module naming no segment encodes no count). */
+    if (!v->m->has_datacount && idx >= v->m->ndatas)
+        return fail(v, "unknown data segment");
     if (!v->m->has_datacount) {
         if (!v->failed) {
             v->failed = true;

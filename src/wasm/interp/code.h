@@ -29,6 +29,7 @@ typedef struct InterpCode {
     uint32_t len;
     uint32_t nparams, nlocals, nresults;
     uint32_t frame_slots;       /* locals + operand temporaries (at least nresults) */
+    bool checked;               /* lowered for the explicit-bounds-check loop */
 } InterpCode;
 
 /* Handler addresses for the lowering, indexed by Iop. `checked` selects the explicit-bounds-check

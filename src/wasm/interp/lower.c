@@ -656,5 +656,6 @@ InterpCode *interp_lower(const Module *m, uint32_t funcidx, bool checked, lodge_
     c->nlocals = l.nlocals;
     c->nresults = l.ftype->nresults;
     c->frame_slots = l.max_slot + 1;
+    c->checked = checked;
     return c;
 }
