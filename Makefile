@@ -22,13 +22,20 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 .PHONY: all test check spec unit bench clean fuzz guest
 all: $(BUILD)/lodge $(BUILD)/liblodge.a
 
+V ?= 0
+ifeq ($(V),0)
+Q = @
+endif
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(BUILD)/liblodge.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/lodge: $(CLI_OBJS) $(BUILD)/liblodge.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/liblodge.a $(LDLIBS_ALL)
