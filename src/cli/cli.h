@@ -22,6 +22,9 @@ enum {
 
 /* Read a whole file into a malloc'd buffer; on failure prints "lodge: PATH: reason" and returns NULL. */
 uint8_t *cli_read_file(const char *path, size_t *len);
+/* Read a module: binary as is, text format (.wat) converted to binary. Prints the error and returns NULL
+ * on failure. The buffer is malloc'd. */
+uint8_t *cli_load_module_bytes(const char *path, size_t *len);
 /* True when arg is -h or --help. */
 int cli_is_help(const char *arg);
 
