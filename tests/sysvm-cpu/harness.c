@@ -139,6 +139,12 @@ int main(int argc, char **argv)
                     memcpy(&w, m.ram + (pc - RAM_BASE), 4);
                     riscv_disasm(w, pc, buf, sizeof buf);
                     fprintf(stderr, "[%u] %016" PRIx64 ": %s\n", i, pc, buf);
+                } else {
+                    uint64_t mc = 0, sc = 0;
+                    hart_get_csr(h, 0x342, &mc);
+                    hart_get_csr(h, 0x142, &sc);
+                    fprintf(stderr, "[%u] %016" PRIx64 ": (virtual) mcause %" PRIx64 " scause %" PRIx64 "\n", i, pc,
+                            mc, sc);
                 }
                 trace--;
                 total += hart_run(h, 1);
@@ -162,8 +168,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "%" PRIu64 " instructions in %.3f s: %.1f M instructions/s\n", total, secs,
                 (double)total / secs / 1e6);
     int rc = m.done == 1 ? 0 : m.done == 2 ? 1 : 2;
-    if (m.done == 2) fprintf(stderr, "harness: %s failed with code %u (pc %016" PRIx64 ")\n", file, m.fail_code,
-                             hart_get_pc(m.harts[0]));
+    if (m.done == 2)
+        fprintf(stderr, "harness: %s failed with code %u (pc %016" PRIx64 ", s10 %" PRIx64 ", s8 %" PRIx64
+                ", a1 %" PRIx64 ")\n", file, m.fail_code, hart_get_pc(m.harts[0]), hart_get_reg(m.harts[0], 26),
+                hart_get_reg(m.harts[0], 24), hart_get_reg(m.harts[0], 11));
     if (!m.done) fprintf(stderr, "harness: %s did not finish in %" PRIu64 " instructions (pc %016" PRIx64 ")\n",
                          file, total, hart_get_pc(m.harts[0]));
     for (unsigned i = 0; i < nharts; i++) hart_delete(m.harts[i]);

@@ -12,6 +12,7 @@ static inline uint64_t sx32(uint64_t v) { return (uint64_t)(int64_t)(int32_t)(ui
 #endif
 
 /* The dispatch veneer: handlers are labels L_<handler>; DISPATCH jumps to the current slot's handler. */
+#define RV_STEP_TAIL 64
 #define OP(name) L_##name:
 #ifdef RV_COMPUTED_GOTO
 #define DISPATCH() goto *labels[ip->op]
@@ -23,7 +24,7 @@ static inline uint64_t sx32(uint64_t v) { return (uint64_t)(int64_t)(int32_t)(ui
 /* Control transfer: stay on the decoded page when the target is on it, else look the target up. */
 #define JUMP(target) do { \
         uint64_t t_ = (target); n++; \
-        if (RV_LIKELY(((t_ ^ pc) >> 12) == 0 && n < max)) { \
+        if (RV_LIKELY(((t_ ^ pc) >> 12) == 0 && n < near_end)) { \
             pc = t_; ip = &page->slot[(t_ & 4095) >> 1]; DISPATCH(); } \
         h->pc = t_; goto refetch; } while (0)
 #define BRANCH(cond) do { if (cond) JUMP(pc + (int64_t)ip->imm); NEXT(); } while (0)
@@ -55,7 +56,9 @@ static inline uint64_t sx32(uint64_t v) { return (uint64_t)(int64_t)(int32_t)(ui
             memcpy((void *)(uintptr_t)(a_ + e_->addend), &v_, sizeof v_); \
         } else { \
             h->pc = pc; \
-            if (!riscv_mmu_store_slow(h, a_, sizeof(T), (uint64_t)v_)) goto trap; } \
+            if (!riscv_mmu_store_slow(h, a_, sizeof(T), (uint64_t)v_)) goto trap; \
+            /* An MMIO store may have raised an interrupt line (a self-IPI, say): look at once. */ \
+            if (RV_UNLIKELY(h->mip & h->mie)) { h->pc = pc + ip->len; n++; goto refetch; } } \
     } while (0)
 
 #define FP_ENABLED() ((h->mstatus & MSTATUS_FS) != 0)
@@ -73,6 +76,10 @@ uint64_t riscv_interp_run(Hart *h, uint64_t max)
 #endif
     uint64_t *const x = h->x;
     uint64_t n = 0, pc = h->pc;
+    /* Straight-line code is not counted against max until it branches or leaves the page, so a slice may
+     * overrun by up to one page of instructions. The last RV_STEP_TAIL instructions of a slice are stepped
+     * one at a time instead, so small max values (single-stepping) are exact. */
+    const uint64_t near_end = max > RV_STEP_TAIL ? max - RV_STEP_TAIL : 0;
     RvCodePage *page = NULL;
     const RvInsn *ip = NULL;
 
@@ -92,6 +99,12 @@ refetch:
         }
     }
     ip = &page->slot[(pc & 4095) >> 1];
+    if (RV_UNLIKELY(n >= near_end)) {
+        /* Step: run a copy of the slot followed by PAGE_END sentinels, which come back here. */
+        if (ip->op == RV_OP_DECODE) riscv_codecache_decode(h, page, (unsigned)(ip - page->slot));
+        h->xslot[0] = *ip;
+        ip = h->xslot;
+    }
     DISPATCH();
 
 #ifndef RV_COMPUTED_GOTO

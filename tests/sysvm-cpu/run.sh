@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Instruction-level tests of the RV64GC hart: each tests/sysvm-cpu/*.S is assembled with Debian's cross
+# toolchain into a flat binary (in $BUILD/sysvm-cpu/) and run on the bare-metal harness. A test passes when it
+# writes "pass" to the harness's finisher. Options for a test go on a line "# harness: ARGS" in its source.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+H=$BUILD/sysvm-cpu-harness
+OUT=$BUILD/sysvm-cpu
+CC=${RISCV_CC:-riscv64-linux-gnu-gcc}
+OBJCOPY=${RISCV_OBJCOPY:-riscv64-linux-gnu-objcopy}
+pass=0; fail=0; skip=0
+tests=$(ls tests/sysvm-cpu/*.S | sort)
+if [ ! -x "$H" ]; then
+    make -s "BUILD=$BUILD" "$H" >/dev/null || { echo "cannot build $H"; echo "0 passed, 1 failed"; exit 1; }
+fi
+if ! command -v "$CC" >/dev/null || ! command -v "$OBJCOPY" >/dev/null; then
+    for t in $tests; do echo "SKIP $(basename "$t" .S): $CC not installed (Debian gcc-riscv64-linux-gnu)"; skip=$((skip+1)); done
+    echo "0 passed, 0 failed, $skip skipped"
+    exit 0
+fi
+mkdir -p "$OUT"
+for t in $tests; do
+    name=$(basename "$t" .S)
+    args=$(sed -n 's/^# harness: //p' "$t")
+    if ! "$CC" -march=rv64gc_zicsr_zifencei -mabi=lp64d -nostdlib -nostartfiles -static -fno-pic -fno-pie -no-pie \
+            -Wl,--build-id=none -Wl,--no-relax -T tests/sysvm-cpu/link.ld -Itests/sysvm-cpu -o "$OUT/$name.elf" "$t" \
+            2>"$OUT/$name.log" || ! "$OBJCOPY" -O binary "$OUT/$name.elf" "$OUT/$name.bin" 2>>"$OUT/$name.log"; then
+        echo "FAIL $name (does not assemble):"; sed 's/^/    /' "$OUT/$name.log" | head -20
+        fail=$((fail+1)); continue
+    fi
+    # shellcheck disable=SC2086
+    if timeout 60 "$H" $args "$OUT/$name.bin" >"$OUT/$name.out" 2>&1; then
+        echo "PASS $name"; pass=$((pass+1))
+    else
+        echo "FAIL $name:"; sed 's/^/    /' "$OUT/$name.out" | tail -5
+        fail=$((fail+1))
+    fi
+done
+if [ $skip -gt 0 ]; then echo "$pass passed, $fail failed, $skip skipped"; else echo "$pass passed, $fail failed"; fi
+[ $fail -eq 0 ]
