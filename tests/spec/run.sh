@@ -47,6 +47,30 @@ if [ ! -x "$RUNNER" ]; then
     failed=1; failing+=("(no runner)"); finish
 fi
 
+# ---- Self-check: every assertion of selfcheck/must-fail.wast is wrong on purpose; the runner must report
+# each as failed (and one as skipped when it is listed as an expected failure). Counts as 1 if broken.
+selfcheck() {
+    local src=tests/spec/selfcheck/must-fail.wast dir=$OUT/selfcheck json=$OUT/selfcheck/must-fail.json n got
+    if [ ! -f "$json" ] || [ "$src" -nt "$json" ]; then
+        rm -rf "$dir"; mkdir -p "$dir"
+        wast2json "$src" -o "$json" >"$dir/.convert.log" 2>&1 || { echo "cannot convert $src"; return 1; }
+    fi
+    n=$(grep -c '"type": "assert_' "$json")
+    got=$("$RUNNER" "$json" 2>&1 | tail -n1)
+    [[ $got == "must-fail.wast: 0 passed, $n failed, 0 skipped"* ]] || { echo "got '$got'"; return 1; }
+    local first
+    first=$(grep -o '"type": "assert_[a-z]*", "line": [0-9]*' "$json" | head -n1 | sed 's/.* //')
+    got=$("$RUNNER" --xfail "$first" "$json" 2>&1 | tail -n1)
+    [[ $got == "must-fail.wast: 0 passed, $((n - 1)) failed, 1 skipped"* ]] || { echo "with --xfail: got '$got'"; return 1; }
+    echo "all $n wrong assertions caught"
+}
+if msg=$(selfcheck); then
+    echo "spec: runner self-check: $msg"
+else
+    echo "spec: RUNNER SELF-CHECK FAILED: $msg"
+    failed=$((failed + 1)); failing+=("(runner self-check)")
+fi
+
 # ---- The skip list: out-of-scope patterns and expected failures --------------------------------------
 skip_pats=(); skip_why=(); xfails=()
 while IFS= read -r line || [ -n "$line" ]; do
