@@ -17,11 +17,12 @@ SUITE=wasm-2.0          # the in-scope suite
 FALLBACK=wasm-2.0-draft1-2022  # older copy of it that Debian's wast2json 1.0.32 reads completely
 TIMEOUT=${SPEC_TIMEOUT:-900}
 
-passed=0; failed=0; skipped=0; mism_mod=0; mism_trap=0
+passed=0; failed=0; skipped=0; mism_bin=0; mism_text=0; mism_trap=0
 failing=()
 
 finish() {
-    echo "spec: message mismatches (informative, not failures): $mism_mod module errors, $mism_trap traps"
+    echo "spec: message mismatches (informative, not failures): $mism_bin binary modules," \
+         "$mism_text text modules, $mism_trap traps (SPEC_VERBOSE=1 lists them)"
     [ ${#failing[@]} -gt 0 ] && echo "spec: files with failures: ${failing[*]}"
     echo "$passed passed, $failed failed, $skipped skipped"
     [ "$failed" -eq 0 ]
@@ -128,7 +129,8 @@ convert() {
         [ "$conv" = wast2json ] || [ -x "$conv" ] || continue
         [ -f "$SPEC_DIR/$from" ] || continue
         rm -rf "$dir"; mkdir -p "$dir"
-        if "$conv" "$SPEC_DIR/$from" -o "$json" >"$dir/.convert.log" 2>&1 && [ -f "$json" ]; then
+        # (in a subshell, so a converter dying of a signal reports it in the log, not on the terminal)
+        if ( "$conv" "$SPEC_DIR/$from" -o "$json" ) >"$dir/.convert.log" 2>&1 && [ -f "$json" ]; then
             echo "$try" >"$dir/.origin"; origin=$try; return 0
         fi
     done
@@ -185,8 +187,9 @@ for name in "${names[@]}"; do
     s=$(sed -E 's/.* ([0-9]+) skipped.*/\1/' <<<"$line")
     passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
     [ "$f" -ne 0 ] && failing+=("$name")
-    if [[ $line =~ mismatches:\ ([0-9]+)\ module,\ ([0-9]+)\ trap ]]; then
-        mism_mod=$((mism_mod + BASH_REMATCH[1])); mism_trap=$((mism_trap + BASH_REMATCH[2]))
+    if [[ $line =~ mismatches:\ ([0-9]+)\ binary,\ ([0-9]+)\ text,\ ([0-9]+)\ trap ]]; then
+        mism_bin=$((mism_bin + BASH_REMATCH[1])); mism_text=$((mism_text + BASH_REMATCH[2]))
+        mism_trap=$((mism_trap + BASH_REMATCH[3]))
     fi
 done
 finish

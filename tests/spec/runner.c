@@ -453,7 +453,7 @@ typedef struct Runner {
     const long *xfail;          /* script lines expected to fail (skip.txt), target: none */
     size_t nxfail;
     unsigned passed, failed, skipped;
-    unsigned msg_mismatch, trap_mismatch;
+    unsigned msg_mismatch, text_mismatch, trap_mismatch; /* binary modules, text modules, traps */
     unsigned skips[SKIP_COUNT];
 } Runner;
 
@@ -998,8 +998,11 @@ static Outcome cmd_assert_rejected(Runner *r, const cJSON *c, unsigned line, Res
         return res->out = OUT_FAIL;
     }
     if (!message_matches(text, err.message)) {
-        r->msg_mismatch++;
-        note_mismatch(r, line, "message", text, err.message);
+        if (is_text)
+            r->text_mismatch++;
+        else
+            r->msg_mismatch++;
+        note_mismatch(r, line, is_text ? "text module message" : "message", text, err.message);
     }
     return OUT_PASS;
 }
@@ -1192,8 +1195,9 @@ static int run_script(Runner *r, const char *json_path, const char *name_opt)
         if (r->skips[i])
             printf("  skipped %u: %s\n", r->skips[i], skip_reason_text[i]);
     printf("%s: %u passed, %u failed, %u skipped", r->name, r->passed, r->failed, r->skipped);
-    if (r->msg_mismatch || r->trap_mismatch)
-        printf(" (message mismatches: %u module, %u trap)", r->msg_mismatch, r->trap_mismatch);
+    if (r->msg_mismatch || r->text_mismatch || r->trap_mismatch)
+        printf(" (message mismatches: %u binary, %u text, %u trap)", r->msg_mismatch, r->text_mismatch,
+               r->trap_mismatch);
     printf("\n");
     return r->failed ? 1 : 0;
 }
