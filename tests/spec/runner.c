@@ -447,7 +447,7 @@ typedef struct Runner {
                                  * functions in imported tables */
     size_t nmodules, capmodules;
     char *dir;                  /* folder of the JSON file, with a trailing '/' */
-    const char *name;           /* the script's name in the output */
+    char *name;                 /* the script's name in the output */
     bool verbose;
     unsigned max_details, details;
     const long *xfail;          /* script lines expected to fail (skip.txt), target: none */
@@ -1167,7 +1167,7 @@ static int run_script(Runner *r, const char *json_path, const char *name_opt)
         return 2;
     }
     const char *src = json_str(root, "source_filename");
-    r->name = name_opt ? name_opt : src ? base_name(src) : base_name(json_path);
+    r->name = dup_string(name_opt ? name_opt : src ? base_name(src) : base_name(json_path));
 
     const char *slash = strrchr(json_path, '/');
     size_t dlen = slash ? (size_t)(slash - json_path) + 1 : 0;
@@ -1176,7 +1176,7 @@ static int run_script(Runner *r, const char *json_path, const char *name_opt)
     memset(&err, 0, sizeof err);
     r->engine = lodge_engine_new(NULL);
     r->store = r->engine ? lodge_store_new(r->engine, NULL) : NULL;
-    if (!r->dir || !r->store || !spectest_init(&r->spectest, r->store, &err)) {
+    if (!r->name || !r->dir || !r->store || !spectest_init(&r->spectest, r->store, &err)) {
         fprintf(stderr, "spec-runner: %s: cannot set up the engine: %s\n", json_path,
                 err.message[0] ? err.message : "out of memory");
         cJSON_Delete(root);
@@ -1212,6 +1212,7 @@ static void runner_free(Runner *r)
     bindings_free(&r->named);
     bindings_free(&r->registered);
     free(r->dir);
+    free(r->name);
 }
 
 static int usage(FILE *f)
