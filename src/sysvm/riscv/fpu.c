@@ -97,15 +97,18 @@ static uint64_t cvt_to_int(double x, unsigned rm, int bits, bool sign, unsigned 
     return bits == 32 ? (uint64_t)(int64_t)(int32_t)(uint32_t)v : v;
 }
 
-static unsigned fclass_bits(bool neg, int cls, bool snan)
+/* fclass from the bits alone: host classification may touch the FPU and flag a signaling NaN. */
+static unsigned fclass_bits(bool neg, uint64_t exp, uint64_t exp_max, uint64_t frac, uint64_t quiet_bit)
 {
-    switch (cls) {
-    case FP_INFINITE: return neg ? 1u << 0 : 1u << 7;
-    case FP_NORMAL: return neg ? 1u << 1 : 1u << 6;
-    case FP_SUBNORMAL: return neg ? 1u << 2 : 1u << 5;
-    case FP_ZERO: return neg ? 1u << 3 : 1u << 4;
-    default: return snan ? 1u << 8 : 1u << 9;
+    if (exp == exp_max) {
+        if (frac == 0) return neg ? 1u << 0 : 1u << 7;
+        return (frac & quiet_bit) ? 1u << 9 : 1u << 8;
     }
+    if (exp == 0) {
+        if (frac == 0) return neg ? 1u << 3 : 1u << 4;
+        return neg ? 1u << 2 : 1u << 5;
+    }
+    return neg ? 1u << 1 : 1u << 6;
 }
 
 static double minmax_d(double a, double b, bool is_max, bool sa, bool sb, unsigned *fl)
@@ -185,7 +188,7 @@ bool riscv_fpu_exec(Hart *h, const RvInsn *in)
     case RV_OP_FMV_X_W: h->x[rd] = (uint64_t)(int64_t)(int32_t)(uint32_t)h->f[r1]; break;
     case RV_OP_FCLASS_S: {
         uint32_t a = get_s_bits(h, r1);
-        h->x[rd] = fclass_bits(a >> 31, fpclassify(u2f(a)), issnan_s(a));
+        h->x[rd] = fclass_bits(a >> 31, (a >> 23) & 0xff, 0xff, a & 0x7fffff, 0x400000);
         break;
     }
     case RV_OP_FEQ_S: case RV_OP_FLT_S: case RV_OP_FLE_S: {
@@ -250,7 +253,7 @@ bool riscv_fpu_exec(Hart *h, const RvInsn *in)
     }
     case RV_OP_FCLASS_D: {
         uint64_t a = h->f[r1];
-        h->x[rd] = fclass_bits(a >> 63, fpclassify(u2d(a)), issnan_d(a));
+        h->x[rd] = fclass_bits(a >> 63, (a >> 52) & 0x7ff, 0x7ff, a & 0xfffffffffffffull, 0x8000000000000ull);
         break;
     }
     case RV_OP_FCVT_W_D: h->x[rd] = cvt_to_int(get_d(h, r1), rm, 32, true, &fl); break;
