@@ -183,6 +183,9 @@ static void request_exit(Machine *m, MachineExit why, uint32_t code)
     m->stop = true;
     m->exit = why;
     m->fail_code = code;
+    /* Power is off: no hart runs another instruction (the one asking may be inside an SBI call). */
+    for (unsigned i = 0; i < m->nharts; i++)
+        hart_set_stopped(m->harts[i], true);
 }
 
 static void sbi_reset(void *opaque, uint32_t type, uint32_t reason)

@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# The system-VM machine suite: unit tests (virtqueue against hostile drivers, device tree, bus, devices,
+# SBI), a short libFuzzer run of the virtqueue and device-tree code, then boot tests of the default guest
+# (built and cached by guests/build.sh). Boot tests named in tests/sysvm/skip.txt count as skipped when they
+# fail, and fail when they pass.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+LODGE=${LODGE:-$BUILD/lodge}
+FUZZ_SECONDS=${FUZZ_SECONDS:-10}
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-180}
+OUT=$BUILD/sysvm-run
+mkdir -p "$OUT"
+pass=0; fail=0; skip=0
+ok()   { echo "PASS $1"; pass=$((pass+1)); }
+bad()  { echo "FAIL $1: $2"; fail=$((fail+1)); }
+skp()  { echo "SKIP $1: $2"; skip=$((skip+1)); }
+
+# ---- unit tests ----
+if [ ! -x "$BUILD/sysvm-tests" ]; then
+    make -s "BUILD=$BUILD" "$BUILD/sysvm-tests" >/dev/null 2>&1
+fi
+if [ -x "$BUILD/sysvm-tests" ]; then
+    "$BUILD/sysvm-tests" > "$OUT/unit.log" 2>&1
+    grep -E '^(PASS|FAIL) ' "$OUT/unit.log"
+    pass=$((pass + $(grep -c '^PASS ' "$OUT/unit.log")))
+    fail=$((fail + $(grep -c '^FAIL ' "$OUT/unit.log")))
+    grep -q ' 0 failed' "$OUT/unit.log" || grep -q '^FAIL' "$OUT/unit.log" || bad unit "crashed: $(tail -3 "$OUT/unit.log")"
+else
+    bad unit "cannot build $BUILD/sysvm-tests"
+fi
+
+# ---- fuzzing ----
+if ! command -v clang >/dev/null; then
+    skp fuzz-virtq "clang not installed (Debian clang)"; skp fuzz-fdt "clang not installed (Debian clang)"
+elif ! make -s sysvm-fuzz >"$OUT/fuzz-build.log" 2>&1; then
+    bad fuzz-build "$(tail -5 "$OUT/fuzz-build.log")"
+else
+    for t in virtq fdt; do
+        corpus=$OUT/corpus-$t; mkdir -p "$corpus"
+        if build-fuzz/sysvm-fuzz-$t -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=1024 -timeout=10 \
+                -artifact_prefix="$OUT/crash-$t-" "$corpus" >"$OUT/fuzz-$t.log" 2>&1; then
+            ok "fuzz-$t ($(grep -o 'Done [0-9]* runs' "$OUT/fuzz-$t.log" | head -1) in ${FUZZ_SECONDS}s)"
+        else
+            bad "fuzz-$t" "$(grep -E 'ERROR|SUMMARY|Test unit written' "$OUT/fuzz-$t.log" | head -3)"
+        fi
+    done
+fi
+
+# ---- boot tests ----
+skip_reason() { sed -n "s/^$1: //p" tests/sysvm/skip.txt | head -1; }
+# boot_result NAME STATUS DETAIL: STATUS 0 = passed.
+boot_result() {
+    local reason; reason=$(skip_reason "$1")
+    if [ "$2" -eq 0 ]; then
+        if [ -n "$reason" ]; then bad "$1" "unexpected pass: remove it from tests/sysvm/skip.txt"; else ok "$1"; fi
+    elif [ -n "$reason" ]; then skp "$1" "$reason"
+    else bad "$1" "$3"; fi
+}
+
+if [ ! -x "$LODGE" ]; then
+    bad boot "no $LODGE"
+    echo "$pass passed, $fail failed, $skip skipped"; exit 1
+fi
+echo "building the default guest (guests/build.sh, cached)"
+if ! guests/build.sh >"$OUT/guest-build.log" 2>&1; then
+    bad guest-build "guests/build.sh failed: $(tail -5 "$OUT/guest-build.log")"
+    echo "$pass passed, $fail failed, $skip skipped"; exit 1
+fi
+G=guests/cache
+export LODGE_GUEST_DIR=$PWD/$G
+if [ -s tests/sysvm/skip.txt ] && grep -qv '^#' tests/sysvm/skip.txt; then
+    echo "skip list (tests/sysvm/skip.txt):"; grep -v '^#' tests/sysvm/skip.txt | sed 's/^/  /'
+fi
+
+# run NAME CMDLINE [lodge options...]: boots the default guest with lodge_cmd=CMDLINE; output in $OUT/NAME.out,
+# exit status in $rc, wall time in $secs.
+run() {
+    local name=$1 cmd=$2; shift 2
+    local t0; t0=$(date +%s.%N)
+    timeout "$BOOT_TIMEOUT" "$LODGE" boot --append "console=ttyS0 quiet lodge_cmd=\"$cmd\"" "$@" \
+        </dev/null >"$OUT/$name.out" 2>&1
+    rc=$?
+    secs=$(echo "$(date +%s.%N) - $t0" | bc)
+}
+has() { grep -qa -- "$1" "$OUT/$2.out"; }
+last() { tail -c 600 "$OUT/$1.out" | tr -d '\r' | tail -4 | tr '\n' '|'; }
+
+run ready "true"
+st=1; [ $rc -eq 0 ] && has "lodge-guest: ready" ready && st=0
+boot_result boot-ready $st "rc=$rc: $(last ready)"
+[ $st -eq 0 ] && echo "  boot to ready and power-off: ${secs}s"
+
+run cpus2 "nproc; grep -c ^processor /proc/cpuinfo" --cpus 2
+st=1; [ $rc -eq 0 ] && [ "$(grep -ac '^2' "$OUT/cpus2.out")" -ge 2 ] && has "ready (2 cpus" cpus2 && st=0
+boot_result boot-cpus-2 $st "rc=$rc: $(last cpus2)"
+
+run cpus4 "nproc" --cpus 4 --mem 128M
+st=1; [ $rc -eq 0 ] && has "ready (4 cpus" cpus4 && st=0
+boot_result boot-cpus-4 $st "rc=$rc: $(last cpus4)"
+
+cp "$G/disk.ext4" "$OUT/disk.img"
+marker="written-by-guest-$$"
+run disk "mount /dev/vda /mnt && cat /mnt/README && echo $marker > /mnt/data/f.txt && dd if=/dev/zero of=/mnt/data/big bs=64k count=16 2>/dev/null && sync && umount /mnt" --disk "$OUT/disk.img"
+got=$(debugfs -R "cat /data/f.txt" "$OUT/disk.img" 2>/dev/null)
+big=$(debugfs -R "stat /data/big" "$OUT/disk.img" 2>/dev/null | grep -o 'Size: [0-9]*' | head -1)
+st=1; [ $rc -eq 0 ] && [ "$got" = "$marker" ] && [ "$big" = "Size: 1048576" ] && has "made by guests/build.sh" disk \
+    && e2fsck -fn "$OUT/disk.img" >/dev/null 2>&1 && st=0
+boot_result boot-disk-write $st "rc=$rc got='$got' $big: $(last disk)"
+
+run diskro "mount -o ro /dev/vda /mnt && cat /mnt/README && (echo x > /mnt/data/nope && echo WROTE || echo refused); cat /sys/block/vda/ro" --disk "$OUT/disk.img,ro"
+st=1; [ $rc -eq 0 ] && has "refused" diskro && ! has "WROTE" diskro && tr -d '\r' <"$OUT/diskro.out" | grep -qx 1 && st=0
+boot_result boot-disk-readonly $st "rc=$rc: $(last diskro)"
+
+run missing "true" --disk "$OUT/no-such-disk.img"
+st=1; [ $rc -eq 1 ] && has "no-such-disk.img" missing && st=0
+boot_result boot-missing-disk $st "rc=$rc: $(last missing)"
+
+run rng "cat /sys/class/misc/hw_random/rng_current; head -c 32 /dev/hwrng | od -An -tx1 | tr -d ' \n'; echo; head -c 32 /dev/hwrng | od -An -tx1 | tr -d ' \n'; echo"
+a=$(grep -a -E '^[0-9a-f]{64}' "$OUT/rng.out" | sed -n 1p | tr -d '\r'); b=$(grep -a -E '^[0-9a-f]{64}' "$OUT/rng.out" | sed -n 2p | tr -d '\r')
+st=1; [ $rc -eq 0 ] && has virtio_rng rng && [ -n "$a" ] && [ "$a" != "$b" ] && [ "$a" != "$(printf '0%.0s' $(seq 64))" ] && st=0
+boot_result boot-entropy $st "rc=$rc a=$a b=$b: $(last rng)"
+
+run hvc "echo via-virtio-console-\$((40+2)) > /dev/hvc0"
+st=1; [ $rc -eq 0 ] && has "via-virtio-console-42" hvc && st=0
+boot_result boot-virtio-console $st "rc=$rc: $(last hvc)"
+
+# The serial console in both directions: the shell reads commands typed on stdin (UART receive interrupts).
+# Input is typed once the prompt shows: earlier bytes would meet the shell's terminal-size query.
+rm -f "$OUT/stdin.fifo"; mkfifo "$OUT/stdin.fifo"
+timeout "$BOOT_TIMEOUT" "$LODGE" boot <"$OUT/stdin.fifo" >"$OUT/stdin.out" 2>&1 &
+pid=$!
+exec 7>"$OUT/stdin.fifo"
+for _ in $(seq 1 $((BOOT_TIMEOUT * 5))); do grep -qa '/ # ' "$OUT/stdin.out" 2>/dev/null && break; sleep 0.2; done
+sleep 0.3
+printf 'echo typed-$((6*7))-ok\n' >&7
+for _ in $(seq 1 50); do grep -qa 'typed-42-ok' "$OUT/stdin.out" 2>/dev/null && break; sleep 0.2; done
+printf 'poweroff -f\n' >&7
+exec 7>&-
+wait $pid
+rc=$?
+st=1; [ $rc -eq 0 ] && has "typed-42-ok" stdin && st=0
+boot_result boot-serial-input $st "rc=$rc: $(last stdin)"
+
+run rtc "date +%Y"
+st=1; [ $rc -eq 0 ] && grep -aq "^$(date -u +%Y)" "$OUT/rtc.out" && st=0
+boot_result boot-rtc $st "rc=$rc: $(last rtc)"
+
+run reboot "reboot -f"
+st=1; [ $rc -eq 3 ] && st=0
+boot_result boot-exit-reboot $st "rc=$rc (want 3): $(last reboot)"
+
+# SIGTERM while the guest runs: a clean stop with status 143 and the disk flushed.
+cp "$G/disk.ext4" "$OUT/disk2.img"
+timeout "$BOOT_TIMEOUT" "$LODGE" boot --disk "$OUT/disk2.img" \
+    --append 'console=ttyS0 quiet lodge_cmd="mount /dev/vda /mnt && echo before-term > /mnt/data/t.txt && sync && echo synced && sleep 1000"' \
+    </dev/null >"$OUT/term.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 $((BOOT_TIMEOUT * 5))); do grep -qa synced "$OUT/term.out" 2>/dev/null && break; sleep 0.2; done
+kill -TERM $pid 2>/dev/null
+wait $pid
+rc=$?
+got=$(debugfs -R "cat /data/t.txt" "$OUT/disk2.img" 2>/dev/null)
+st=1; [ $rc -eq 143 ] && [ "$got" = "before-term" ] && st=0
+boot_result boot-sigterm $st "rc=$rc (want 143) got='$got': $(last term)"
+
+run trace "true" --trace
+st=1; [ $rc -eq 0 ] && has "SBI calls: base" trace && has "interrupt S timer" trace && has "uart" trace && st=0
+boot_result boot-trace $st "rc=$rc: $(last trace)"
+
+"$LODGE" boot --disasm-at entry >"$OUT/disasm.out" 2>&1
+rc=$?
+st=1; [ $rc -eq 0 ] && [ "$(grep -c '^0000000080200000' "$OUT/disasm.out")" -eq 1 ] && [ "$(wc -l <"$OUT/disasm.out")" -eq 16 ] && st=0
+boot_result boot-disasm $st "rc=$rc: $(head -3 "$OUT/disasm.out" | tr '\n' '|')"
+
+# Bad input: clear message, non-zero status.
+"$LODGE" boot --kernel /etc/hostname >"$OUT/badk.out" 2>&1; r1=$?
+"$LODGE" boot --mem 4M >"$OUT/badm.out" 2>&1; r2=$?
+"$LODGE" boot --mem 16M --initrd "$G/disk.ext4" >"$OUT/badi.out" 2>&1; r3=$?
+"$LODGE" boot --cpus 0 >"$OUT/badc.out" 2>&1; r4=$?
+"$LODGE" boot --frobnicate >"$OUT/badf.out" 2>&1; r5=$?
+st=1; [ $r1 -eq 1 ] && grep -q "not a RISC-V Linux Image" "$OUT/badk.out" && [ $r2 -eq 1 ] && grep -q "MiB" "$OUT/badm.out" \
+    && [ $r3 -eq 1 ] && grep -q "not enough memory" "$OUT/badi.out" && [ $r4 -eq 2 ] && [ $r5 -eq 2 ] && st=0
+boot_result boot-bad-input $st "statuses $r1 $r2 $r3 $r4 $r5"
+
+FW=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
+if [ -r "$FW" ]; then
+    run bios "nproc" --bios "$FW" --cpus 2
+    st=1; [ $rc -eq 0 ] && has "OpenSBI" bios && has "ready (2 cpus" bios && st=0
+    boot_result boot-opensbi $st "rc=$rc: $(last bios)"
+else
+    skp boot-opensbi "$FW missing (Debian package opensbi)"
+fi
+
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ]
