@@ -531,14 +531,26 @@ static bool folded(WatParser *p, WatFunc *f, WatBuf *out)
     WatBuf tmp = {0};
     bool ok = immediates(p, f, op, &tmp);
     while (ok && wat_at(p, WAT_TOK_LPAR))
-        ok = folded(p, f, out);
+        ok = instr(p, f, out);
     ok = ok && wat_parse_expect(p, WAT_TOK_RPAR, "')'");
     wat_buf_bytes(out, tmp.data, tmp.len);
     wat_buf_free(&tmp);
     return ok;
 }
 
+static bool instr_at_depth(WatParser *p, WatFunc *f, WatBuf *out);
+
 static bool instr(WatParser *p, WatFunc *f, WatBuf *out)
+{
+    if (p->depth >= WAT_MAX_DEPTH)
+        return wat_parse_fail(p, "instructions nested too deeply (limit %d)", WAT_MAX_DEPTH);
+    p->depth++;
+    bool ok = instr_at_depth(p, f, out);
+    p->depth--;
+    return ok;
+}
+
+static bool instr_at_depth(WatParser *p, WatFunc *f, WatBuf *out)
 {
     const WatToken *t = wat_tok(p);
     if (t->kind == WAT_TOK_LPAR)
@@ -579,7 +591,7 @@ bool wat_instr_const_folded(WatParser *p, WatBuf *out)
 {
     WatFunc f = {0};
     f.is_const = true;
-    bool ok = folded(p, &f, out);
+    bool ok = wat_at(p, WAT_TOK_LPAR) ? instr(p, &f, out) : wat_parse_fail(p, "expected '('");
     wat_space_free(&f.labels);
     wat_buf_byte(out, 0x0B);
     return ok;

@@ -12,6 +12,9 @@
 #include "wat/buf.h"
 #include "wat/lex.h"
 
+/* Deeper nesting is refused rather than risking the host stack (the parser recurses per level). */
+#define WAT_MAX_DEPTH 4096
+
 /* One index space: the identifier ($name, as a text range) of each index; len 0 = unnamed. */
 typedef struct WatName {
     size_t pos, len;
@@ -59,6 +62,7 @@ typedef struct WatParser {
     size_t ntoks, pos;
     lodge_error_t *err;
     WatModule *m;
+    unsigned depth;             /* nesting of blocks and folded instructions, bounded by WAT_MAX_DEPTH */
     uint16_t ophash[1024];      /* open-addressed: instruction name -> opcode table index + 1 */
 } WatParser;
 

@@ -11,7 +11,7 @@ set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 SPEC=${LODGE_SPEC_TESTS:-../shared/wasm-spec-tests}
-TOOL=$PWD/$BUILD/lodge-wast2json
+case $BUILD in /*) TOOL=$BUILD/lodge-wast2json ;; *) TOOL=$PWD/$BUILD/lodge-wast2json ;; esac
 pass=0 fail=0 skip=0
 
 ok()   { pass=$((pass + 1)); }
