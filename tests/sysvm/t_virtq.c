@@ -391,7 +391,9 @@ static void t_guestmem_bounds(void)
     uint32_t v;
     CHECK(!guestmem_read_u32(&gm, BASE + RAM - 2, &v));
     CHECK(!guestmem_write(&gm, BASE + RAM - 2, "abcd", 4));
+    guestmem_fini(&gm);
     CHECK(!guestmem_init(&gm, BASE, 0, NULL));
+    CHECK(!guestmem_init(&gm, UINT64_MAX - 4095, 8192, NULL));     /* wraps the address space */
 }
 
 const TestCase t_virtq_tests[] = {
