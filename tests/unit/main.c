@@ -1,0 +1,174 @@
+/* main.c: the unit-test runner: the list of suites, one child process per test (a crash, a hang or a
+ * leak fails that test alone), per-test lines, a per-suite table and the closing `N passed, N failed`.
+ * Usage: unit-tests [-n] [FILTER...]  (-n: run in this process, for a debugger; FILTER: substrings of
+ * "suite/test"; a test runs when any filter matches). */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "unit.h"
+
+#define SUITES(X) X(leb128) X(utf8) X(alloc) X(decode) X(validate)
+#define DECLARE(nm) extern const UnitSuite unit_suite_##nm;
+SUITES(DECLARE)
+#undef DECLARE
+#define LIST(nm) &unit_suite_##nm,
+static const UnitSuite *const suites[] = {SUITES(LIST)};
+#undef LIST
+
+#define TEST_TIMEOUT 60 /* seconds; the slowest test (deep recursion under ASan) takes a few */
+
+bool unit_check(UnitCtx *t, bool ok, const char *file, int line, const char *fmt, ...)
+{
+    t->checks++;
+    if (ok)
+        return true;
+    t->failures++;
+    printf("    %s:%d: ", file, line);
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    return false;
+}
+
+bool unit_check_int(UnitCtx *t, const char *file, int line, const char *expr, long long got, long long want)
+{
+    return unit_check(t, got == want, file, line, "%s is %lld (0x%llx), expected %lld (0x%llx)", expr, got,
+                      (unsigned long long)got, want, (unsigned long long)want);
+}
+
+bool unit_check_u64(UnitCtx *t, const char *file, int line, const char *expr, uint64_t got, uint64_t want)
+{
+    return unit_check(t, got == want, file, line, "%s is 0x%llx, expected 0x%llx", expr, (unsigned long long)got,
+                      (unsigned long long)want);
+}
+
+bool unit_check_str(UnitCtx *t, const char *file, int line, const char *expr, const char *got, const char *want)
+{
+    bool ok = got && want && strcmp(got, want) == 0;
+    return unit_check(t, ok, file, line, "%s is \"%s\", expected \"%s\"", expr, got ? got : "(null)",
+                      want ? want : "(null)");
+}
+
+bool unit_check_has(UnitCtx *t, const char *file, int line, const char *expr, const char *hay, const char *needle)
+{
+    bool ok = hay && needle && strstr(hay, needle) != NULL;
+    return unit_check(t, ok, file, line, "%s is \"%s\", expected it to contain \"%s\"", expr, hay ? hay : "(null)",
+                      needle);
+}
+
+static bool selected(const char *suite, const char *test, int nfilters, char **filters)
+{
+    if (nfilters == 0)
+        return true;
+    char full[256];
+    snprintf(full, sizeof full, "%s/%s", suite, test);
+    for (int i = 0; i < nfilters; i++)
+        if (strstr(full, filters[i]))
+            return true;
+    return false;
+}
+
+/* Run one test in this process. Returns 0 pass, 1 failed checks, 2 no checks at all. */
+static int run_here(const UnitSuite *s, const UnitTest *ut)
+{
+    UnitCtx ctx = {s->name, ut->name, 0, 0};
+    ut->fn(&ctx);
+    if (ctx.failures) {
+        printf("FAIL %s/%s (%u of %u checks failed)\n", s->name, ut->name, ctx.failures, ctx.checks);
+        return 1;
+    }
+    if (ctx.checks == 0) {
+        printf("FAIL %s/%s (the test checked nothing)\n", s->name, ut->name);
+        return 2;
+    }
+    printf("ok   %s/%s (%u checks)\n", s->name, ut->name, ctx.checks);
+    return 0;
+}
+
+/* Run one test in a child. A passing child exits through exit(), so the leak checker of a sanitizer
+ * build still looks at it; a failing one leaves with _exit(), its leaks being the failure's echo. */
+static bool run_forked(const UnitSuite *s, const UnitTest *ut)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) {
+        printf("FAIL %s/%s (fork: %s)\n", s->name, ut->name, strerror(errno));
+        return false;
+    }
+    if (pid == 0) {
+        alarm(TEST_TIMEOUT);
+        int rc = run_here(s, ut);
+        fflush(stdout);
+        if (rc)
+            _exit(rc);
+        exit(0);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) {
+            printf("FAIL %s/%s (waitpid: %s)\n", s->name, ut->name, strerror(errno));
+            return false;
+        }
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        printf("FAIL %s/%s (%s: %s)\n", s->name, ut->name, sig == SIGALRM ? "timed out" : "killed by signal",
+               sig == SIGALRM ? "no end within the time limit" : strsignal(sig));
+        return false;
+    }
+    int rc = WEXITSTATUS(status);
+    if (rc == 1 || rc == 2)
+        return false;
+    if (rc != 0) {
+        printf("FAIL %s/%s (exit status %d after its checks: a sanitizer report above?)\n", s->name, ut->name, rc);
+        return false;
+    }
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    bool fork_each = true;
+    int nfilters = 0;
+    char **filters = argv + 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-n") == 0)
+            fork_each = false;
+        else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            printf("usage: %s [-n] [FILTER...]\n  -n  run every test in this process (no fork)\n"
+                   "  FILTER  run the tests whose \"suite/test\" name contains it\n", argv[0]);
+            return 0;
+        } else
+            filters[nfilters++] = argv[i];
+    }
+    size_t nsuites = sizeof suites / sizeof suites[0];
+    unsigned passed[sizeof suites / sizeof suites[0]] = {0}, failed[sizeof suites / sizeof suites[0]] = {0};
+    unsigned tp = 0, tf = 0;
+    for (size_t i = 0; i < nsuites; i++) {
+        const UnitSuite *s = suites[i];
+        for (size_t k = 0; k < s->ntests; k++) {
+            if (!selected(s->name, s->tests[k].name, nfilters, filters))
+                continue;
+            bool ok = fork_each ? run_forked(s, &s->tests[k]) : run_here(s, &s->tests[k]) == 0;
+            if (ok)
+                passed[i]++;
+            else
+                failed[i]++;
+        }
+        tp += passed[i];
+        tf += failed[i];
+    }
+    printf("\nper suite:\n");
+    for (size_t i = 0; i < nsuites; i++)
+        if (passed[i] + failed[i])
+            printf("  %-14s %4u passed, %u failed\n", suites[i]->name, passed[i], failed[i]);
+    printf("%u passed, %u failed\n", tp, tf);
+    return tf ? 1 : 0;
+}
