@@ -7,3 +7,9 @@ $(BUILD)/sysvm-cpu-harness: $(BUILD)/tests/sysvm-cpu/harness.o $(BUILD)/liblodge
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/liblodge.a $(LDLIBS_ALL)
 
 CHECK_DEPS += $(BUILD)/sysvm-cpu-harness
+
+# Keep one indirect jump per handler: GCC merging them (cross-jumping, GCSE) makes dispatch mispredict.
+# Clang keeps them apart on its own and rejects these flags.
+ifeq ($(shell $(CC) --version 2>/dev/null | grep -c clang),0)
+$(BUILD)/src/sysvm/riscv/interp.o: override CFLAGS += -fno-gcse -fno-crossjumping
+endif

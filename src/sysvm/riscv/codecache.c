@@ -18,12 +18,20 @@ static RvCodePage *lookup(const Hart *h, uint64_t ppn)
     return NULL;
 }
 
-static void reset_slots(RvCodePage *p)
+static void reset_slots(const Hart *h, RvCodePage *p)
 {
-    /* Only op is reset: a store may invalidate the page of the very instruction that does it, and the
-     * interpreter still reads that slot's len to step past it. */
-    for (unsigned i = 0; i < RV_PAGE_SLOTS; i++) p->slot[i].op = RV_OP_DECODE;
+    /* Only op and handler change: a store may invalidate the page of the very instruction doing it, whose
+     * handler is still running. */
+    for (unsigned i = 0; i < RV_PAGE_SLOTS; i++) {
+        p->slot[i].op = RV_OP_DECODE;
+        p->slot[i].handler = h->h_decode;
+    }
     p->live = false;
+}
+
+void riscv_codecache_set_handler(const Hart *h, RvInsn *in, int len)
+{
+    in->handler = (len == 4 ? h->h_labels4 : h->h_labels2)[in->op];
 }
 
 void riscv_codecache_flush(Hart *h)
@@ -83,7 +91,11 @@ RvCodePage *riscv_codecache_fetch(Hart *h, uint64_t pc)
             }
         }
         memset(p->slot, 0, sizeof p->slot);
-        p->slot[RV_PAGE_SLOTS].op = p->slot[RV_PAGE_SLOTS + 1].op = RV_OP_PAGE_END;
+        for (unsigned i = 0; i < RV_PAGE_SLOTS; i++) p->slot[i].handler = h->h_decode;
+        for (unsigned i = RV_PAGE_SLOTS; i < RV_PAGE_SLOTS + 2; i++) {
+            p->slot[i].op = RV_OP_PAGE_END;
+            p->slot[i].handler = h->h_page_end;
+        }
         p->ppn = ppn;
         p->host = h->bus.ram + (base - h->bus.ram_base);
         p->live = false;
@@ -115,18 +127,19 @@ void riscv_codecache_decode(Hart *h, RvCodePage *p, unsigned slot)
             RvInsn *in = &p->slot[slot];
             memset(in, 0, sizeof *in);
             in->op = RV_OP_CROSS;
-            in->len = 4;
+            riscv_codecache_set_handler(h, in, 4);
             return;
         }
         word |= (uint32_t)p->host[off + 2] << 16 | (uint32_t)p->host[off + 3] << 24;
     }
-    riscv_decode(word, &p->slot[slot]);
+    int len = riscv_decode(word, &p->slot[slot]);
+    riscv_codecache_set_handler(h, &p->slot[slot], len);
 }
 
 static void invalidate_page(Hart *h, uint64_t ppn)
 {
     RvCodePage *p = lookup(h, ppn);
-    if (p && p->live) reset_slots(p);
+    if (p && p->live) reset_slots(h, p);
 }
 
 void riscv_codecache_store(Hart *h, uint64_t paddr, uint64_t len)

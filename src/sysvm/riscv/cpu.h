@@ -27,12 +27,17 @@ enum {
     RV_FMT_FR, RV_FMT_FR1, RV_FMT_FR4, RV_FMT_FX, RV_FMT_XF, RV_FMT_FCMP
 };
 
-/* One decoded instruction. Integer destination x0 is decoded as RV_XSINK so handlers write rd blindly. */
+/* One decoded instruction, 16 bytes. handler is the interpreter label that runs it, chosen by opcode and
+ * length (each handler exists once per instruction length, so stepping past it is a constant). Integer
+ * destination x0 is decoded as RV_XSINK so handlers write rd blindly. */
 typedef struct RvInsn {
+    const void *handler;
+    int32_t imm;               /* immediate; FP: rm | rs3 << 3; CSR: csr | funct3 << 12; ILLEGAL: the word */
     uint8_t op, rd, rs1, rs2;
-    uint8_t rs3, rm, len, pad; /* len: 2 or 4 bytes */
-    int32_t imm;               /* immediate; CSR number for CSR ops; the raw word for ILLEGAL */
 } RvInsn;
+
+#define RV_FP_RM(in) ((unsigned)(in)->imm & 7)
+#define RV_FP_RS3(in) (((unsigned)(in)->imm >> 3) & 31)
 
 #define RV_XSINK 32
 
@@ -121,6 +126,9 @@ struct Hart {
     Hart *const *peers;
     unsigned npeers;
     RvInsn xslot[4];              /* a page-crossing instruction, then PAGE_END sentinels */
+    /* Interpreter labels the decode cache needs (set by the interpreter on entry). */
+    const void *h_decode, *h_page_end;
+    const void *const *h_labels4, *const *h_labels2;
     /* Superpage ranges cached in the TLB since the last full flush (see riscv_mmu_flush_page). */
 #define RV_MAX_SUPER 16
     unsigned nsuper;
@@ -130,7 +138,8 @@ struct Hart {
 };
 
 /* decode.c */
-void riscv_decode(uint32_t word, RvInsn *out);          /* word: 16-bit (low 2 bits != 3) or 32-bit */
+/* word: 16-bit (low 2 bits != 3) or 32-bit. Fills all but handler; returns the length, 2 or 4. */
+int riscv_decode(uint32_t word, RvInsn *out);
 uint32_t riscv_decode_expand_c(uint16_t c);             /* 32-bit equivalent, or 0 when illegal */
 const char *riscv_decode_name(unsigned op);
 int riscv_decode_format(unsigned op);
@@ -168,7 +177,8 @@ void riscv_mmu_unmap_write(Hart *h, const uint8_t *host);
 
 /* codecache.c */
 RvCodePage *riscv_codecache_fetch(Hart *h, uint64_t pc);   /* NULL after raising the trap */
-void riscv_codecache_decode(Hart *h, RvCodePage *p, unsigned slot);
+void riscv_codecache_decode(Hart *h, RvCodePage *p, unsigned slot);   /* sets the slot's handler too */
+void riscv_codecache_set_handler(const Hart *h, RvInsn *in, int len);
 void riscv_codecache_store(Hart *h, uint64_t paddr, uint64_t len);  /* guest wrote code */
 void riscv_codecache_flush(Hart *h);
 void riscv_codecache_free(Hart *h);

@@ -163,7 +163,7 @@ bool riscv_csr_write(Hart *h, unsigned csr, uint64_t v)
 bool riscv_csr_exec(Hart *h, const RvInsn *in)
 {
     unsigned csr = (unsigned)in->imm & 0xfff;
-    unsigned f3 = in->rm;                       /* funct3: 1 rw, 2 rs, 3 rc, 5-7 immediate forms */
+    unsigned f3 = ((unsigned)in->imm >> 12) & 7;    /* funct3: 1 rw, 2 rs, 3 rc, 5-7 immediate forms */
     bool imm = f3 >= 5;
     uint64_t src = imm ? in->rs1 : h->x[in->rs1];
     bool writes = (f3 & 3) == 1 || in->rs1 != 0;

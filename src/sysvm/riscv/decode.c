@@ -154,12 +154,12 @@ uint32_t riscv_decode_expand_c(uint16_t c)
 
 static uint8_t xreg(uint32_t r) { return r ? (uint8_t)r : RV_XSINK; }
 
-void riscv_decode(uint32_t word, RvInsn *out)
+int riscv_decode(uint32_t word, RvInsn *out)
 {
     RvInsn in = { 0 };
-    in.len = 4;
+    int len = 4;
     if ((word & 3) != 3) {
-        in.len = 2;
+        len = 2;
         word = riscv_decode_expand_c((uint16_t)word);
     }
     unsigned op = RV_OP_ILLEGAL;
@@ -175,18 +175,22 @@ void riscv_decode(uint32_t word, RvInsn *out)
     if (op == RV_OP_ILLEGAL) {
         in.imm = (int32_t)word;
         *out = in;
-        return;
+        return len;
     }
     uint32_t rd = bit(word, 11, 7), rs1 = bit(word, 19, 15), rs2 = bit(word, 24, 20);
     int32_t imm_i = (int32_t)word >> 20;
     int32_t imm_s = ((int32_t)word >> 25) * 32 + (int32_t)bit(word, 11, 7);
     in.rs1 = (uint8_t)rs1;
     in.rs2 = (uint8_t)rs2;
-    in.rm = (uint8_t)bit(word, 14, 12);
+    uint32_t rm = bit(word, 14, 12);
     in.rd = RV_XSINK;
     switch (rv_insns[op - RV_FIRST_TABLE_OP].fmt) {
-    case RV_FMT_R: case RV_FMT_LR: case RV_FMT_AMO: case RV_FMT_FCMP: case RV_FMT_FX:
+    case RV_FMT_R: case RV_FMT_LR: case RV_FMT_AMO:
         in.rd = xreg(rd);
+        break;
+    case RV_FMT_FCMP: case RV_FMT_FX:
+        in.rd = xreg(rd);
+        in.imm = (int32_t)rm;
         break;
     case RV_FMT_I: case RV_FMT_LD: case RV_FMT_JR:
         in.rd = xreg(rd);
@@ -207,12 +211,13 @@ void riscv_decode(uint32_t word, RvInsn *out)
         break;
     case RV_FMT_CSR: case RV_FMT_CSRI:
         in.rd = xreg(rd);
-        in.imm = (int32_t)bit(word, 31, 20);
+        in.imm = (int32_t)(bit(word, 31, 20) | rm << 12);
         break;
     case RV_FMT_FLD: in.rd = (uint8_t)rd; in.imm = imm_i; break;
-    case RV_FMT_FR: case RV_FMT_FR1: case RV_FMT_XF: in.rd = (uint8_t)rd; break;
-    case RV_FMT_FR4: in.rd = (uint8_t)rd; in.rs3 = (uint8_t)bit(word, 31, 27); break;
+    case RV_FMT_FR: case RV_FMT_FR1: case RV_FMT_XF: in.rd = (uint8_t)rd; in.imm = (int32_t)rm; break;
+    case RV_FMT_FR4: in.rd = (uint8_t)rd; in.imm = (int32_t)(rm | bit(word, 31, 27) << 3); break;
     default: break; /* NONE, SFV */
     }
     *out = in;
+    return len;
 }

@@ -17,8 +17,7 @@ static const char *const fname[32] = {
 int riscv_disasm(uint32_t insn, uint64_t pc, char *buf, size_t n)
 {
     RvInsn d;
-    int len = (insn & 3) == 3 ? 4 : 2;
-    riscv_decode(len == 4 ? insn : (insn & 0xffff), &d);
+    int len = riscv_decode((insn & 3) == 3 ? insn : (insn & 0xffff), &d);
     if (n == 0) return len;
     const char *nm = riscv_decode_name(d.op);
     const char *c = len == 2 ? "c." : "";
@@ -37,8 +36,8 @@ int riscv_disasm(uint32_t insn, uint64_t pc, char *buf, size_t n)
         break;
     case RV_FMT_U: snprintf(buf, n, "%s%s %s, 0x%x", c, nm, rd, (uint32_t)d.imm >> 12); break;
     case RV_FMT_J: snprintf(buf, n, "%s%s %s, 0x%llx", c, nm, rd, (unsigned long long)(pc + (int64_t)d.imm)); break;
-    case RV_FMT_CSR: snprintf(buf, n, "%s %s, 0x%x, %s", nm, rd, (unsigned)d.imm, rs1); break;
-    case RV_FMT_CSRI: snprintf(buf, n, "%s %s, 0x%x, %u", nm, rd, (unsigned)d.imm, d.rs1); break;
+    case RV_FMT_CSR: snprintf(buf, n, "%s %s, 0x%x, %s", nm, rd, (unsigned)d.imm & 0xfff, rs1); break;
+    case RV_FMT_CSRI: snprintf(buf, n, "%s %s, 0x%x, %u", nm, rd, (unsigned)d.imm & 0xfff, d.rs1); break;
     case RV_FMT_LR: snprintf(buf, n, "%s %s, (%s)", nm, rd, rs1); break;
     case RV_FMT_SFV: snprintf(buf, n, "%s %s, %s", nm, rs1, rs2); break;
     case RV_FMT_FLD: snprintf(buf, n, "%s%s %s, %d(%s)", c, nm, fname[d.rd], d.imm, rs1); break;
@@ -46,7 +45,7 @@ int riscv_disasm(uint32_t insn, uint64_t pc, char *buf, size_t n)
     case RV_FMT_FR: snprintf(buf, n, "%s %s, %s, %s", nm, fname[d.rd], fname[d.rs1], fname[d.rs2]); break;
     case RV_FMT_FR1: snprintf(buf, n, "%s %s, %s", nm, fname[d.rd], fname[d.rs1]); break;
     case RV_FMT_FR4:
-        snprintf(buf, n, "%s %s, %s, %s, %s", nm, fname[d.rd], fname[d.rs1], fname[d.rs2], fname[d.rs3]);
+        snprintf(buf, n, "%s %s, %s, %s, %s", nm, fname[d.rd], fname[d.rs1], fname[d.rs2], fname[RV_FP_RS3(&d)]);
         break;
     case RV_FMT_FX: snprintf(buf, n, "%s %s, %s", nm, rd, fname[d.rs1]); break;
     case RV_FMT_XF: snprintf(buf, n, "%s %s, %s", nm, fname[d.rd], rs1); break;

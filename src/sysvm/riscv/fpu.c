@@ -134,9 +134,9 @@ static float minmax_s(float a, float b, bool is_max, bool sa, bool sb, unsigned 
 bool riscv_fpu_exec(Hart *h, const RvInsn *in)
 {
     if (!(h->mstatus & MSTATUS_FS)) goto illegal;
-    unsigned rm = in->rm == 7 ? h->frm : in->rm;
+    unsigned rm = RV_FP_RM(in) == 7 ? h->frm : RV_FP_RM(in);
     unsigned op = in->op;
-    unsigned rd = in->rd, r1 = in->rs1, r2 = in->rs2, r3 = in->rs3;
+    unsigned rd = in->rd, r1 = in->rs1, r2 = in->rs2, r3 = RV_FP_RS3(in);
     unsigned fl = 0;
     /* Only instructions with a rounding-mode field check it; the others use funct3 for something else. */
     bool uses_rm = riscv_decode_format(op) == RV_FMT_FR4 ||

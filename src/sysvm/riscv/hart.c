@@ -59,6 +59,7 @@ void hart_reset(Hart *h, uint64_t pc)
     for (int i = 0; i < 4; i++) {
         memset(&h->xslot[i], 0, sizeof h->xslot[i]);
         h->xslot[i].op = RV_OP_PAGE_END;
+        h->xslot[i].handler = h->h_page_end;      /* NULL before the first run; the interpreter sets it */
     }
     riscv_trap_update_mode(h);
 }

@@ -7,19 +7,18 @@
 
 static inline uint64_t sx32(uint64_t v) { return (uint64_t)(int64_t)(int32_t)(uint32_t)v; }
 
-#if defined(__GNUC__) || defined(__clang__)
-#define RV_COMPUTED_GOTO 1
+#if !defined(__GNUC__) && !defined(__clang__)
+#error "the interpreter dispatches with computed goto (GCC or Clang)"
 #endif
 
-/* The dispatch veneer: handlers are labels L_<handler>; DISPATCH jumps to the current slot's handler. */
+/* The dispatch veneer: each decoded slot holds the address of its handler (direct threading); OP names a
+ * handler for the current LEN, NEXT steps over LEN bytes and jumps to the next slot's handler. */
 #define RV_STEP_TAIL 64
-#define OP(name) L_##name:
-#ifdef RV_COMPUTED_GOTO
-#define DISPATCH() goto *labels[ip->op]
-#else
-#define DISPATCH() goto dispatch_switch
-#endif
-#define NEXT() do { unsigned len_ = ip->len; n++; pc += len_; ip += len_ >> 1; DISPATCH(); } while (0)
+#define RV_LBL2(name, len) L_##name##_##len
+#define RV_LBL(name, len) RV_LBL2(name, len)
+#define OP(name) RV_LBL(name, LEN):
+#define DISPATCH() goto *ip->handler
+#define NEXT() do { n++; pc += LEN; ip += LEN / 2; DISPATCH(); } while (0)
 
 /* Control transfer: stay on the decoded page when the target is on it, else look the target up. */
 #define JUMP(target) do { \
@@ -58,22 +57,32 @@ static inline uint64_t sx32(uint64_t v) { return (uint64_t)(int64_t)(int32_t)(ui
             h->pc = pc; \
             if (!riscv_mmu_store_slow(h, a_, sizeof(T), (uint64_t)v_)) goto trap; \
             /* An MMIO store may have raised an interrupt line (a self-IPI, say): look at once. */ \
-            if (RV_UNLIKELY(h->mip & h->mie)) { h->pc = pc + ip->len; n++; goto refetch; } } \
+            if (RV_UNLIKELY(h->mip & h->mie)) { h->pc = pc + LEN; n++; goto refetch; } } \
     } while (0)
 
 #define FP_ENABLED() ((h->mstatus & MSTATUS_FS) != 0)
 
 uint64_t riscv_interp_run(Hart *h, uint64_t max)
 {
-#ifdef RV_COMPUTED_GOTO
-    static const void *const labels[256] = {
+    static const void *const labels4[256] = {
         [RV_OP_DECODE] = &&L_DECODE, [RV_OP_PAGE_END] = &&L_PAGE_END, [RV_OP_CROSS] = &&L_CROSS,
         [RV_OP_ILLEGAL] = &&L_ILLEGAL,
-#define INSN(name, text, mask, match, fmt, handler) [RV_OP_##name] = &&L_##handler,
+#define INSN(name, text, mask, match, fmt, handler) [RV_OP_##name] = &&L_##handler##_4,
 #include "sysvm/riscv/insns.def"
 #undef INSN
     };
-#endif
+    static const void *const labels2[256] = {
+        [RV_OP_DECODE] = &&L_DECODE, [RV_OP_PAGE_END] = &&L_PAGE_END, [RV_OP_CROSS] = &&L_CROSS,
+        [RV_OP_ILLEGAL] = &&L_ILLEGAL,
+#define INSN(name, text, mask, match, fmt, handler) [RV_OP_##name] = &&L_##handler##_2,
+#include "sysvm/riscv/insns.def"
+#undef INSN
+    };
+    h->h_decode = &&L_DECODE;
+    h->h_page_end = &&L_PAGE_END;
+    h->h_labels4 = labels4;
+    h->h_labels2 = labels2;
+    for (int i = 1; i < 4; i++) h->xslot[i].handler = &&L_PAGE_END;
     uint64_t *const x = h->x;
     uint64_t n = 0, pc = h->pc;
     /* Straight-line code is not counted against max until it branches or leaves the page, so a slice may
@@ -107,39 +116,27 @@ refetch:
     }
     DISPATCH();
 
-#ifndef RV_COMPUTED_GOTO
-dispatch_switch:
-    switch (ip->op) {
-    case RV_OP_DECODE: goto L_DECODE;
-    case RV_OP_PAGE_END: goto L_PAGE_END;
-    case RV_OP_CROSS: goto L_CROSS;
-#define INSN(name, text, mask, match, fmt, handler) case RV_OP_##name: goto L_##handler;
-#include "sysvm/riscv/insns.def"
-#undef INSN
-    default: goto L_ILLEGAL;
-    }
-#endif
-
 trap:
     /* A trap was raised and h->pc is its handler. It counts as a step so a trap loop still ends the slice. */
     n++;
     goto refetch;
 
-OP(DECODE)
+L_DECODE:
     riscv_codecache_decode(h, page, (unsigned)(ip - page->slot));
     DISPATCH();
-OP(PAGE_END)
+L_PAGE_END:
     h->pc = pc;
     goto refetch;
-OP(CROSS) {
+L_CROSS: {
         uint16_t lo, hi;
         h->pc = pc;
         if (!riscv_mmu_fetch16(h, pc, &lo) || !riscv_mmu_fetch16(h, pc + 2, &hi)) goto trap;
-        riscv_decode((uint32_t)lo | (uint32_t)hi << 16, &h->xslot[0]);
+        int len = riscv_decode((uint32_t)lo | (uint32_t)hi << 16, &h->xslot[0]);
+        riscv_codecache_set_handler(h, &h->xslot[0], len);
         ip = h->xslot;
         DISPATCH();
     }
-OP(ILLEGAL)
+L_ILLEGAL:
     h->pc = pc;
     riscv_trap_raise(h, RV_EXC_ILLEGAL, (uint32_t)ip->imm);
     goto trap;
@@ -148,158 +145,12 @@ illegal:
     riscv_trap_raise(h, RV_EXC_ILLEGAL, 0);
     goto trap;
 
-OP(LUI)   RD = (uint64_t)(int64_t)ip->imm; NEXT();
-OP(AUIPC) RD = pc + (uint64_t)(int64_t)ip->imm; NEXT();
-OP(JAL)   { uint64_t link = pc + ip->len; RD = link; JUMP(pc + (uint64_t)(int64_t)ip->imm); }
-OP(JALR)  { uint64_t t = (RS1 + (uint64_t)(int64_t)ip->imm) & ~1ull; RD = pc + ip->len; JUMP(t); }
-OP(BEQ)   BRANCH(RS1 == RS2);
-OP(BNE)   BRANCH(RS1 != RS2);
-OP(BLT)   BRANCH((int64_t)RS1 < (int64_t)RS2);
-OP(BGE)   BRANCH((int64_t)RS1 >= (int64_t)RS2);
-OP(BLTU)  BRANCH(RS1 < RS2);
-OP(BGEU)  BRANCH(RS1 >= RS2);
-
-OP(LB)  LOAD(int8_t, RD); NEXT();
-OP(LH)  LOAD(int16_t, RD); NEXT();
-OP(LW)  LOAD(int32_t, RD); NEXT();
-OP(LD)  LOAD(uint64_t, RD); NEXT();
-OP(LBU) LOAD(uint8_t, RD); NEXT();
-OP(LHU) LOAD(uint16_t, RD); NEXT();
-OP(LWU) LOAD(uint32_t, RD); NEXT();
-OP(SB)  STORE(uint8_t, RS2); NEXT();
-OP(SH)  STORE(uint16_t, RS2); NEXT();
-OP(SW)  STORE(uint32_t, RS2); NEXT();
-OP(SD)  STORE(uint64_t, RS2); NEXT();
-
-OP(ADDI)  RD = RS1 + (uint64_t)(int64_t)ip->imm; NEXT();
-OP(SLTI)  RD = (int64_t)RS1 < (int64_t)ip->imm; NEXT();
-OP(SLTIU) RD = RS1 < (uint64_t)(int64_t)ip->imm; NEXT();
-OP(XORI)  RD = RS1 ^ (uint64_t)(int64_t)ip->imm; NEXT();
-OP(ORI)   RD = RS1 | (uint64_t)(int64_t)ip->imm; NEXT();
-OP(ANDI)  RD = RS1 & (uint64_t)(int64_t)ip->imm; NEXT();
-OP(SLLI)  RD = RS1 << ip->imm; NEXT();
-OP(SRLI)  RD = RS1 >> ip->imm; NEXT();
-OP(SRAI)  RD = (uint64_t)((int64_t)RS1 >> ip->imm); NEXT();
-OP(ADD)   RD = RS1 + RS2; NEXT();
-OP(SUB)   RD = RS1 - RS2; NEXT();
-OP(SLL)   RD = RS1 << (RS2 & 63); NEXT();
-OP(SLT)   RD = (int64_t)RS1 < (int64_t)RS2; NEXT();
-OP(SLTU)  RD = RS1 < RS2; NEXT();
-OP(XOR)   RD = RS1 ^ RS2; NEXT();
-OP(SRL)   RD = RS1 >> (RS2 & 63); NEXT();
-OP(SRA)   RD = (uint64_t)((int64_t)RS1 >> (RS2 & 63)); NEXT();
-OP(OR)    RD = RS1 | RS2; NEXT();
-OP(AND)   RD = RS1 & RS2; NEXT();
-OP(ADDIW) RD = sx32(RS1 + (uint64_t)(int64_t)ip->imm); NEXT();
-OP(SLLIW) RD = sx32((uint32_t)RS1 << ip->imm); NEXT();
-OP(SRLIW) RD = sx32((uint32_t)RS1 >> ip->imm); NEXT();
-OP(SRAIW) RD = (uint64_t)(int64_t)((int32_t)(uint32_t)RS1 >> ip->imm); NEXT();
-OP(ADDW)  RD = sx32(RS1 + RS2); NEXT();
-OP(SUBW)  RD = sx32(RS1 - RS2); NEXT();
-OP(SLLW)  RD = sx32((uint32_t)RS1 << (RS2 & 31)); NEXT();
-OP(SRLW)  RD = sx32((uint32_t)RS1 >> (RS2 & 31)); NEXT();
-OP(SRAW)  RD = (uint64_t)(int64_t)((int32_t)(uint32_t)RS1 >> (RS2 & 31)); NEXT();
-
-OP(MUL)    RD = RS1 * RS2; NEXT();
-OP(MULH)   RD = (uint64_t)(((__int128)(int64_t)RS1 * (__int128)(int64_t)RS2) >> 64); NEXT();
-OP(MULHSU) RD = (uint64_t)(((__int128)(int64_t)RS1 * (__int128)(unsigned __int128)RS2) >> 64); NEXT();
-OP(MULHU)  RD = (uint64_t)(((unsigned __int128)RS1 * RS2) >> 64); NEXT();
-OP(DIV) {
-        int64_t a = (int64_t)RS1, b = (int64_t)RS2;
-        RD = b == 0 ? ~0ull : (a == INT64_MIN && b == -1) ? (uint64_t)a : (uint64_t)(a / b);
-        NEXT();
-    }
-OP(DIVU) { uint64_t a = RS1, b = RS2; RD = b == 0 ? ~0ull : a / b; NEXT(); }
-OP(REM) {
-        int64_t a = (int64_t)RS1, b = (int64_t)RS2;
-        RD = b == 0 ? (uint64_t)a : (a == INT64_MIN && b == -1) ? 0 : (uint64_t)(a % b);
-        NEXT();
-    }
-OP(REMU) { uint64_t a = RS1, b = RS2; RD = b == 0 ? a : a % b; NEXT(); }
-OP(MULW) RD = sx32(RS1 * RS2); NEXT();
-OP(DIVW) {
-        int32_t a = (int32_t)RS1, b = (int32_t)RS2;
-        RD = b == 0 ? ~0ull : (a == INT32_MIN && b == -1) ? (uint64_t)(int64_t)a : (uint64_t)(int64_t)(a / b);
-        NEXT();
-    }
-OP(DIVUW) { uint32_t a = (uint32_t)RS1, b = (uint32_t)RS2; RD = b == 0 ? ~0ull : sx32(a / b); NEXT(); }
-OP(REMW) {
-        int32_t a = (int32_t)RS1, b = (int32_t)RS2;
-        RD = b == 0 ? (uint64_t)(int64_t)a : (a == INT32_MIN && b == -1) ? 0 : (uint64_t)(int64_t)(a % b);
-        NEXT();
-    }
-OP(REMUW) { uint32_t a = (uint32_t)RS1, b = (uint32_t)RS2; RD = sx32(b == 0 ? a : a % b); NEXT(); }
-
-OP(FENCE) NEXT();
-OP(FENCE_I)
-    /* Stores to decoded pages already invalidated them, so only the refetch is left to do. */
-    h->pc = pc + ip->len; n++;
-    goto refetch;
-OP(ECALL)
-    h->pc = pc;
-    if (h->priv == HART_PRIV_S && h->bus.sbi_ecall) {
-        h->stats.instret = h->instret + n;
-        if (h->bus.sbi_ecall(h->bus.opaque, h)) {
-            h->stats.sbi_calls++;
-            h->pc += 4; n++;
-            if (h->stopped) { pc = h->pc; goto out; }
-            goto refetch;
-        }
-    }
-    riscv_trap_raise(h, h->priv == HART_PRIV_U ? RV_EXC_ECALL_U :
-                        h->priv == HART_PRIV_S ? RV_EXC_ECALL_S : RV_EXC_ECALL_M, 0);
-    goto trap;
-OP(EBREAK)
-    h->pc = pc;
-    riscv_trap_raise(h, RV_EXC_BREAKPOINT, pc);
-    goto trap;
-OP(SRET)
-    if (h->priv < HART_PRIV_S || (h->priv == HART_PRIV_S && (h->mstatus & MSTATUS_TSR))) goto illegal;
-    riscv_trap_sret(h); n++;
-    goto refetch;
-OP(MRET)
-    if (h->priv != HART_PRIV_M) goto illegal;
-    riscv_trap_mret(h); n++;
-    goto refetch;
-OP(WFI)
-    if (h->priv == HART_PRIV_U || (h->priv == HART_PRIV_S && (h->mstatus & MSTATUS_TW))) goto illegal;
-    h->pc = pc + 4; n++;
-    if (!(h->mip & h->mie)) { h->idle = true; pc = h->pc; goto out; }
-    goto refetch;
-OP(SFENCE_VMA)
-    if (h->priv == HART_PRIV_U || (h->priv == HART_PRIV_S && (h->mstatus & MSTATUS_TVM))) goto illegal;
-    if (ip->rs1) riscv_mmu_flush_page(h, x[ip->rs1]); else riscv_mmu_flush(h);
-    h->pc = pc + 4; n++;
-    goto refetch;
-OP(CSR)
-    h->pc = pc;
-    h->stats.instret = h->instret + n;       /* instret/cycle reads see the count so far */
-    if (!riscv_csr_exec(h, ip)) goto trap;
-    h->pc = pc + ip->len; n++;
-    goto refetch;
-
-OP(AMO)
-    h->pc = pc;
-    if (!riscv_amo_exec(h, ip)) goto trap;
-    NEXT();
-OP(FPU)
-    h->pc = pc;
-    if (!riscv_fpu_exec(h, ip)) goto trap;
-    NEXT();
-OP(FLW) {
-        if (!FP_ENABLED()) goto illegal;
-        uint32_t v; LOAD(uint32_t, v);
-        h->f[ip->rd] = 0xffffffff00000000ull | v; h->mstatus |= MSTATUS_FS;
-        NEXT();
-    }
-OP(FLD) {
-        if (!FP_ENABLED()) goto illegal;
-        uint64_t v; LOAD(uint64_t, v);
-        h->f[ip->rd] = v; h->mstatus |= MSTATUS_FS;
-        NEXT();
-    }
-OP(FSW) if (!FP_ENABLED()) goto illegal; STORE(uint32_t, h->f[ip->rs2]); NEXT();
-OP(FSD) if (!FP_ENABLED()) goto illegal; STORE(uint64_t, h->f[ip->rs2]); NEXT();
+#define LEN 4
+#include "sysvm/riscv/handlers.h"
+#undef LEN
+#define LEN 2
+#include "sysvm/riscv/handlers.h"
+#undef LEN
 
 out:
     h->pc = pc;
