@@ -21,15 +21,15 @@
 
 static int host_flags(int flags)
 {
-    int f = O_CLOEXEC | O_NOCTTY;
+    int f = O_CLOEXEC;
     if (flags & OS_FS_PATH)
-        f |= O_PATH;
+        f |= O_PATH; /* and no O_NOCTTY: openat2 refuses O_PATH with anything but DIRECTORY, NOFOLLOW */
     else if ((flags & OS_FS_READ) && (flags & OS_FS_WRITE))
-        f |= O_RDWR;
+        f |= O_RDWR | O_NOCTTY;
     else if (flags & OS_FS_WRITE)
-        f |= O_WRONLY;
+        f |= O_WRONLY | O_NOCTTY;
     else
-        f |= O_RDONLY;
+        f |= O_RDONLY | O_NOCTTY;
     if (flags & OS_FS_CREATE)
         f |= O_CREAT;
     if (flags & OS_FS_EXCL)
@@ -242,29 +242,14 @@ static int walk_open(int dirfd, const char *path, int flags, unsigned mode)
             s[end] = saved;
             continue;
         }
-        /* The final component. */
-        int fd = openat(cur, comp, hflags, mode);
-        if (fd >= 0 && follow_final && (flags & OS_FS_PATH)) {
-            struct stat sb;
-            if (fstat(fd, &sb) == 0 && S_ISLNK(sb.st_mode)) {
-                close(fd);
-                fd = -1;
-                errno = ELOOP;
-            } else {
-                r = fd;
-                goto done;
-            }
-        } else if (fd >= 0) {
-            r = fd;
-            goto done;
-        }
-        int e = errno;
-        if (e == ELOOP && follow_final && !((flags & OS_FS_CREATE) && (flags & OS_FS_EXCL))) {
+        /* The final component: a symlink is followed by splicing (unless told not to, or creating
+         * exclusively); anything else is opened with O_NOFOLLOW, so a link swapped in meanwhile fails. */
+        struct stat lsb;
+        if (follow_final && !((flags & OS_FS_CREATE) && (flags & OS_FS_EXCL)) &&
+            fstatat(cur, comp, &lsb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lsb.st_mode)) {
             char *t;
             size_t tl;
             r = read_link_at(cur, comp, &t, &tl);
-            if (r == -EINVAL) /* not a symlink after all: a real loop error from the host */
-                r = -ELOOP;
             s[end] = saved;
             if (r < 0)
                 goto done;
@@ -274,7 +259,20 @@ static int walk_open(int dirfd, const char *path, int flags, unsigned mode)
                 goto done;
             continue;
         }
-        r = -e;
+        int fd = openat(cur, comp, hflags, mode);
+        if (fd < 0) {
+            r = NEG_ERRNO;
+            goto done;
+        }
+        if (follow_final && (flags & OS_FS_PATH)) {
+            struct stat sb;
+            if (fstat(fd, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+                close(fd);
+                r = -ELOOP;
+                goto done;
+            }
+        }
+        r = fd;
         goto done;
     }
 done:

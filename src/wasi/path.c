@@ -31,9 +31,15 @@ static int read_path(WasiCall *c, uint32_t p, uint32_t len, char **out)
 
 static WasiFd *get_dir(WasiCall *c, uint32_t fd, uint64_t rights, int *e)
 {
-    WasiFd *d = wasi_ctx_fd(c->ctx, fd, rights, e);
-    if (d && d->type != WASI_FT_DIR) {
+    WasiFd *d = wasi_ctx_fd(c->ctx, fd, 0, e);
+    if (!d)
+        return NULL;
+    if (d->type != WASI_FT_DIR) {
         *e = WASI_ENOTDIR;
+        return NULL;
+    }
+    if ((d->base & rights) != rights) {
+        *e = WASI_ENOTCAPABLE;
         return NULL;
     }
     return d;
