@@ -645,6 +645,10 @@ void machine_print_trace(Machine *m, FILE *out)
                 (unsigned long long)vd->notifies, (unsigned long long)vd->requests, (unsigned long long)vd->errors,
                 vd->broken ? "; broken: " : "", vd->broken ? vd->error : "");
     }
+    uint64_t rss = host_rss_bytes(), guest = host_resident_bytes(m->mem.host, m->mem.size);
+    fprintf(out, "host memory: RSS %.1f MiB = guest RAM in use %.1f MiB + Lodge %.1f MiB; peak RSS %.1f MiB\n",
+            rss / 1048576.0, guest / 1048576.0, (rss > guest ? rss - guest : 0) / 1048576.0,
+            host_peak_rss_bytes() / 1048576.0);
     fprintf(out, "run loop: %llu rounds, %llu idle sleeps, %llu I/O polls\n", (unsigned long long)m->rounds,
             (unsigned long long)m->idle_waits, (unsigned long long)m->io_polls);
 }

@@ -2,7 +2,12 @@
 #include "sysvm/backend/host.h"
 
 #include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 uint64_t host_monotonic_ns(void)
 {
@@ -28,4 +33,39 @@ int host_wait(const int *fds, unsigned n, uint64_t timeout_ns)
     struct timespec ts = {.tv_sec = (time_t)(timeout_ns / 1000000000u), .tv_nsec = (long)(timeout_ns % 1000000000u)};
     int r = ppoll(p, k, &ts, NULL);
     return r > 0;
+}
+
+uint64_t host_rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size = 0, rss = 0;
+    if (!f)
+        return 0;
+    if (fscanf(f, "%llu %llu", &size, &rss) != 2)
+        rss = 0;
+    fclose(f);
+    return rss * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+uint64_t host_peak_rss_bytes(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? (uint64_t)ru.ru_maxrss * 1024 : 0;
+}
+
+uint64_t host_resident_bytes(const void *p, uint64_t len)
+{
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    uintptr_t start = (uintptr_t)p & ~(uintptr_t)(page - 1);
+    uint64_t span = ((uintptr_t)p + len - start + page - 1) / page;
+    uint64_t total = 0;
+    unsigned char vec[4096];
+    for (uint64_t i = 0; i < span; i += sizeof vec) {
+        uint64_t n = span - i < sizeof vec ? span - i : sizeof vec;
+        if (mincore((void *)(start + i * page), n * page, vec) != 0)
+            return 0;
+        for (uint64_t k = 0; k < n; k++)
+            total += vec[k] & 1;
+    }
+    return total * page;
 }
