@@ -26,3 +26,8 @@ sysvm-fuzz: build-fuzz/sysvm-fuzz-virtq build-fuzz/sysvm-fuzz-fdt
 # The default RISC-V guest (kernel, initramfs, disk) in guests/cache/; cached, so a second run is instant.
 guest:
 	guests/build.sh
+
+# Boot-to-ready, a CPU-bound guest command and memory, side by side with qemu-system-riscv64 (not in `make check`).
+.PHONY: bench-sysvm
+bench-sysvm: $(BUILD)/lodge
+	BUILD=$(BUILD) bench/sysvm/run.sh
