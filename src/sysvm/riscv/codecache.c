@@ -29,9 +29,14 @@ static void reset_slots(const Hart *h, RvCodePage *p)
     p->live = false;
 }
 
-void riscv_codecache_set_handler(const Hart *h, RvInsn *in, int len)
+void riscv_codecache_set_handler(const Hart *h, RvInsn *in, int len, unsigned near)
 {
     in->handler = (len == 4 ? h->h_labels4 : h->h_labels2)[in->op];
+    bool pc_rel = (in->op >= RV_OP_BEQ && in->op <= RV_OP_BGEU) || in->op == RV_OP_JAL;
+    if (pc_rel) {
+        int64_t target = (int64_t)near - 1 + in->imm;
+        if (near == 0 || target < 0 || target >= 4096) in->handler = len == 4 ? h->h_far4 : h->h_far2;
+    }
 }
 
 void riscv_codecache_flush(Hart *h)
@@ -48,7 +53,7 @@ void riscv_codecache_flush(Hart *h)
     }
     h->cc_count = 0;
     for (int c = 0; c < RV_CTX_COUNT; c++)
-        for (unsigned i = 0; i < RV_TLB_SIZE; i++) h->tlb[c][RV_ACC_X][i].code = NULL;
+        for (unsigned i = 0; i < RV_TLB_SIZE; i++) h->tlb[c][RV_ACC_X][i].addend = 0;
     /* The code bitmap keeps its bits: they may belong to other harts, and a stale bit only costs one slow
      * store. */
 }
@@ -106,8 +111,7 @@ RvCodePage *riscv_codecache_fetch(Hart *h, uint64_t pc)
     }
     RvTlbEntry *e = &h->tlb_x[(pc >> 12) & (RV_TLB_SIZE - 1)];
     e->tag = pc & ~4095ull;
-    e->addend = (uintptr_t)p->host - (uintptr_t)(pc & ~4095ull);
-    e->code = p;
+    e->addend = (uintptr_t)p;
     return p;
 }
 
@@ -127,13 +131,13 @@ void riscv_codecache_decode(Hart *h, RvCodePage *p, unsigned slot)
             RvInsn *in = &p->slot[slot];
             memset(in, 0, sizeof *in);
             in->op = RV_OP_CROSS;
-            riscv_codecache_set_handler(h, in, 4);
+            riscv_codecache_set_handler(h, in, 4, 0);
             return;
         }
         word |= (uint32_t)p->host[off + 2] << 16 | (uint32_t)p->host[off + 3] << 24;
     }
     int len = riscv_decode(word, &p->slot[slot]);
-    riscv_codecache_set_handler(h, &p->slot[slot], len);
+    riscv_codecache_set_handler(h, &p->slot[slot], len, off + 1);
 }
 
 static void invalidate_page(Hart *h, uint64_t ppn)

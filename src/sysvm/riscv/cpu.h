@@ -57,8 +57,7 @@ typedef struct RvCodePage {
 #define RV_TLB_EMPTY 1ull
 typedef struct RvTlbEntry {
     uint64_t tag;
-    uintptr_t addend;
-    RvCodePage *code;             /* fetch TLB only: the decoded page, or NULL until looked up */
+    uintptr_t addend;             /* fetch TLB: the RvCodePage of the page instead (0 until looked up) */
 } RvTlbEntry;
 
 enum { RV_ACC_R = 0, RV_ACC_W = 1, RV_ACC_X = 2 };
@@ -129,6 +128,7 @@ struct Hart {
     /* Interpreter labels the decode cache needs (set by the interpreter on entry). */
     const void *h_decode, *h_page_end;
     const void *const *h_labels4, *const *h_labels2;
+    const void *h_far4, *h_far2;
     /* Superpage ranges cached in the TLB since the last full flush (see riscv_mmu_flush_page). */
 #define RV_MAX_SUPER 16
     unsigned nsuper;
@@ -178,7 +178,9 @@ void riscv_mmu_unmap_write(Hart *h, const uint8_t *host);
 /* codecache.c */
 RvCodePage *riscv_codecache_fetch(Hart *h, uint64_t pc);   /* NULL after raising the trap */
 void riscv_codecache_decode(Hart *h, RvCodePage *p, unsigned slot);   /* sets the slot's handler too */
-void riscv_codecache_set_handler(const Hart *h, RvInsn *in, int len);
+/* near: the instruction sits in a decoded page at byte offset `near - 1` (0: it does not, as in xslot), so a
+ * branch or JAL whose target is on the same page can use the near handler. */
+void riscv_codecache_set_handler(const Hart *h, RvInsn *in, int len, unsigned near);
 void riscv_codecache_store(Hart *h, uint64_t paddr, uint64_t len);  /* guest wrote code */
 void riscv_codecache_flush(Hart *h);
 void riscv_codecache_free(Hart *h);

@@ -4,7 +4,21 @@
 
 OP(LUI)   RD = (uint64_t)(int64_t)ip->imm; NEXT();
 OP(AUIPC) RD = pc + (uint64_t)(int64_t)ip->imm; NEXT();
-OP(JAL)   { uint64_t link = pc + LEN; RD = link; JUMP(pc + (uint64_t)(int64_t)ip->imm); }
+OP(JAL)   { RD = pc + LEN; NEAR_JUMP(); }
+OP(FAR) {
+        bool taken;
+        switch (ip->op) {
+        case RV_OP_BEQ: taken = RS1 == RS2; break;
+        case RV_OP_BNE: taken = RS1 != RS2; break;
+        case RV_OP_BLT: taken = (int64_t)RS1 < (int64_t)RS2; break;
+        case RV_OP_BGE: taken = (int64_t)RS1 >= (int64_t)RS2; break;
+        case RV_OP_BLTU: taken = RS1 < RS2; break;
+        case RV_OP_BGEU: taken = RS1 >= RS2; break;
+        default: RD = pc + LEN; taken = true; break;     /* JAL */
+        }
+        if (taken) { n++; h->pc = pc + (uint64_t)(int64_t)ip->imm; goto refetch; }
+        NEXT();
+    }
 OP(JALR)  { uint64_t t = (RS1 + (uint64_t)(int64_t)ip->imm) & ~1ull; RD = pc + LEN; JUMP(t); }
 OP(BEQ)   BRANCH(RS1 == RS2);
 OP(BNE)   BRANCH(RS1 != RS2);

@@ -26,7 +26,13 @@ static inline uint64_t sx32(uint64_t v) { return (uint64_t)(int64_t)(int32_t)(ui
         if (RV_LIKELY(((t_ ^ pc) >> 12) == 0 && n < near_end)) { \
             pc = t_; ip = &page->slot[(t_ & 4095) >> 1]; DISPATCH(); } \
         h->pc = t_; goto refetch; } while (0)
-#define BRANCH(cond) do { if (cond) JUMP(pc + (int64_t)ip->imm); NEXT(); } while (0)
+/* Branches and JAL whose target is on their own page (decided when decoding) step ip by the offset; the
+ * others run the FAR handler. Slots copied to xslot (stepping) always take the n >= near_end exit first. */
+#define NEAR_JUMP() do { \
+        int32_t off_ = ip->imm; n++; pc += (uint64_t)(int64_t)off_; \
+        if (RV_UNLIKELY(n >= near_end)) { h->pc = pc; goto refetch; } \
+        ip += off_ / 2; DISPATCH(); } while (0)
+#define BRANCH(cond) do { if (cond) NEAR_JUMP(); NEXT(); } while (0)
 
 #define RS1 x[ip->rs1]
 #define RS2 x[ip->rs2]
@@ -37,7 +43,7 @@ static inline uint64_t sx32(uint64_t v) { return (uint64_t)(int64_t)(int32_t)(ui
 
 #define LOAD(T, dst) do { \
         uint64_t a_ = RS1 + (uint64_t)(int64_t)ip->imm; \
-        const RvTlbEntry *e_ = &h->tlb_r[(a_ >> 12) & (RV_TLB_SIZE - 1)]; T v_; \
+        const RvTlbEntry *e_ = &tlb_r[(a_ >> 12) & (RV_TLB_SIZE - 1)]; T v_; \
         if (RV_LIKELY(TLB_HIT(e_, a_, sizeof(T)))) { \
             /* SAFETY: a TLB entry maps a whole guest RAM page; the access lies inside it. */ \
             memcpy(&v_, (const void *)(uintptr_t)(a_ + e_->addend), sizeof v_); \
@@ -49,7 +55,7 @@ static inline uint64_t sx32(uint64_t v) { return (uint64_t)(int64_t)(int32_t)(ui
 
 #define STORE(T, val) do { \
         uint64_t a_ = RS1 + (uint64_t)(int64_t)ip->imm; \
-        const RvTlbEntry *e_ = &h->tlb_w[(a_ >> 12) & (RV_TLB_SIZE - 1)]; T v_ = (T)(val); \
+        const RvTlbEntry *e_ = &tlb_w[(a_ >> 12) & (RV_TLB_SIZE - 1)]; T v_ = (T)(val); \
         if (RV_LIKELY(TLB_HIT(e_, a_, sizeof(T)))) { \
             /* SAFETY: as for loads; write entries never map pages holding decoded code. */ \
             memcpy((void *)(uintptr_t)(a_ + e_->addend), &v_, sizeof v_); \
@@ -82,6 +88,8 @@ uint64_t riscv_interp_run(Hart *h, uint64_t max)
     h->h_page_end = &&L_PAGE_END;
     h->h_labels4 = labels4;
     h->h_labels2 = labels2;
+    h->h_far4 = &&L_FAR_4;
+    h->h_far2 = &&L_FAR_2;
     for (int i = 1; i < 4; i++) h->xslot[i].handler = &&L_PAGE_END;
     uint64_t *const x = h->x;
     uint64_t n = 0, pc = h->pc;
@@ -90,6 +98,8 @@ uint64_t riscv_interp_run(Hart *h, uint64_t max)
      * one at a time instead, so small max values (single-stepping) are exact. */
     const uint64_t near_end = max > RV_STEP_TAIL ? max - RV_STEP_TAIL : 0;
     RvCodePage *page = NULL;
+    /* The data TLBs of the current mode; mode changes all pass through refetch, which reloads them. */
+    const RvTlbEntry *tlb_r = h->tlb_r, *tlb_w = h->tlb_w;
     const RvInsn *ip = NULL;
 
 refetch:
@@ -97,11 +107,13 @@ refetch:
      * pending and enabled (CSR writes, xRET, the machine between slices) comes through here. */
     if (RV_UNLIKELY(h->mip & h->mie)) riscv_trap_interrupt(h);
     pc = h->pc;
+    tlb_r = h->tlb_r;
+    tlb_w = h->tlb_w;
     if (RV_UNLIKELY(n >= max)) goto out;
     {
         const RvTlbEntry *e = &h->tlb_x[(pc >> 12) & (RV_TLB_SIZE - 1)];
-        if (RV_LIKELY(e->tag == (pc & ~4095ull) && e->code)) {
-            page = e->code;
+        if (RV_LIKELY(e->tag == (pc & ~4095ull) && e->addend)) {
+            page = (RvCodePage *)e->addend;
         } else {
             page = riscv_codecache_fetch(h, pc);
             if (!page) goto trap;
@@ -132,7 +144,7 @@ L_CROSS: {
         h->pc = pc;
         if (!riscv_mmu_fetch16(h, pc, &lo) || !riscv_mmu_fetch16(h, pc + 2, &hi)) goto trap;
         int len = riscv_decode((uint32_t)lo | (uint32_t)hi << 16, &h->xslot[0]);
-        riscv_codecache_set_handler(h, &h->xslot[0], len);
+        riscv_codecache_set_handler(h, &h->xslot[0], len, 0);
         ip = h->xslot;
         DISPATCH();
     }

@@ -102,7 +102,6 @@ static void tlb_fill(Hart *h, RvTlbEntry *tlb, uint64_t va, uint64_t pa)
     RvTlbEntry *e = &tlb[(va >> 12) & (RV_TLB_SIZE - 1)];
     e->tag = va & ~4095ull;
     e->addend = (uintptr_t)host_of(h, pa & ~4095ull) - (uintptr_t)(va & ~4095ull);
-    e->code = NULL;
 }
 
 bool riscv_mmu_load_slow(Hart *h, uint64_t va, unsigned size, uint64_t *val)
@@ -191,7 +190,7 @@ static void flush_ctx(Hart *h, int ctx)
     for (int a = 0; a < 3; a++)
         for (unsigned i = 0; i < RV_TLB_SIZE; i++) {
             h->tlb[ctx][a][i].tag = RV_TLB_EMPTY;
-            h->tlb[ctx][a][i].code = NULL;
+            h->tlb[ctx][a][i].addend = 0;
         }
 }
 
@@ -214,7 +213,7 @@ void riscv_mmu_flush_page(Hart *h, uint64_t va)
         for (int a = 0; a < 3; a++)
             if (h->tlb[c][a][idx].tag == tag) {
                 h->tlb[c][a][idx].tag = RV_TLB_EMPTY;
-                h->tlb[c][a][idx].code = NULL;
+                h->tlb[c][a][idx].addend = 0;
             }
 }
 
