@@ -421,9 +421,13 @@ static bool plain_block(WatParser *p, WatFunc *f, const WatOp *op, WatBuf *out)
         p->pos++;
         if (!check_end_label(p, f))
             return false;
+        /* An empty else is left out, as wabt does (the two encodings validate and run alike). */
+        size_t mark = out->len;
         wat_buf_byte(out, 0x05);
         if (!seq(p, f, out))
             return false;
+        if (out->len == mark + 1)
+            out->len = mark;
     }
     if (!kw_is(p, "end"))
         return wat_parse_fail(p, "unexpected token, expected end");
@@ -477,9 +481,12 @@ static bool folded_if(WatParser *p, WatFunc *f, WatBuf *out)
         return false;
     if (wat_at_lpar_kw(p, "else")) {
         p->pos += 2;
+        size_t mark = out->len;
         wat_buf_byte(out, 0x05);
         if (!seq(p, f, out) || !wat_parse_expect(p, WAT_TOK_RPAR, "')'"))
             return false;
+        if (out->len == mark + 1)
+            out->len = mark; /* empty else left out, as above */
     }
     if (!wat_parse_expect(p, WAT_TOK_RPAR, "')'"))
         return false;

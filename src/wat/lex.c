@@ -55,11 +55,9 @@ static bool fail_here(Lexer *lx, const char *msg)
     return wat_lex_error(lx->err, &t, "%s", msg);
 }
 
-/* A newline is LF, CR LF, or a bare CR (the spec ends line comments at either). */
+/* Lines are counted at LF only (as wabt counts them for its JSON); a bare CR still ends a line comment. */
 static void newline(Lexer *lx)
 {
-    if (lx->s[lx->pos] == '\r' && lx->pos + 1 < lx->len && lx->s[lx->pos + 1] == '\n')
-        lx->pos++;
     lx->pos++;
     lx->line++;
     lx->line_start = lx->pos;
@@ -71,9 +69,9 @@ static bool skip_space(Lexer *lx)
     while (lx->pos < lx->len) {
         char c = lx->s[lx->pos];
         char d = lx->pos + 1 < lx->len ? lx->s[lx->pos + 1] : '\0';
-        if (c == ' ' || c == '\t') {
+        if (c == ' ' || c == '\t' || c == '\r') {
             lx->pos++;
-        } else if (c == '\n' || c == '\r') {
+        } else if (c == '\n') {
             newline(lx);
         } else if (c == ';' && d == ';') {
             while (lx->pos < lx->len && lx->s[lx->pos] != '\n' && lx->s[lx->pos] != '\r')
@@ -97,7 +95,7 @@ static bool skip_space(Lexer *lx)
                 } else if (a == ';' && b == ')') {
                     depth--;
                     lx->pos += 2;
-                } else if (a == '\n' || a == '\r') {
+                } else if (a == '\n') {
                     newline(lx);
                 } else {
                     lx->pos++;

@@ -178,6 +178,12 @@ static void lexer(void)
     module_case("unterminated block comment", "(module\n  (; a (; b ;) c )", "2:3:", NULL, 0);
     module_case("line comment ended by CR", "(module (func (result i32) (i32.const 1)\n ;; x\r (return (i32.const 2))))",
                 NULL, NULL, 0);
+    {
+        static const uint8_t want[] = {0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x0A, 0x0B, 0x01,
+                                       0x09, 0x00, 0x41, 0x01, 0x04, 0x40, 0x05, 0x01, 0x0B, 0x0B};
+        module_case("non-empty else kept", "(module (func i32.const 1 if else nop end))", NULL, want, sizeof want);
+    }
+    module_case("bare CR is not a line break in positions", "(module\r(func\n  (i32.add2)))", "2:4:", NULL, 0);
     module_case("line comment ended by CR LF", "(module ;; x\r\n(func))", NULL, NULL, 0);
     module_case("comment delimits tokens", "(module (func nop;;bla\n))", NULL, NULL, 0);
     module_case("unknown operator position", "(module\n  (func\n    (i32.add2)))", "3:6:", NULL, 0);
@@ -215,10 +221,10 @@ static void lexer(void)
             0x03, 0x02, 0x01, 0x00,                               /* func 0 : type 0 */
             0x04, 0x05, 0x01, 0x70, 0x01, 0x01, 0x01,             /* table funcref 1 1 */
             0x09, 0x07, 0x01, 0x00, 0x41, 0x00, 0x0B, 0x01, 0x00, /* elem (i32.const 0) func 0 */
-            0x0A, 0x16, 0x01, 0x14, 0x00,                         /* code: one body, no locals */
+            0x0A, 0x15, 0x01, 0x13, 0x00,                         /* code: one body, no locals */
             0x41, 0x00, 0x25, 0x00,                               /* table.get 0 */
             0x41, 0x01, 0x45,                                     /* condition: i32.const 1, i32.eqz */
-            0x04, 0x40, 0x05, 0x0B,                               /* if (then) (else) */
+            0x04, 0x40, 0x0B,                                     /* if (then) (else): empty else left out */
             0xD0, 0x70, 0x41, 0x00,                               /* ref.null func, i32.const 0 */
             0x1C, 0x01, 0x70,                                     /* select (result funcref) */
             0x0B,
