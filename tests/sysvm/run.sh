@@ -183,6 +183,25 @@ st=1; [ $r1 -eq 1 ] && grep -q "not a RISC-V Linux Image" "$OUT/badk.out" && [ $
     && [ $r3 -eq 1 ] && grep -q "not enough memory" "$OUT/badi.out" && [ $r4 -eq 2 ] && [ $r5 -eq 2 ] && st=0
 boot_result boot-bad-input $st "statuses $r1 $r2 $r3 $r4 $r5"
 
+# A hostile bare-metal guest lies to virtio-blk, pokes unmapped addresses and abuses the SBI from inside.
+RVCC=${RISCV_CC:-riscv64-linux-gnu-gcc}
+if command -v "$RVCC" >/dev/null; then
+    if "$RVCC" -march=rv64gc -mabi=lp64d -mcmodel=medany -O2 -ffreestanding -nostdlib -nostartfiles -static \
+            -fno-pic -fno-pie -no-pie -Wl,--build-id=none -T tests/sysvm/guest/link.ld -Wall -Wextra -Werror \
+            -o "$OUT/hostile.elf" tests/sysvm/guest/start.S tests/sysvm/guest/hostile.c >"$OUT/hostile-build.log" 2>&1; then
+        dd if=/dev/zero of="$OUT/hostile.img" bs=1k count=64 2>/dev/null
+        timeout "$BOOT_TIMEOUT" "$LODGE" boot --kernel "$OUT/hostile.elf" --disk "$OUT/hostile.img" --no-rng \
+            --no-vconsole </dev/null >"$OUT/hostile.out" 2>&1
+        rc=$?
+        st=1; [ $rc -eq 0 ] && has "all checks passed" hostile && st=0
+        boot_result boot-hostile-guest $st "rc=$rc: $(last hostile)"
+    else
+        bad boot-hostile-guest "does not compile: $(head -5 "$OUT/hostile-build.log")"
+    fi
+else
+    skp boot-hostile-guest "$RVCC not installed (Debian gcc-riscv64-linux-gnu)"
+fi
+
 # virtio-net over a tap: needs CAP_NET_ADMIN to make one (CI containers often lack it).
 tap=lodget$$
 if ip tuntap add dev "$tap" mode tap 2>/dev/null; then
