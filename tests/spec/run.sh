@@ -4,7 +4,8 @@
 # process of its own, prints one line per file and ends with the total `N passed, N failed, N skipped`.
 # Env: BUILD (default build), LODGE_SPEC_TESTS (default ../shared/wasm-spec-tests from the repo root),
 # CI=true makes a missing test folder a failure, SPEC_FILES="i32 br_table" runs only those files,
-# SPEC_VERBOSE=1 passes -v to the runner, SPEC_TIMEOUT (seconds per file, default 900).
+# SPEC_VERBOSE=1 passes -v to the runner, SPEC_BOUNDS_CHECKS=1 runs with explicit memory bounds checks
+# instead of guard pages, SPEC_TIMEOUT (seconds per file, default 900).
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -130,7 +131,7 @@ convert() {
         [ -f "$SPEC_DIR/$from" ] || continue
         rm -rf "$dir"; mkdir -p "$dir"
         # (in a subshell, so a converter dying of a signal reports it in the log, not on the terminal)
-        if ( "$conv" "$SPEC_DIR/$from" -o "$json" ) >"$dir/.convert.log" 2>&1 && [ -f "$json" ]; then
+        if ( "$conv" "$SPEC_DIR/$from" -o "$json"; exit $? ) >"$dir/.convert.log" 2>&1 && [ -f "$json" ]; then
             echo "$try" >"$dir/.origin"; origin=$try; return 0
         fi
     done
@@ -169,6 +170,7 @@ for name in "${names[@]}"; do
         [[ ${loc%:*} == "$rel" ]] && args+=(--xfail "${loc##*:}")
     done
     [ "${SPEC_VERBOSE:-}" = 1 ] && args+=(-v)
+    [ "${SPEC_BOUNDS_CHECKS:-}" = 1 ] && args+=(--bounds-checks)
     log=$OUT/$name/result.txt
     timeout "$TIMEOUT" "$RUNNER" --name "$label" "${args[@]}" "$OUT/$name/$name.json" >"$log" 2>&1
     rc=$?

@@ -449,6 +449,7 @@ typedef struct Runner {
     char *dir;                  /* folder of the JSON file, with a trailing '/' */
     char *name;                 /* the script's name in the output */
     bool verbose;
+    bool bounds_checks;         /* run with explicit bounds checks instead of guard pages */
     unsigned max_details, details;
     const long *xfail;          /* script lines expected to fail (skip.txt), target: none */
     size_t nxfail;
@@ -1174,7 +1175,8 @@ static int run_script(Runner *r, const char *json_path, const char *name_opt)
     r->dir = malloc(dlen + 1);
     lodge_error_t err;
     memset(&err, 0, sizeof err);
-    r->engine = lodge_engine_new(NULL);
+    lodge_config_t cfg = {.bounds_checks = r->bounds_checks};
+    r->engine = lodge_engine_new(&cfg);
     r->store = r->engine ? lodge_store_new(r->engine, NULL) : NULL;
     if (!r->name || !r->dir || !r->store || !spectest_init(&r->spectest, r->store, &err)) {
         fprintf(stderr, "spec-runner: %s: cannot set up the engine: %s\n", json_path,
@@ -1217,9 +1219,11 @@ static void runner_free(Runner *r)
 
 static int usage(FILE *f)
 {
-    fprintf(f, "usage: spec-runner [-v] [--max-details N] [--name NAME] [--xfail LINE]... SCRIPT.json\n"
+    fprintf(f, "usage: spec-runner [-v] [--bounds-checks] [--max-details N] [--name NAME] [--xfail LINE]... "
+               "SCRIPT.json\n"
                "Runs one wast2json script against Lodge and prints `NAME: P passed, F failed, S skipped`.\n"
                "  -v               print every failure and every message mismatch\n"
+               "  --bounds-checks  explicit memory bounds checks instead of guard pages\n"
                "  --max-details N  print at most N failures (default 40)\n"
                "  --name NAME      name to print instead of the script's source file name\n"
                "  --xfail LINE     the command at LINE is expected to fail (a pass then fails)\n"
@@ -1244,6 +1248,8 @@ int main(int argc, char **argv)
             return usage(stdout);
         } else if (strcmp(a, "-v") == 0) {
             r.verbose = true;
+        } else if (strcmp(a, "--bounds-checks") == 0) {
+            r.bounds_checks = true;
         } else if (strcmp(a, "--name") == 0 && i + 1 < argc) {
             name = argv[++i];
         } else if ((strcmp(a, "--max-details") == 0 || strcmp(a, "--xfail") == 0) && i + 1 < argc) {
