@@ -10,6 +10,8 @@
 #   NODE=node        the node binary; skipped when not found
 #   ENGINES="lodge wasm3 native node"   which engines to run
 #   TIMEOUT=120      seconds before one run is killed and counted as a failure
+#   METRIC=wall      wall: elapsed seconds; cpu: user+system seconds of the process (steadier on a
+#                    busy machine; node's count includes its compiler and GC threads)
 #   RESULTS=FILE     also write the medians as tab-separated lines to FILE
 set -u
 export LC_ALL=C
@@ -19,11 +21,13 @@ RUNS=${RUNS:-5}
 NODE=${NODE:-node}
 ENGINES=${ENGINES:-lodge wasm3 native node}
 TIMEOUT=${TIMEOUT:-120}
+METRIC=${METRIC:-wall}
 LODGE=${LODGE:-$BUILD/lodge}
 DIR=$BUILD/bench
 
 die() { echo "bench: $*" >&2; exit 2; }
 case $RUNS in ''|*[!0-9]*|0) die "RUNS must be a positive integer, not '$RUNS'";; esac
+case $METRIC in wall|cpu) ;; *) die "METRIC must be wall or cpu, not '$METRIC'";; esac
 
 # --- which engines can run here; a missing peer is skipped with its reason -------------------------
 active=()
@@ -62,18 +66,24 @@ bench_n() { sed -n 's/^#define BENCH_N \([0-9][0-9]*\).*/\1/p' "bench/$1.c"; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 run_once() {
-    local e=$1 p=$2 n=$3 out=$tmp/out rc start end
-    local wasm=$DIR/$p.wasm
-    start=$EPOCHREALTIME
+    local e=$1 p=$2 n=$3 out=$tmp/out tf=$tmp/time rc real user sys
+    local wasm=$DIR/$p.wasm cmd
     case $e in
-    lodge)  timeout "$TIMEOUT" "$LODGE" run --invoke run "$wasm" "$n" >"$out" 2>&1 ;;
-    wasm3)  timeout "$TIMEOUT" "$WASM3" --func run "$wasm" "$n" >"$out" 2>&1 ;;
-    native) timeout "$TIMEOUT" "$DIR/$p.native" "$n" >"$out" 2>&1 ;;
-    node)   timeout "$TIMEOUT" "$NODE" bench/driver/node.mjs "$wasm" "$n" >"$out" 2>&1 ;;
+    lodge)  cmd=("$LODGE" run --invoke run "$wasm" "$n") ;;
+    wasm3)  cmd=("$WASM3" --func run "$wasm" "$n") ;;
+    native) cmd=("$DIR/$p.native" "$n") ;;
+    node)   cmd=("$NODE" bench/driver/node.mjs "$wasm" "$n") ;;
     esac
+    # bash's own `time` gives the wall clock and the CPU time of the whole process tree.
+    local TIMEFORMAT='%R %U %S'
+    { time timeout "$TIMEOUT" "${cmd[@]}" >"$out" 2>&1; } 2>"$tf"
     rc=$?
-    end=$EPOCHREALTIME
-    secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.6f", b - a }')
+    read -r real user sys <"$tf"
+    if [ "$METRIC" = cpu ]; then
+        secs=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.3f", u + s }')
+    else
+        secs=$real
+    fi
     # Each engine prints the i32 result on its last line (wasm3 as "Result: N"); some print it
     # unsigned, so fold it to signed 32 bits before comparing.
     local v
@@ -168,7 +178,7 @@ if [ ${#ratio_cols[@]} -gt 0 ]; then
         else printf ' %10s' -; fi
     done
     echo
-    echo "(median wall seconds over $RUNS runs, whole process; a ratio below 1 means Lodge is faster)"
+    echo "(median $METRIC seconds over $RUNS runs, whole process; a ratio below 1 means Lodge is faster)"
     for e in "${ratio_cols[@]}"; do
         [ "${count[$e]:-0}" -lt ${#programs[@]} ] &&
             echo "note: the lodge/$e geomean covers ${count[$e]:-0} of ${#programs[@]} programs (the others failed)"
