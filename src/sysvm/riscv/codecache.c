@@ -6,8 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* At most this many decoded pages per hart (about 24 KiB each); past it the cache starts over. */
-#define RV_CC_MAX_PAGES 256
+/* At most this many decoded pages per hart (32 KiB each); past it, pages are evicted one at a time by the
+ * clock (second-chance) algorithm. Linux boot touches ~500 code pages but its hot set at any moment is small. */
+#define RV_CC_MAX_PAGES RV_CC_PAGES
 
 static unsigned bucket_of(uint64_t ppn) { return (unsigned)((ppn ^ (ppn >> 10)) & 1023); }
 
@@ -39,19 +40,25 @@ void riscv_codecache_set_handler(const Hart *h, RvInsn *in, int len, unsigned ne
     }
 }
 
+static void unlink_page(Hart *h, RvCodePage *p)
+{
+    RvCodePage **pp = &h->cc_bucket[bucket_of(p->ppn)];
+    while (*pp && *pp != p) pp = &(*pp)->next;
+    if (*pp) *pp = p->next;
+    p->next = NULL;
+    p->ppn = ~0ull;
+    p->referenced = false;
+}
+
 void riscv_codecache_flush(Hart *h)
 {
-    for (unsigned b = 0; b < 1024; b++) {
-        RvCodePage *p = h->cc_bucket[b];
-        while (p) {
-            RvCodePage *next = p->next;
-            p->next = h->cc_free;
-            h->cc_free = p;
-            p = next;
-        }
-        h->cc_bucket[b] = NULL;
+    /* Pages stay allocated in the ring, unlinked, for the clock to reuse. */
+    for (unsigned i = 0; i < h->cc_count; i++) {
+        h->cc_ring[i]->next = NULL;
+        h->cc_ring[i]->ppn = ~0ull;
+        h->cc_ring[i]->referenced = false;
     }
-    h->cc_count = 0;
+    memset(h->cc_bucket, 0, sizeof h->cc_bucket);
     for (int c = 0; c < RV_CTX_COUNT; c++)
         for (unsigned i = 0; i < RV_TLB_SIZE; i++) h->tlb[c][RV_ACC_X][i].addend = 0;
     /* The code bitmap keeps its bits: they may belong to other harts, and a stale bit only costs one slow
@@ -60,11 +67,43 @@ void riscv_codecache_flush(Hart *h)
 
 void riscv_codecache_free(Hart *h)
 {
-    riscv_codecache_flush(h);
-    while (h->cc_free) {
-        RvCodePage *next = h->cc_free->next;
-        free(h->cc_free);
-        h->cc_free = next;
+    for (unsigned i = 0; i < h->cc_count; i++) free(h->cc_ring[i]);
+    h->cc_count = 0;
+    memset(h->cc_bucket, 0, sizeof h->cc_bucket);
+}
+
+/* A page for a new ppn: a fresh one while under the cap, else the clock's victim (never the page the
+ * interpreter runs on: this is only called when it is leaving that page). NULL when out of memory. */
+static RvCodePage *take_page(Hart *h)
+{
+    if (h->cc_count < RV_CC_MAX_PAGES) {
+        RvCodePage *p = malloc(sizeof *p);
+        if (p) {
+            h->cc_ring[h->cc_count++] = p;
+            return p;
+        }
+        if (h->cc_count == 0) return NULL;
+    }
+    for (;;) {
+        RvCodePage *p = h->cc_ring[h->cc_hand];
+        h->cc_hand = (h->cc_hand + 1) % h->cc_count;
+        if (p->referenced) {
+            p->referenced = false;
+            continue;
+        }
+        if (p->ppn != ~0ull) {
+            unlink_page(h, p);
+            h->stats.code_evictions++;
+            if (p->nrefs <= 4) {
+                for (unsigned i = 0; i < p->nrefs; i++)
+                    if (p->refs[i]->addend == (uintptr_t)p) p->refs[i]->addend = 0;
+            } else {
+                for (int c = 0; c < RV_CTX_COUNT; c++)
+                    for (unsigned i = 0; i < RV_TLB_SIZE; i++)
+                        if (h->tlb[c][RV_ACC_X][i].addend == (uintptr_t)p) h->tlb[c][RV_ACC_X][i].addend = 0;
+            }
+        }
+        return p;
     }
 }
 
@@ -80,38 +119,33 @@ RvCodePage *riscv_codecache_fetch(Hart *h, uint64_t pc)
     uint64_t ppn = pa >> 12;
     RvCodePage *p = lookup(h, ppn);
     if (!p) {
-        if (h->cc_count >= RV_CC_MAX_PAGES) riscv_codecache_flush(h);
-        p = h->cc_free;
-        if (p) {
-            h->cc_free = p->next;
-        } else {
-            p = malloc(sizeof *p);
-            if (!p) {
-                /* Out of memory: start over with what we have (there is at least one page unless the
-                 * first allocation failed, which we report as an access fault). */
-                riscv_codecache_flush(h);
-                p = h->cc_free;
-                if (!p) { riscv_trap_raise(h, RV_EXC_INSN_ACCESS, pc); return NULL; }
-                h->cc_free = p->next;
-            }
+        p = take_page(h);
+        if (!p) {
+            riscv_trap_raise(h, RV_EXC_INSN_ACCESS, pc);    /* out of host memory */
+            return NULL;
         }
-        memset(p->slot, 0, sizeof p->slot);
-        for (unsigned i = 0; i < RV_PAGE_SLOTS; i++) p->slot[i].handler = h->h_decode;
+        for (unsigned i = 0; i < RV_PAGE_SLOTS; i++) {
+            p->slot[i].op = RV_OP_DECODE;
+            p->slot[i].handler = h->h_decode;
+        }
         for (unsigned i = RV_PAGE_SLOTS; i < RV_PAGE_SLOTS + 2; i++) {
             p->slot[i].op = RV_OP_PAGE_END;
             p->slot[i].handler = h->h_page_end;
         }
         p->ppn = ppn;
+        p->nrefs = 0;
         p->host = h->bus.ram + (base - h->bus.ram_base);
         p->live = false;
         unsigned b = bucket_of(ppn);
         p->next = h->cc_bucket[b];
         h->cc_bucket[b] = p;
-        h->cc_count++;
     }
+    p->referenced = true;
     RvTlbEntry *e = &h->tlb_x[(pc >> 12) & (RV_TLB_SIZE - 1)];
     e->tag = pc & ~4095ull;
     e->addend = (uintptr_t)p;
+    if (p->nrefs < 4) p->refs[p->nrefs] = e;
+    if (p->nrefs <= 4) p->nrefs++;
     return p;
 }
 
@@ -120,9 +154,12 @@ void riscv_codecache_decode(Hart *h, RvCodePage *p, unsigned slot)
     if (!p->live) {
         p->live = true;
         uint64_t n = p->ppn - (h->bus.ram_base >> 12);
-        h->code_bits[n >> 6] |= 1ull << (n & 63);
-        if (h->npeers == 0) riscv_mmu_unmap_write(h, p->host);
-        for (unsigned i = 0; i < h->npeers; i++) riscv_mmu_unmap_write(h->peers[i], p->host);
+        if (!((h->code_bits[n >> 6] >> (n & 63)) & 1)) {
+            /* Newly code: no hart may keep a write-TLB entry for it. (While the bit is set, none is made.) */
+            h->code_bits[n >> 6] |= 1ull << (n & 63);
+            if (h->npeers == 0) riscv_mmu_unmap_write(h, p->host);
+            for (unsigned i = 0; i < h->npeers; i++) riscv_mmu_unmap_write(h->peers[i], p->host);
+        }
     }
     unsigned off = slot * 2;
     uint32_t word = (uint32_t)p->host[off] | (uint32_t)p->host[off + 1] << 8;
@@ -136,8 +173,15 @@ void riscv_codecache_decode(Hart *h, RvCodePage *p, unsigned slot)
         }
         word |= (uint32_t)p->host[off + 2] << 16 | (uint32_t)p->host[off + 3] << 24;
     }
-    int len = riscv_decode(word, &p->slot[slot]);
-    riscv_codecache_set_handler(h, &p->slot[slot], len, off + 1);
+    /* Re-decoding the same word is common (evicted pages, copies of code): keep recent results. */
+    unsigned k = (word ^ (word >> 11) ^ (word >> 21)) & (RV_DCACHE_SIZE - 1);
+    RvDecoded *d = &h->dcache[k];
+    if (d->len == 0 || d->word != word) {
+        d->word = word;
+        d->len = (uint8_t)riscv_decode(word, &d->in);
+    }
+    p->slot[slot] = d->in;
+    riscv_codecache_set_handler(h, &p->slot[slot], d->len, off + 1);
 }
 
 static void invalidate_page(Hart *h, uint64_t ppn)

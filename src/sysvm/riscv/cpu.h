@@ -48,8 +48,19 @@ typedef struct RvCodePage {
     struct RvCodePage *next;      /* hash chain */
     uint8_t *host;                /* the page's bytes in guest RAM */
     bool live;                    /* holds decoded slots (its bit in the code bitmap is set) */
+    bool referenced;              /* entered since the clock hand last passed (eviction) */
+    uint8_t nrefs;                /* fetch-TLB entries filled with this page (past 4: unknown) */
+    struct RvTlbEntry *refs[4];
     RvInsn slot[RV_PAGE_SLOTS + 2];   /* two PAGE_END sentinels past the end */
 } RvCodePage;
+
+/* A recently decoded instruction word (the decode cache's cache of riscv_decode results). */
+#define RV_DCACHE_SIZE 4096
+typedef struct RvDecoded {
+    uint32_t word;
+    uint8_t len;                  /* 0: empty */
+    RvInsn in;
+} RvDecoded;
 
 /* TLB: direct-mapped, 256 entries per (translation context, access type). tag is the virtual page address
  * (low 12 bits zero) or RV_TLB_EMPTY; host address = vaddr + addend. Only RAM pages are cached. */
@@ -118,12 +129,14 @@ struct Hart {
 
     /* Decode cache. */
     RvCodePage *cc_bucket[1024];
-    RvCodePage *cc_free;          /* pages kept for reuse after a flush */
-    unsigned cc_count;
+#define RV_CC_PAGES 96
+    RvCodePage *cc_ring[RV_CC_PAGES];    /* every allocated page, for the clock */
+    unsigned cc_count, cc_hand;
     uint64_t *code_bits;          /* one bit per RAM page that some hart of the machine has decoded */
     uint64_t *own_code_bits;      /* this hart's allocation (code_bits may be a peer's) */
     Hart *const *peers;
     unsigned npeers;
+    RvDecoded dcache[RV_DCACHE_SIZE];
     RvInsn xslot[4];              /* a page-crossing instruction, then PAGE_END sentinels */
     /* Interpreter labels the decode cache needs (set by the interpreter on entry). */
     const void *h_decode, *h_page_end;

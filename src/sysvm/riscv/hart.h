@@ -47,6 +47,7 @@ typedef struct HartStats {
     uint64_t instret;                    /* instructions retired */
     uint64_t tlb_miss;                   /* page-table walks */
     uint64_t sbi_calls;                  /* ecalls handled by bus->sbi_ecall */
+    uint64_t code_evictions;             /* decoded pages dropped to make room (decode cache pressure) */
 } HartStats;
 
 /* The bus is copied; bus->ram must outlive the hart. Returns NULL when out of memory. */

@@ -114,6 +114,7 @@ refetch:
         const RvTlbEntry *e = &h->tlb_x[(pc >> 12) & (RV_TLB_SIZE - 1)];
         if (RV_LIKELY(e->tag == (pc & ~4095ull) && e->addend)) {
             page = (RvCodePage *)e->addend;
+            page->referenced = true;
         } else {
             page = riscv_codecache_fetch(h, pc);
             if (!page) goto trap;
