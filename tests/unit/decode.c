@@ -17,7 +17,21 @@ static Module *decode(lodge_engine_t *e, const Bytes *b, lodge_error_t *err)
     return module_decode(e, NULL, b->p, b->len, err);
 }
 
-/* The bytes must be rejected as malformed: the message starts with msg, the offset is `offset`. */
+/* The bytes must be rejected as malformed: the message starts with msg (or with one of its '|'-separated
+ * alternatives, where Lodge's wording and the spec's differ), the offset is `offset`. */
+static bool starts_with_one_of(const char *s, const char *alts)
+{
+    for (const char *p = alts;;) {
+        const char *bar = strchr(p, '|');
+        size_t n = bar ? (size_t)(bar - p) : strlen(p);
+        if (strncmp(s, p, n) == 0)
+            return true;
+        if (!bar)
+            return false;
+        p = bar + 1;
+    }
+}
+
 static void expect_malformed(UnitCtx *t, const char *what, Bytes b, const char *msg, size_t offset)
 {
     lodge_engine_t *e = lodge_engine_new(NULL);
@@ -26,7 +40,7 @@ static void expect_malformed(UnitCtx *t, const char *what, Bytes b, const char *
     bool ok = lodge_module_validate(e, b.p, b.len, &err);
     CHECKF(!ok && err.status == LODGE_ERR_MALFORMED, "%s: status %d (%s), expected MALFORMED", what, err.status,
            err.message);
-    CHECKF(strncmp(err.message, msg, strlen(msg)) == 0, "%s: message \"%s\", expected \"%s\"", what, err.message, msg);
+    CHECKF(starts_with_one_of(err.message, msg), "%s: message \"%s\", expected \"%s\"", what, err.message, msg);
     if (offset != ANY_OFFSET) {
         char want[64];
         snprintf(want, sizeof want, "(at byte offset %zu)", offset);
@@ -307,21 +321,28 @@ static void custom_and_name_sections(UnitCtx *t)
 
 /* ---- Malformed modules: message and offset ---- */
 
+/* A header cut short is "unexpected end" in the spec's tests; Lodge says what it did not find. */
 static void header(UnitCtx *t)
 {
-    expect_malformed(t, "empty", (Bytes){0}, "magic header not detected", 0);
     Bytes b = {0};
+    put_raw(&b, "\0", 1);
+    b.len = 0; /* empty, but not a NULL pointer */
+    expect_malformed(t, "empty", b, "unexpected end|magic header not detected", 0);
+    b = (Bytes){0};
     put_raw(&b, "\0asn\1\0\0\0", 8);
     expect_malformed(t, "bad magic", b, "magic header not detected", 0);
     b = (Bytes){0};
+    put_raw(&b, "asm\0\1\0\0\0", 8);
+    expect_malformed(t, "magic rotated", b, "magic header not detected", 0);
+    b = (Bytes){0};
     put_raw(&b, "\0as", 3);
-    expect_malformed(t, "short magic", b, "magic header not detected", 0);
+    expect_malformed(t, "short magic", b, "unexpected end|magic header not detected", ANY_OFFSET);
     b = (Bytes){0};
     put_raw(&b, "\0asm\2\0\0\0", 8);
     expect_malformed(t, "version 2", b, "unknown binary version", 4);
     b = (Bytes){0};
     put_raw(&b, "\0asm\1\0", 6);
-    expect_malformed(t, "short version", b, "unknown binary version", 4);
+    expect_malformed(t, "short version", b, "unexpected end|unknown binary version", ANY_OFFSET);
 }
 
 static void section_framing(UnitCtx *t)

@@ -1,7 +1,7 @@
 /* main.c: the unit-test runner: the list of suites, one child process per test (a crash, a hang or a
  * leak fails that test alone), per-test lines, a per-suite table and the closing `N passed, N failed`.
  * Usage: unit-tests [-n] [FILTER...]  (-n: run in this process, for a debugger; FILTER: substrings of
- * "suite/test"; a test runs when any filter matches). */
+ * "suite/test"; a test runs when any filter matches; the pending suite runs only when a filter names it). */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -13,13 +13,21 @@
 
 #include "unit.h"
 
-#define SUITES(X) X(leb128) X(utf8) X(alloc) X(decode) X(validate)
+#define SUITES(X) X(leb128) X(utf8) X(alloc) X(decode) X(validate) X(interp_int) X(interp_float) X(interp_mem) X(interp_table) X(interp_call) X(limits) X(capi)
 #define DECLARE(nm) extern const UnitSuite unit_suite_##nm;
 SUITES(DECLARE)
 #undef DECLARE
 #define LIST(nm) &unit_suite_##nm,
 static const UnitSuite *const suites[] = {SUITES(LIST)};
 #undef LIST
+/* Tests of core bugs not fixed yet live in tests/unit/pending.c, which is kept out of the repository
+ * until the fix lands (then its tests move to their suite): linked when present, run last. */
+#if defined(__GNUC__)
+extern const UnitSuite unit_suite_pending __attribute__((weak));
+#define PENDING (&unit_suite_pending)
+#else
+#define PENDING ((const UnitSuite *)NULL)
+#endif
 
 #define TEST_TIMEOUT 60 /* seconds; the slowest test (deep recursion under ASan) takes a few */
 
@@ -76,18 +84,22 @@ static bool selected(const char *suite, const char *test, int nfilters, char **f
     return false;
 }
 
-/* Run one test in this process. Returns 0 pass, 1 failed checks, 2 no checks at all. */
+/* Exit statuses of a test's child: anything else (a sanitizer's 1, a signal) is reported by the parent. */
+#define RC_FAILED 10   /* checks failed (the child printed them) */
+#define RC_EMPTY 11    /* the test checked nothing */
+
+/* Run one test in this process. Returns 0 pass, RC_FAILED or RC_EMPTY. */
 static int run_here(const UnitSuite *s, const UnitTest *ut)
 {
     UnitCtx ctx = {s->name, ut->name, 0, 0};
     ut->fn(&ctx);
     if (ctx.failures) {
         printf("FAIL %s/%s (%u of %u checks failed)\n", s->name, ut->name, ctx.failures, ctx.checks);
-        return 1;
+        return RC_FAILED;
     }
     if (ctx.checks == 0) {
         printf("FAIL %s/%s (the test checked nothing)\n", s->name, ut->name);
-        return 2;
+        return RC_EMPTY;
     }
     printf("ok   %s/%s (%u checks)\n", s->name, ut->name, ctx.checks);
     return 0;
@@ -124,10 +136,10 @@ static bool run_forked(const UnitSuite *s, const UnitTest *ut)
         return false;
     }
     int rc = WEXITSTATUS(status);
-    if (rc == 1 || rc == 2)
+    if (rc == RC_FAILED || rc == RC_EMPTY)
         return false;
     if (rc != 0) {
-        printf("FAIL %s/%s (exit status %d after its checks: a sanitizer report above?)\n", s->name, ut->name, rc);
+        printf("FAIL %s/%s (exit status %d: see the sanitizer report above)\n", s->name, ut->name, rc);
         return false;
     }
     return true;
@@ -135,6 +147,7 @@ static bool run_forked(const UnitSuite *s, const UnitTest *ut)
 
 int main(int argc, char **argv)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0); /* a child that dies keeps the lines it printed */
     bool fork_each = true;
     int nfilters = 0;
     char **filters = argv + 1;
@@ -148,14 +161,29 @@ int main(int argc, char **argv)
         } else
             filters[nfilters++] = argv[i];
     }
-    size_t nsuites = sizeof suites / sizeof suites[0];
-    unsigned passed[sizeof suites / sizeof suites[0]] = {0}, failed[sizeof suites / sizeof suites[0]] = {0};
-    unsigned tp = 0, tf = 0;
+    enum { NMAX = sizeof suites / sizeof suites[0] + 1 };
+    const UnitSuite *all[NMAX];
+    size_t nsuites = 0;
+    for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)
+        all[nsuites++] = suites[i];
+    if (PENDING)
+        all[nsuites++] = PENDING;
+    unsigned passed[NMAX] = {0}, failed[NMAX] = {0};
+    unsigned tp = 0, tf = 0, skipped = 0;
+    /* Pending tests fail until their fix lands: they run only when asked for by name. */
+    bool want_pending = false;
+    for (int i = 0; i < nfilters; i++)
+        want_pending |= strstr(filters[i], "pending") != NULL;
     for (size_t i = 0; i < nsuites; i++) {
-        const UnitSuite *s = suites[i];
+        const UnitSuite *s = all[i];
         for (size_t k = 0; k < s->ntests; k++) {
             if (!selected(s->name, s->tests[k].name, nfilters, filters))
                 continue;
+            if (s == PENDING && !want_pending) {
+                printf("skip %s/%s (a core bug not fixed yet: run `unit-tests pending`)\n", s->name, s->tests[k].name);
+                skipped++;
+                continue;
+            }
             bool ok = fork_each ? run_forked(s, &s->tests[k]) : run_here(s, &s->tests[k]) == 0;
             if (ok)
                 passed[i]++;
@@ -168,7 +196,10 @@ int main(int argc, char **argv)
     printf("\nper suite:\n");
     for (size_t i = 0; i < nsuites; i++)
         if (passed[i] + failed[i])
-            printf("  %-14s %4u passed, %u failed\n", suites[i]->name, passed[i], failed[i]);
-    printf("%u passed, %u failed\n", tp, tf);
+            printf("  %-14s %4u passed, %u failed\n", all[i]->name, passed[i], failed[i]);
+    if (skipped)
+        printf("%u passed, %u failed, %u skipped\n", tp, tf, skipped);
+    else
+        printf("%u passed, %u failed\n", tp, tf);
     return tf ? 1 : 0;
 }

@@ -457,6 +457,36 @@ Call rig_call(Rig *r, const char *name, int nargs, ...)
     return c;
 }
 
+Call run_code(const char *sig, const uint8_t *code, size_t n, const RigOpts *o, int nargs, ...)
+{
+    Call c;
+    memset(&c, 0, sizeof c);
+    lodge_val_t args[16];
+    va_list ap;
+    va_start(ap, nargs);
+    for (int i = 0; i < nargs && i < 16; i++)
+        args[i] = va_arg(ap, lodge_val_t);
+    va_end(ap);
+    WMod w;
+    wm_init(&w);
+    uint32_t f = wm_func(&w, sig, "", code, n);
+    wm_export(&w, "f", LODGE_EXTERN_FUNC, f);
+    Bytes b = wm_finish(&w);
+    Rig r;
+    if (rig_open(&r, &b, o)) {
+        lodge_func_t *fn = rig_func(&r, "f");
+        lodge_functype_t ft;
+        lodge_func_type(fn, &ft);
+        c.ok = lodge_func_call(r.store, fn, args, (size_t)nargs, c.r, ft.nresults, &c.err);
+    } else {
+        c.err = r.err;
+    }
+    rig_close(&r);
+    bytes_free(&b);
+    wm_free(&w);
+    return c;
+}
+
 static const char *status_name(lodge_status_t s)
 {
     static const char *n[] = {"OK", "MALFORMED", "INVALID", "UNLINKABLE", "TRAP", "EXIT", "NOMEM", "IO", "ARG"};

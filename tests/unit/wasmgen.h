@@ -195,6 +195,12 @@ typedef struct Call {
 /* Call export `name` with nargs lodge_val_t arguments. A missing export comes back as an ARG error. */
 Call rig_call(Rig *r, const char *name, int nargs, ...);
 
+/* Build a module of one function `f` (type sig, no locals) with code, instantiate it with o (may be
+ * NULL), call f with nargs lodge_val_t arguments, and tear it all down. A failure to build comes back
+ * as the call's error (status MALFORMED/INVALID/...). */
+Call run_code(const char *sig, const uint8_t *code, size_t n, const RigOpts *o, int nargs, ...);
+#define CODE(...) (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__})
+
 /* Checks on a call's outcome (the Call is passed by value so a rig_call can be written inline). */
 bool unit_check_call(UnitCtx *t, const char *file, int line, const char *expr, Call c, int kind, uint64_t want);
 bool unit_check_trap(UnitCtx *t, const char *file, int line, const char *expr, Call c, lodge_trap_kind_t want);
