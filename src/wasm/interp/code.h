@@ -15,12 +15,40 @@
 
 /* Internal instructions: every plain wasm operator keeps its Opcode number (same operands order: dst,
  * then sources); control and helpers follow. Branch offsets are relative to the operand's own unit. */
+/* Integer comparisons: each also has a form that branches on its result (fused with br_if / if). */
+#define INTERP_CMP_OPS(X)                                                                                    \
+    X(I32_EQ, i32, uint32_t, ==) X(I32_NE, i32, uint32_t, !=) X(I32_LT_S, i32, int32_t, <)                 \
+    X(I32_LT_U, i32, uint32_t, <) X(I32_GT_S, i32, int32_t, >) X(I32_GT_U, i32, uint32_t, >)                \
+    X(I32_LE_S, i32, int32_t, <=) X(I32_LE_U, i32, uint32_t, <=) X(I32_GE_S, i32, int32_t, >=)              \
+    X(I32_GE_U, i32, uint32_t, >=)                                                                          \
+    X(I64_EQ, i64, uint64_t, ==) X(I64_NE, i64, uint64_t, !=) X(I64_LT_S, i64, int64_t, <)                 \
+    X(I64_LT_U, i64, uint64_t, <) X(I64_GT_S, i64, int64_t, >) X(I64_GT_U, i64, uint64_t, >)                \
+    X(I64_LE_S, i64, int64_t, <=) X(I64_LE_U, i64, uint64_t, <=) X(I64_GE_S, i64, int64_t, >=)              \
+    X(I64_GE_U, i64, uint64_t, >=)
+
+/* Binary operators with a form whose second operand is a constant in the code (32 bits, sign-extended
+ * for i64), besides the comparisons above. */
+#define INTERP_IMM_OPS(X)                                                                                    \
+    X(I32_ADD, i32, a + b) X(I32_SUB, i32, a - b) X(I32_MUL, i32, a * b) X(I32_AND, i32, a & b)             \
+    X(I32_OR, i32, a | b) X(I32_XOR, i32, a ^ b) X(I32_SHL, i32, a << (b & 31))                             \
+    X(I32_SHR_S, i32, (uint32_t)((int32_t)a >> (b & 31))) X(I32_SHR_U, i32, a >> (b & 31))                  \
+    X(I64_ADD, i64, a + b) X(I64_SUB, i64, a - b) X(I64_MUL, i64, a * b) X(I64_AND, i64, a & b)             \
+    X(I64_OR, i64, a | b) X(I64_XOR, i64, a ^ b) X(I64_SHL, i64, a << (b & 63))                             \
+    X(I64_SHR_S, i64, (uint64_t)((int64_t)a >> (b & 63))) X(I64_SHR_U, i64, a >> (b & 63))
+
 typedef enum Iop {
     IOP_BR_BACK = OP_COUNT_,  /* off              : backward branch, with the interrupt/fuel check */
     IOP_BR_UNLESS,            /* cond off */
     IOP_BR_IF_BACK,           /* cond off */
     IOP_COPY,                 /* dst src */
     IOP_ENTRY_CHECK,          /* (function entry is implicit; unused) */
+#define X(op, field, ...) IOP_##op##_I,        /* dst a imm */
+    INTERP_IMM_OPS(X)
+    INTERP_CMP_OPS(X)
+#undef X
+#define X(op, field, ...) IOP_BR_##op, IOP_BR_##op##_I, /* a b off / a imm off: branch when true */
+    INTERP_CMP_OPS(X)
+#undef X
     IOP_COUNT_
 } Iop;
 

@@ -27,15 +27,24 @@ typedef struct Lower {
     const void *const *h;
     uint32_t *code;
     uint32_t len, cap;
-    uint32_t *stack;        /* slot of each operand entry */
+    uint32_t *stack;        /* slot of each operand entry, or KSLOT for a constant not yet in a slot */
+    uint64_t *kval;         /* the constant of each KSLOT entry */
     uint32_t height, stack_cap;
     LCtrl *ctrls;
     uint32_t nctrls, ctrl_cap;
     uint32_t nlocals;
     uint32_t max_slot;
     uint32_t last_dst;      /* code index of the destination operand of the last emitted instruction */
+    /* The last emitted instruction, when it is an integer comparison (or eqz) that a following br_if
+     * or if may absorb: its handler index, opcode, operands and destination. */
+    uint32_t cmp_at;
+    uint16_t cmp_op;
+    uint32_t cmp_a, cmp_b, cmp_dst_slot, cmp_end;
+    bool cmp_imm;
     bool oom;
 } Lower;
+
+#define KSLOT 0xFFFFFFFEu
 
 static uint32_t home(const Lower *l, uint32_t h) { return l->nlocals + h; }
 
@@ -64,6 +73,7 @@ static uint32_t emit_op(Lower *l, unsigned iop)
     memcpy(&l->code[l->len], &l->h[iop], sizeof(void *));
     l->len += 2;
     l->last_dst = NO_PATCH;
+    l->cmp_at = NO_PATCH;
     return l->len;
 }
 
@@ -85,11 +95,15 @@ static void push_slot(Lower *l, uint32_t slot)
     if (l->height == l->stack_cap) {
         uint32_t nc = l->stack_cap ? l->stack_cap * 2 : 64;
         uint32_t *p = realloc(l->stack, nc * sizeof *p);
-        if (!p) {
+        if (p)
+            l->stack = p;
+        uint64_t *k = realloc(l->kval, nc * sizeof *k);
+        if (k)
+            l->kval = k;
+        if (!p || !k) {
             l->oom = true;
             return;
         }
-        l->stack = p;
         l->stack_cap = nc;
     }
     l->stack[l->height++] = slot;
@@ -104,9 +118,25 @@ static uint32_t push_home(Lower *l)
     return slot;
 }
 
-static uint32_t pop_slot(Lower *l)
+static void push_const(Lower *l, uint64_t bits)
 {
-    return l->height ? l->stack[--l->height] : home(l, 0);
+    push_slot(l, KSLOT);
+    if (!l->oom)
+        l->kval[l->height - 1] = bits;
+}
+
+static void emit_const(Lower *l, uint32_t dst, uint64_t bits)
+{
+    if (bits >> 32 == 0) {
+        emit_op(l, OP_I32_CONST); /* writes all 64 bits, zero-extended */
+        emit(l, dst);
+        emit(l, (uint32_t)bits);
+    } else {
+        emit_op(l, OP_I64_CONST);
+        emit(l, dst);
+        emit(l, (uint32_t)bits);
+        emit(l, (uint32_t)(bits >> 32));
+    }
 }
 
 static void copy(Lower *l, uint32_t dst, uint32_t src)
@@ -118,14 +148,32 @@ static void copy(Lower *l, uint32_t dst, uint32_t src)
     emit(l, src);
 }
 
+/* Copy entry i's value into dst (a constant is written there directly). */
+static void copy_entry(Lower *l, uint32_t dst, uint32_t i)
+{
+    if (l->stack[i] == KSLOT)
+        emit_const(l, dst, l->kval[i]);
+    else
+        copy(l, dst, l->stack[i]);
+}
+
 /* Put entry i in its home slot. */
 static void materialize(Lower *l, uint32_t i)
 {
     uint32_t hs = home(l, i);
     if (l->stack[i] != hs) {
-        copy(l, hs, l->stack[i]);
+        copy_entry(l, hs, i);
         l->stack[i] = hs;
     }
+}
+
+/* Pop the top entry as a slot (a constant is first written to its home). */
+static uint32_t pop_slot(Lower *l)
+{
+    if (!l->height)
+        return home(l, 0);
+    materialize(l, l->height - 1);
+    return l->stack[--l->height];
 }
 
 static void materialize_all(Lower *l)
@@ -186,7 +234,7 @@ static void branch_copies(Lower *l, const LCtrl *c)
 {
     uint32_t n = label_arity(c);
     for (uint32_t i = 0; i < n; i++)
-        copy(l, home(l, c->base + i), l->stack[l->height - n + i]);
+        copy_entry(l, home(l, c->base + i), l->height - n + i);
 }
 
 static void emit_br(Lower *l, LCtrl *c)
@@ -208,7 +256,7 @@ static void emit_return(Lower *l)
             materialize(l, first + i);
     /* ascending: destination i never holds a later entry's source (homes of later entries are > i) */
     for (uint32_t i = 0; i < n; i++)
-        copy(l, i, l->stack[first + i]);
+        copy_entry(l, i, first + i);
     emit_op(l, OP_RETURN);
 }
 
@@ -232,6 +280,9 @@ static LCtrl *push_ctrl(Lower *l, uint16_t op, uint32_t nparams, uint32_t nresul
     c->loop_start = l->len;
     c->end_patch = NO_PATCH;
     c->else_patch = NO_PATCH;
+    /* a label starts here: nothing emitted before it may be rewritten by what follows */
+    l->last_dst = NO_PATCH;
+    l->cmp_at = NO_PATCH;
     return c;
 }
 
@@ -306,6 +357,220 @@ static void close_block(Lower *l, bool reachable)
         push_slot(l, home(l, c->base + i));
     l->nctrls--;
     l->last_dst = NO_PATCH;
+    l->cmp_at = NO_PATCH;
+}
+
+static int imm_form(uint16_t op)
+{
+    switch (op) {
+#define X(o, ...) case OP_##o: return IOP_##o##_I;
+        INTERP_IMM_OPS(X)
+        INTERP_CMP_OPS(X)
+#undef X
+    default: return -1;
+    }
+}
+
+static bool commutes(uint16_t op)
+{
+    switch (op) {
+    case OP_I32_ADD: case OP_I32_MUL: case OP_I32_AND: case OP_I32_OR: case OP_I32_XOR: case OP_I32_EQ:
+    case OP_I32_NE: case OP_I64_ADD: case OP_I64_MUL: case OP_I64_AND: case OP_I64_OR: case OP_I64_XOR:
+    case OP_I64_EQ: case OP_I64_NE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The comparison with its operands swapped (a < b == b > a), or -1. */
+static int flipped(uint16_t op)
+{
+    switch (op) {
+    case OP_I32_LT_S: return OP_I32_GT_S;
+    case OP_I32_GT_S: return OP_I32_LT_S;
+    case OP_I32_LT_U: return OP_I32_GT_U;
+    case OP_I32_GT_U: return OP_I32_LT_U;
+    case OP_I32_LE_S: return OP_I32_GE_S;
+    case OP_I32_GE_S: return OP_I32_LE_S;
+    case OP_I32_LE_U: return OP_I32_GE_U;
+    case OP_I32_GE_U: return OP_I32_LE_U;
+    case OP_I64_LT_S: return OP_I64_GT_S;
+    case OP_I64_GT_S: return OP_I64_LT_S;
+    case OP_I64_LT_U: return OP_I64_GT_U;
+    case OP_I64_GT_U: return OP_I64_LT_U;
+    case OP_I64_LE_S: return OP_I64_GE_S;
+    case OP_I64_GE_S: return OP_I64_LE_S;
+    case OP_I64_LE_U: return OP_I64_GE_U;
+    case OP_I64_GE_U: return OP_I64_LE_U;
+    default: return commutes(op) ? op : -1;
+    }
+}
+
+/* The integer comparison that is true exactly when op is false (eqz has none: it inverts the branch). */
+static int negated(uint16_t op)
+{
+    switch (op) {
+    case OP_I32_EQ: return OP_I32_NE;
+    case OP_I32_NE: return OP_I32_EQ;
+    case OP_I32_LT_S: return OP_I32_GE_S;
+    case OP_I32_GE_S: return OP_I32_LT_S;
+    case OP_I32_LT_U: return OP_I32_GE_U;
+    case OP_I32_GE_U: return OP_I32_LT_U;
+    case OP_I32_GT_S: return OP_I32_LE_S;
+    case OP_I32_LE_S: return OP_I32_GT_S;
+    case OP_I32_GT_U: return OP_I32_LE_U;
+    case OP_I32_LE_U: return OP_I32_GT_U;
+    case OP_I64_EQ: return OP_I64_NE;
+    case OP_I64_NE: return OP_I64_EQ;
+    case OP_I64_LT_S: return OP_I64_GE_S;
+    case OP_I64_GE_S: return OP_I64_LT_S;
+    case OP_I64_LT_U: return OP_I64_GE_U;
+    case OP_I64_GE_U: return OP_I64_LT_U;
+    case OP_I64_GT_S: return OP_I64_LE_S;
+    case OP_I64_LE_S: return OP_I64_GT_S;
+    case OP_I64_GT_U: return OP_I64_LE_U;
+    case OP_I64_LE_U: return OP_I64_GT_U;
+    default: return -1;
+    }
+}
+
+static int branch_form(uint16_t op, bool imm)
+{
+    switch (op) {
+#define X(o, ...) case OP_##o: return imm ? IOP_BR_##o##_I : IOP_BR_##o;
+        INTERP_CMP_OPS(X)
+#undef X
+    default: return -1;
+    }
+}
+
+/* A constant fits an immediate operand: any i32, or an i64 that is a sign-extended 32-bit value. */
+static bool fits_imm(uint16_t op, uint64_t v)
+{
+    return opcode_info[op].a == LODGE_I32 || (int64_t)v == (int64_t)(int32_t)v;
+}
+
+static void note_cmp(Lower *l, uint32_t at, uint16_t op, uint32_t a, uint32_t b, bool imm)
+{
+    if (negated(op) < 0 && op != OP_I32_EQZ && op != OP_I64_EQZ)
+        return;
+    l->cmp_at = at - 2;
+    l->cmp_op = op;
+    l->cmp_a = a;
+    l->cmp_b = b;
+    l->cmp_imm = imm;
+    l->cmp_dst_slot = l->code[at];
+    l->cmp_end = l->len;
+}
+
+/* Plain operators: operands, then an optional result in its home slot. */
+static void lower_plain(Lower *l, const Instr *in, const OpInfo *info)
+{
+    uint16_t op = in->op;
+    if (info->a && info->b && info->r && l->height >= 2) {
+        uint32_t top = l->height - 1;
+        int form = imm_form(op);
+        uint16_t use = op;
+        bool b_const = l->stack[top] == KSLOT && form >= 0 && fits_imm(op, l->kval[top]);
+        bool a_const = !b_const && l->stack[top - 1] == KSLOT && l->stack[top] != KSLOT && form >= 0 &&
+                       flipped(op) >= 0 && fits_imm(op, l->kval[top - 1]);
+        if (b_const || a_const) {
+            uint32_t a, imm;
+            if (b_const) {
+                imm = (uint32_t)l->kval[top];
+                l->height--;
+                a = pop_slot(l);
+            } else {
+                use = (uint16_t)flipped(op);
+                a = pop_slot(l);
+                imm = (uint32_t)l->kval[--l->height];
+            }
+            uint32_t at = emit_op(l, (unsigned)imm_form(use));
+            uint32_t d = push_home(l);
+            emit(l, d);
+            emit(l, a);
+            emit(l, imm);
+            l->last_dst = at;
+            note_cmp(l, at, use, a, imm, true);
+            return;
+        }
+    }
+    uint32_t b = info->b ? pop_slot(l) : 0;
+    uint32_t a = info->a ? pop_slot(l) : 0;
+    uint32_t at = emit_op(l, op);
+    if (info->r) {
+        emit(l, push_home(l));
+        if (info->a)
+            emit(l, a);
+        if (info->b)
+            emit(l, b);
+        l->last_dst = at;
+        if (info->b)
+            note_cmp(l, at, op, a, b, false);
+        else if (op == OP_I32_EQZ || op == OP_I64_EQZ)
+            note_cmp(l, at, op, a, 0, false);
+    } else {
+        /* stores: address, value */
+        emit(l, a);
+        emit(l, b);
+    }
+    if (info->imm == IMM_MEM)
+        emit(l, in->b);
+}
+
+/* Pop an i32 condition and emit a branch taken when it is `sense` (true: non-zero). If the condition was
+ * computed by the instruction just emitted, that comparison is taken back and fused into the branch.
+ * `back` marks a branch to a loop (the plain form then checks fuel). Returns the index of the branch
+ * offset operand, which the caller fills. */
+static uint32_t emit_test(Lower *l, bool sense, bool back)
+{
+    uint32_t top = l->height - 1;
+    if (l->cmp_at != NO_PATCH && l->stack[top] == l->cmp_dst_slot && l->len == l->cmp_end) {
+        uint16_t op = l->cmp_op;
+        uint32_t a = l->cmp_a, b = l->cmp_b;
+        bool imm = l->cmp_imm;
+        l->len = l->cmp_at;
+        l->height--;
+        if (op == OP_I32_EQZ || op == OP_I64_EQZ) {
+            if (op == OP_I32_EQZ) {
+                emit_op(l, sense ? IOP_BR_UNLESS : (back ? IOP_BR_IF_BACK : OP_BR_IF));
+                emit(l, a);
+                uint32_t at = l->len;
+                emit(l, NO_PATCH);
+                return at;
+            }
+            /* i64.eqz: branch on a == 0 as a compare with the immediate 0 */
+            op = OP_I64_EQ;
+            b = 0;
+            imm = true;
+        }
+        if (!sense)
+            op = (uint16_t)negated(op);
+        emit_op(l, (unsigned)branch_form(op, imm));
+        emit(l, a);
+        emit(l, b);
+        uint32_t at = l->len;
+        emit(l, NO_PATCH);
+        return at;
+    }
+    uint32_t cond = pop_slot(l);
+    emit_op(l, sense ? (back ? IOP_BR_IF_BACK : OP_BR_IF) : IOP_BR_UNLESS);
+    emit(l, cond);
+    uint32_t at = l->len;
+    emit(l, NO_PATCH);
+    return at;
+}
+
+/* Fill a branch offset operand at `at` with a jump to label c. */
+static void set_target(Lower *l, uint32_t at, LCtrl *c)
+{
+    if (c->op == OP_LOOP) {
+        l->code[at] = (uint32_t)(int32_t)((int64_t)c->loop_start - (int64_t)at);
+    } else {
+        l->code[at] = c->end_patch;
+        c->end_patch = at;
+    }
 }
 
 static void lower_body(Lower *l)
@@ -317,39 +582,12 @@ static void lower_body(Lower *l)
     while (l->nctrls > 0 && !l->oom && reader_instr(&r, &in)) {
         const OpInfo *info = &opcode_info[in.op];
         if (info->a != 'S') {
-            /* plain operators: operands then an optional result */
-            if (info->imm == IMM_I32 || info->imm == IMM_F32) {
-                uint32_t at = emit_op(l, in.op);
-                emit(l, push_home(l));
-                emit(l, (uint32_t)in.bits);
-                l->last_dst = at;
-                continue;
-            }
-            if (info->imm == IMM_I64 || info->imm == IMM_F64) {
-                uint32_t at = emit_op(l, in.op);
-                emit(l, push_home(l));
-                emit(l, (uint32_t)in.bits);
-                emit(l, (uint32_t)(in.bits >> 32));
-                l->last_dst = at;
-                continue;
-            }
-            uint32_t b = info->b ? pop_slot(l) : 0;
-            uint32_t a = info->a ? pop_slot(l) : 0;
-            uint32_t at = emit_op(l, in.op);
-            if (info->r) {
-                emit(l, push_home(l));
-                if (info->a)
-                    emit(l, a);
-                if (info->b)
-                    emit(l, b);
-                l->last_dst = at;
-            } else {
-                /* stores: address, value */
-                emit(l, a);
-                emit(l, b);
-            }
-            if (info->imm == IMM_MEM)
-                emit(l, in.b);
+            if (info->imm == IMM_I32 || info->imm == IMM_F32)
+                push_const(l, (uint32_t)in.bits);
+            else if (info->imm == IMM_I64 || info->imm == IMM_F64)
+                push_const(l, in.bits);
+            else
+                lower_plain(l, &in, info);
             continue;
         }
         switch ((Opcode)in.op) {
@@ -369,6 +607,20 @@ static void lower_body(Lower *l)
         case OP_IF: {
             uint32_t np, nr;
             block_arity(m, in.blocktype, &np, &nr);
+            /* values below the condition go home first, so the branch is the last thing emitted; the
+             * condition's own operands sit at or above the new top and are not disturbed by that */
+            uint32_t cond_entry = l->height - 1;
+            for (uint32_t i = 0; i < cond_entry; i++)
+                if (l->stack[i] != home(l, i))
+                    goto if_plain;
+            {
+                uint32_t at = emit_test(l, false, false);
+                LCtrl *c = push_ctrl(l, OP_IF, np, nr);
+                if (c)
+                    c->else_patch = at;
+                break;
+            }
+        if_plain: {
             uint32_t cond = pop_slot(l);
             materialize_all(l);
             emit_op(l, IOP_BR_UNLESS);
@@ -379,6 +631,7 @@ static void lower_body(Lower *l)
             if (c)
                 c->else_patch = at;
             break;
+        }
         }
         case OP_ELSE: {
             LCtrl *c = &l->ctrls[l->nctrls - 1];
@@ -395,6 +648,7 @@ static void lower_body(Lower *l)
             for (uint32_t i = 0; i < c->nparams; i++)
                 push_slot(l, home(l, c->base + i));
             l->last_dst = NO_PATCH;
+            l->cmp_at = NO_PATCH;
             break;
         case OP_END:
             close_block(l, true);
@@ -413,17 +667,16 @@ static void lower_body(Lower *l)
             goto dead;
         }
         case OP_BR_IF: {
-            uint32_t cond = pop_slot(l);
             LCtrl *c = &l->ctrls[l->nctrls - 1 - in.a];
-            if (!needs_copies(l, c)) {
-                emit_op(l, c->op == OP_LOOP ? IOP_BR_IF_BACK : OP_BR_IF);
-                emit(l, cond);
-                emit_target(l, c);
+            /* the label's values sit below the condition */
+            l->height--;
+            bool copies = needs_copies(l, c);
+            l->height++;
+            if (!copies) {
+                uint32_t at = emit_test(l, true, c->op == OP_LOOP);
+                set_target(l, at, c);
             } else {
-                emit_op(l, IOP_BR_UNLESS);
-                emit(l, cond);
-                uint32_t skip = l->len;
-                emit(l, NO_PATCH);
+                uint32_t skip = emit_test(l, false, false);
                 emit_br(l, c);
                 patch_chain(l, skip, l->len);
             }
@@ -506,6 +759,15 @@ static void lower_body(Lower *l)
         case OP_LOCAL_SET: case OP_LOCAL_TEE: {
             uint32_t x = in.a;
             uint32_t top = l->height - 1;
+            if (l->stack[top] == KSLOT) {
+                materialize_local(l, x);
+                uint64_t k = l->kval[top];
+                emit_const(l, x, k);
+                l->height--;
+                if (in.op == OP_LOCAL_TEE)
+                    push_const(l, k);
+                break;
+            }
             uint32_t src = l->stack[top];
             bool other_readers = false;
             for (uint32_t i = 0; i < top; i++)
@@ -641,8 +903,10 @@ InterpCode *interp_lower(const Module *m, uint32_t funcidx, bool checked, lodge_
     l.nlocals = l.body->nlocals;
     l.max_slot = l.nlocals > l.ftype->nresults ? l.nlocals : l.ftype->nresults;
     l.last_dst = NO_PATCH;
+    l.cmp_at = NO_PATCH;
     lower_body(&l);
     free(l.stack);
+    free(l.kval);
     free(l.ctrls);
     InterpCode *c = l.oom ? NULL : malloc(sizeof *c);
     if (!c) {
