@@ -1,6 +1,7 @@
 /* A bare-metal test machine for the hart: RAM at 0x80000000 holding a flat binary, a test finisher, a byte
  * console, interrupt-line and timer registers, and optionally a riscv-tests style `tohost` word.
  * usage: harness [--harts N] [--max N] [--tohost ADDR] [--trace N] [--bench] [--mem MiB] FILE.bin
+ *        harness --disasm      (reads hex instruction words from stdin, prints "word: text" for each)
  * Exit status: 0 the program passed, 1 it failed, 2 it did not finish or bad usage. */
 #include "sysvm/riscv/hart.h"
 
@@ -85,8 +86,22 @@ static int usage(void)
     return 2;
 }
 
+static int disasm_stdin(void)
+{
+    char line[64], buf[96];
+    while (fgets(line, sizeof line, stdin)) {
+        char *end;
+        unsigned long w = strtoul(line, &end, 16);
+        if (end == line) continue;
+        riscv_disasm((uint32_t)w, 0, buf, sizeof buf);
+        printf("%08lx: %s\n", w, buf);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && !strcmp(argv[1], "--disasm")) return disasm_stdin();
     uint64_t max = 200000000, tohost = 0, trace = 0, mem_mib = 32;
     unsigned nharts = 1;
     bool bench = false;

@@ -27,8 +27,10 @@ int riscv_disasm(uint32_t insn, uint64_t pc, char *buf, size_t n)
         return len;
     }
     switch (riscv_decode_format(d.op)) {
-    case RV_FMT_R: case RV_FMT_AMO: snprintf(buf, n, "%s%s %s, %s, %s", c, nm, rd, rs1, rs2); break;
-    case RV_FMT_I: case RV_FMT_SH6: case RV_FMT_SH5: snprintf(buf, n, "%s%s %s, %s, %d", c, nm, rd, rs1, d.imm); break;
+    case RV_FMT_R: snprintf(buf, n, "%s%s %s, %s, %s", c, nm, rd, rs1, rs2); break;
+    case RV_FMT_AMO: snprintf(buf, n, "%s %s, %s, (%s)", nm, rd, rs2, rs1); break;
+    case RV_FMT_I: snprintf(buf, n, "%s%s %s, %s, %d", c, nm, rd, rs1, d.imm); break;
+    case RV_FMT_SH6: case RV_FMT_SH5: snprintf(buf, n, "%s%s %s, %s, 0x%x", c, nm, rd, rs1, (unsigned)d.imm); break;
     case RV_FMT_LD: case RV_FMT_JR: snprintf(buf, n, "%s%s %s, %d(%s)", c, nm, rd, d.imm, rs1); break;
     case RV_FMT_ST: snprintf(buf, n, "%s%s %s, %d(%s)", c, nm, rs2, d.imm, rs1); break;
     case RV_FMT_B:
