@@ -3,8 +3,10 @@
 #   Image          Linux 6.1 (Debian's linux-source-6.1, gcc-riscv64-linux-gnu, guests/kernel.config)
 #   initramfs.cpio busybox-static (Debian riscv64) + guests/init
 #   disk.ext4      a small ext4 image made with mkfs.ext4 -d
-# Usage: guests/build.sh [all|kernel|busybox|initramfs|disk|deps]   (default: all). Each step is skipped when its
-# output is newer than its inputs, so a second run is instant.
+#   debian-vmlinuz Debian's own riscv64 kernel (linux-binary-*-riscv64 from sid), unmodified, for the
+#                  "boots Debian's kernel" test; a failed download only warns
+# Usage: guests/build.sh [all|kernel|busybox|initramfs|disk|debian-kernel|deps]   (default: all). Each step is
+# skipped when its output is newer than its inputs, so a second run is instant.
 set -euo pipefail
 cd "$(dirname "$0")"
 GUESTS=$PWD
@@ -67,24 +69,30 @@ kernel() {
 
 # busybox-static for riscv64 from Debian sid, through a private apt configuration (the host's apt
 # configuration is not touched).
-busybox() {
-    local bb=$CACHE/busybox
-    if [ -x "$bb" ]; then return 0; fi
+APT_OPTS=()
+private_apt() {
+    [ ${#APT_OPTS[@]} -gt 0 ] && return 0
     local aptd=$CACHE/apt
     mkdir -p "$aptd/lists/partial" "$aptd/cache/archives/partial" "$aptd/etc/sources.list.d" "$aptd/etc/preferences.d"
     : > "$aptd/status"
     echo "deb [arch=riscv64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian sid main" \
         > "$aptd/etc/sources.list"
-    local opts=(-o Dir::Etc::sourcelist="$aptd/etc/sources.list" -o Dir::Etc::sourceparts="$aptd/etc/sources.list.d"
+    APT_OPTS=(-o Dir::Etc::sourcelist="$aptd/etc/sources.list" -o Dir::Etc::sourceparts="$aptd/etc/sources.list.d"
                 -o Dir::Etc::preferencesparts="$aptd/etc/preferences.d"
                 -o Dir::State::Lists="$aptd/lists" -o Dir::State::status="$aptd/status" -o Dir::Cache="$aptd/cache"
                 -o APT::Architecture=riscv64 -o APT::Architectures::=riscv64 -o Debug::NoLocking=1
                 -o APT::Sandbox::User=root)
-    log "busybox: fetching the riscv64 package index of Debian sid"
-    apt-get "${opts[@]}" -qq update
+    log "fetching the riscv64 package index of Debian sid"
+    apt-get "${APT_OPTS[@]}" -qq update
+}
+
+busybox() {
+    local bb=$CACHE/busybox
+    if [ -x "$bb" ]; then return 0; fi
+    private_apt
     local tmp=$CACHE/bbdeb
     rm -rf "$tmp" && mkdir -p "$tmp"
-    (cd "$tmp" && apt-get "${opts[@]}" -qq download busybox-static:riscv64)
+    (cd "$tmp" && apt-get "${APT_OPTS[@]}" -qq download busybox-static:riscv64)
     dpkg-deb -x "$tmp"/busybox-static_*.deb "$tmp/root"
     local f=$tmp/root/usr/bin/busybox
     [ -e "$f" ] || f=$tmp/root/bin/busybox
@@ -120,6 +128,27 @@ initramfs() {
     log "initramfs: $out ($(stat -c %s "$out") bytes)"
 }
 
+debian_kernel() {
+    local out=$CACHE/debian-vmlinuz
+    if [ -s "$out" ]; then log "debian kernel: cached"; return 0; fi
+    private_apt
+    local tmp=$CACHE/kdeb
+    rm -rf "$tmp" && mkdir -p "$tmp"
+    # linux-image-riscv64 depends on linux-image-VERSION-riscv64, whose kernel file is in linux-binary-VERSION.
+    local img bin
+    img=$(apt-cache "${APT_OPTS[@]}" depends linux-image-riscv64 2>/dev/null | sed -n 's/.*Depends: \(linux-image-[^ ]*-riscv64\)$/\1/p' | head -1)
+    [ -n "$img" ] || { log "debian kernel: no linux-image-riscv64 in the index"; return 1; }
+    bin=${img/linux-image-/linux-binary-}
+    (cd "$tmp" && { apt-get "${APT_OPTS[@]}" -qq download "$bin" 2>/dev/null || apt-get "${APT_OPTS[@]}" -qq download "$img"; })
+    for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$tmp/root"; done
+    local f
+    f=$(find "$tmp/root" -name 'vmlinu[xz]*' -type f | head -1)
+    [ -n "$f" ] || { log "debian kernel: no vmlinuz in $(ls "$tmp")"; return 1; }
+    cp "$f" "$out.tmp" && mv "$out.tmp" "$out"
+    log "debian kernel: $(basename "$(ls "$tmp"/*.deb | head -1)")"
+    rm -rf "$tmp"
+}
+
 disk() {
     local out=$CACHE/disk.ext4
     if newer "$out" "$GUESTS/build.sh"; then log "disk: cached"; return 0; fi
@@ -137,6 +166,7 @@ case "${1:-all}" in
     busybox) busybox ;;
     initramfs) deps; initramfs ;;
     disk) deps; disk ;;
-    all) deps; kernel; initramfs; disk ;;
-    *) echo "usage: guests/build.sh [all|kernel|busybox|initramfs|disk|deps]" >&2; exit 2 ;;
+    debian-kernel) debian_kernel ;;
+    all) deps; kernel; initramfs; disk; debian_kernel || log "warning: Debian's kernel not fetched (its test will skip)" ;;
+    *) echo "usage: guests/build.sh [all|kernel|busybox|initramfs|disk|debian-kernel|deps]" >&2; exit 2 ;;
 esac

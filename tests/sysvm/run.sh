@@ -215,6 +215,15 @@ else
     skp boot-net-tap "cannot create a tap device here (needs root or CAP_NET_ADMIN and /dev/net/tun)"
 fi
 
+# Debian's own riscv64 kernel, unmodified, with the default initramfs.
+if [ -s "$G/debian-vmlinuz" ]; then
+    run debkernel "uname -r" --kernel "$G/debian-vmlinuz" --initrd "$G/initramfs.cpio" --mem 512M
+    st=1; [ $rc -eq 0 ] && has "lodge-guest: ready" debkernel && st=0
+    boot_result boot-debian-kernel $st "rc=$rc: $(last debkernel)"
+else
+    skp boot-debian-kernel "Debian's kernel was not fetched (guests/build.sh debian-kernel needs the network)"
+fi
+
 FW=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
 if [ -r "$FW" ]; then
     run bios "nproc" --bios "$FW" --cpus 2
