@@ -34,7 +34,7 @@ $(BUILD)/examples/%.wasm: examples/%.c
 
 $(BUILD)/examples/%.native: examples/%.c
 	@mkdir -p $(dir $@)
-	$(NATIVE_CC) -O2 $(WASI_WARN) -o $@ $<
+	$(NATIVE_CC) -O2 $(WASI_WARN) -o $@ $< -lm
 
 $(BUILD)/tests/wasi/%.wasm: tests/wasi/%.c tests/wasi/check.h
 	@mkdir -p $(dir $@)
@@ -42,7 +42,7 @@ $(BUILD)/tests/wasi/%.wasm: tests/wasi/%.c tests/wasi/check.h
 
 $(BUILD)/tests/wasi/%.native: tests/wasi/%.c tests/wasi/check.h
 	@mkdir -p $(dir $@)
-	$(NATIVE_CC) -O2 $(WASI_WARN) -o $@ $<
+	$(NATIVE_CC) -O2 $(WASI_WARN) -o $@ $< -lm
 
 wasi-bench: $(BUILD)/lodge $(WASIBENCH_WASM) $(WASIBENCH_NATIVE)
 	BUILD=$(BUILD) bench/wasi/run.sh
@@ -53,4 +53,4 @@ $(BUILD)/bench/wasi/%.wasm: bench/wasi/%.c
 
 $(BUILD)/bench/wasi/%.native: bench/wasi/%.c
 	@mkdir -p $(dir $@)
-	$(NATIVE_CC) -O2 $(WASI_WARN) -o $@ $<
+	$(NATIVE_CC) -O2 $(WASI_WARN) -o $@ $< -lm

@@ -31,7 +31,7 @@ int main(void)
              __WASI_ERRNO_NAMETOOLONG);
     CHECK_EQ("fd_prestat_get(stdout)", __wasi_fd_prestat_get(1, &ps), __WASI_ERRNO_BADF);
     CHECK_EQ("fd_prestat_get(999)", __wasi_fd_prestat_get(999, &ps), __WASI_ERRNO_BADF);
-    CHECK_EQ("fd_prestat_get bad pointer", __wasi_fd_prestat_get(dir, BADPTR), __WASI_ERRNO_FAULT);
+    CHECK_FAULT("fd_prestat_get bad pointer", __wasi_fd_prestat_get(dir, BADPTR));
 
     /* create, write, tell, seek, read */
     int e;
@@ -92,7 +92,7 @@ int main(void)
     CHECK_EQ("fd_filestat_set_times MTIM_NOW", __wasi_fd_filestat_set_times(f, 0, 0, __WASI_FSTFLAGS_MTIM_NOW), 0);
     __wasi_fd_filestat_get(f, &st);
     CHECK("mtim now is recent", st.mtim > 1000000000ull * 1600000000ull);
-    CHECK_EQ("fd_filestat_get bad pointer", __wasi_fd_filestat_get(f, BADPTR), __WASI_ERRNO_FAULT);
+    CHECK_FAULT("fd_filestat_get bad pointer", __wasi_fd_filestat_get(f, BADPTR));
     CHECK_EQ("fd_advise", __wasi_fd_advise(f, 0, 5, __WASI_ADVICE_SEQUENTIAL), 0);
     CHECK_EQ("fd_advise bad advice", __wasi_fd_advise(f, 0, 5, 9), __WASI_ERRNO_INVAL);
     CHECK_EQ("fd_allocate", __wasi_fd_allocate(f, 0, 100), 0);
@@ -112,7 +112,7 @@ int main(void)
     __wasi_ciovec_t tail = {(const uint8_t *)"!", 1};
     __wasi_fd_write(f, &tail, 1, &n);
     CHECK_EQ("append writes at end", (__wasi_fd_filestat_get(f, &st), st.size), 101);
-    CHECK_EQ("fd_fdstat_get bad pointer", __wasi_fd_fdstat_get(f, BADPTR), __WASI_ERRNO_FAULT);
+    CHECK_FAULT("fd_fdstat_get bad pointer", __wasi_fd_fdstat_get(f, BADPTR));
     CHECK_EQ("fd_fdstat_set_rights drop read",
              __wasi_fd_fdstat_set_rights(f, fs.fs_rights_base & ~__WASI_RIGHTS_FD_READ, fs.fs_rights_inheriting), 0);
     CHECK_EQ("fd_read without right", __wasi_fd_read(f, &iov, 1, &n), __WASI_ERRNO_NOTCAPABLE);
@@ -122,10 +122,10 @@ int main(void)
     CHECK_EQ("fd_write still allowed", __wasi_fd_write(f, &tail, 1, &n), 0);
 
     /* bad pointers in iovecs */
-    CHECK_EQ("fd_write iovec array out of bounds", __wasi_fd_write(f, BADPTR, 1, &n), __WASI_ERRNO_FAULT);
+    CHECK_FAULT("fd_write iovec array out of bounds", __wasi_fd_write(f, BADPTR, 1, &n));
     __wasi_ciovec_t bad = {BADPTR, 8};
-    CHECK_EQ("fd_write buffer out of bounds", __wasi_fd_write(f, &bad, 1, &n), __WASI_ERRNO_FAULT);
-    CHECK_EQ("fd_write result out of bounds", __wasi_fd_write(f, &tail, 1, BADPTR), __WASI_ERRNO_FAULT);
+    CHECK_FAULT("fd_write buffer out of bounds", __wasi_fd_write(f, &bad, 1, &n));
+    CHECK_FAULT("fd_write result out of bounds", __wasi_fd_write(f, &tail, 1, BADPTR));
 
     /* renumber and close */
     __wasi_fd_t g = open_file(dir, "f.txt", 0, __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_SEEK, &e);
@@ -189,12 +189,12 @@ int main(void)
         entries2++;
         off += sizeof de + de.d_namlen;
     }
-    CHECK_EQ("fd_readdir from cookie: one fewer entry", entries2, entries - 1);
+    CHECK("fd_readdir from cookie: one fewer entry", entries2 == entries - 1);
     CHECK_EQ("fd_readdir small buffer", __wasi_fd_readdir(d, dbuf, 30, 0, &used), 0);
     CHECK_EQ("fd_readdir small buffer is filled", used, 30);
     CHECK_EQ("fd_readdir at end", __wasi_fd_readdir(d, dbuf, sizeof dbuf, cookies[entries - 1], &used), 0);
     CHECK_EQ("fd_readdir at end is empty", used, 0);
-    CHECK_EQ("fd_readdir bad buffer", __wasi_fd_readdir(d, BADPTR, 64, 0, &used), __WASI_ERRNO_FAULT);
+    CHECK_FAULT("fd_readdir bad buffer", __wasi_fd_readdir(d, BADPTR, 64, 0, &used));
     __wasi_fd_t a = open_file(dir, "d/a", 0, ALL_RIGHTS, &e);
     CHECK_EQ("fd_readdir on a file", __wasi_fd_readdir(a, dbuf, sizeof dbuf, 0, &used), __WASI_ERRNO_NOTCAPABLE);
     __wasi_fd_close(a);
