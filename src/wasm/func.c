@@ -9,10 +9,14 @@ lodge_func_t *lodge_func_new(lodge_store_t *s, const lodge_functype_t *type, lod
                              void (*finalizer)(void *))
 {
     ValType buf[256];
-    if (!fn || type->nparams + type->nresults > sizeof buf)
+    /* Two comparisons, not one sum, so huge counts cannot wrap around; memcpy from NULL is undefined
+     * even for 0 bytes, and NULL is a fine empty list. */
+    if (!fn || type->nparams > sizeof buf || type->nresults > sizeof buf - type->nparams)
         return NULL;
-    memcpy(buf, type->params, type->nparams);
-    memcpy(buf + type->nparams, type->results, type->nresults);
+    if (type->nparams)
+        memcpy(buf, type->params, type->nparams);
+    if (type->nresults)
+        memcpy(buf + type->nparams, type->results, type->nresults);
     uint32_t id = engine_intern_type(s->engine, buf, type->nparams, type->nresults);
     if (id == UINT32_MAX)
         return NULL;
