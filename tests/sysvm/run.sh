@@ -142,6 +142,10 @@ rc=$?
 st=1; [ $rc -eq 0 ] && has "typed-42-ok" stdin && st=0
 boot_result boot-serial-input $st "rc=$rc: $(last stdin)"
 
+run confile "echo to-the-file-\$((2+3))" --console "$OUT/console.txt"
+st=1; [ $rc -eq 0 ] && grep -aq "to-the-file-5" "$OUT/console.txt" && ! has "to-the-file" confile && st=0
+boot_result boot-console-file $st "rc=$rc: $(tail -c 300 "$OUT/console.txt" | tr '\r\n' '||')"
+
 run rtc "date +%Y"
 st=1; [ $rc -eq 0 ] && grep -aq "^$(date -u +%Y)" "$OUT/rtc.out" && st=0
 boot_result boot-rtc $st "rc=$rc: $(last rtc)"
@@ -198,6 +202,15 @@ if command -v "$RVCC" >/dev/null; then
     else
         bad boot-hostile-guest "does not compile: $(head -5 "$OUT/hostile-build.log")"
     fi
+    for e in FAIL:4 HALT:5; do
+        "$RVCC" -nostdlib -nostartfiles -static -Wl,--build-id=none -T tests/sysvm/guest/link.ld -DEXIT_${e%:*} \
+            -o "$OUT/exit-${e%:*}.elf" tests/sysvm/guest/exits.S >"$OUT/exits-build.log" 2>&1
+        timeout "$BOOT_TIMEOUT" "$LODGE" boot --kernel "$OUT/exit-${e%:*}.elf" </dev/null >"$OUT/exit-${e%:*}.out" 2>&1
+        rc=$?
+        st=1; [ $rc -eq "${e#*:}" ] && st=0
+        [ "${e%:*}" = FAIL ] && ! has "code 7" "exit-FAIL" && st=1
+        boot_result "boot-exit-$(echo "${e%:*}" | tr 'A-Z' 'a-z')" $st "rc=$rc (want ${e#*:}): $(last "exit-${e%:*}")"
+    done
 else
     skp boot-hostile-guest "$RVCC not installed (Debian gcc-riscv64-linux-gnu)"
 fi
