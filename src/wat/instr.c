@@ -101,7 +101,7 @@ static bool parse_label(WatParser *p, WatFunc *f, uint32_t *depth)
     }
     if (t->kind == WAT_TOK_NUM) {
         if (!wat_num_u32(p->text + t->pos, t->len, depth))
-            return wat_parse_fail(p, "malformed label index");
+            return wat_parse_fail(p, "unknown operator: malformed label index");
         p->pos++;
         return true;
     }
@@ -128,7 +128,8 @@ static bool parse_memarg(WatParser *p, const WatOp *op, WatBuf *out)
     const WatToken *t = wat_tok(p);
     if (t->kind == WAT_TOK_KEYWORD && t->len > 7 && memcmp(p->text + t->pos, "offset=", 7) == 0) {
         if (!wat_num_u32(p->text + t->pos + 7, t->len - 7, &offset))
-            return wat_parse_fail(p, "malformed memory offset (i32 constant out of range?)");
+            return wat_parse_fail(p, wat_num_is_int(p->text + t->pos + 7, t->len - 7) ? "i32 constant out of range (offset)"
+                                                                                  : "unknown operator: malformed offset");
         p->pos++;
         t = wat_tok(p);
     }
@@ -178,8 +179,17 @@ static bool parse_const(WatParser *p, uint8_t imm, WatBuf *out)
         break;
     }
     }
-    if (!ok)
-        return wat_parse_fail(p, "malformed constant (or constant out of range)");
+    if (!ok) {
+        bool is_int = imm == WAT_IMM_I32 || imm == WAT_IMM_I64;
+        if (t->kind != WAT_TOK_NUM && t->kind != WAT_TOK_KEYWORD)
+            return wat_parse_fail(p, "unexpected token, expected a numeric literal");
+        if (is_int ? wat_num_is_int(s, t->len) : wat_num_is_float(s, t->len))
+            return wat_parse_fail(p, "constant out of range");
+        if (t->kind == WAT_TOK_KEYWORD && (is_int || !(t->len >= 3 && (memcmp(s, "nan", 3) == 0 || memcmp(s, "inf", 3) == 0)) ||
+                                           wat_tok_is(p, t, "nan:canonical") || wat_tok_is(p, t, "nan:arithmetic")))
+            return wat_parse_fail(p, "unexpected token '%.*s', expected a numeric literal", (int)(t->len > 40 ? 40 : t->len), s);
+        return wat_parse_fail(p, "unknown operator: malformed numeric literal '%.*s'", (int)(t->len > 40 ? 40 : t->len), s);
+    }
     p->pos++;
     return true;
 }
@@ -354,6 +364,19 @@ static bool immediates(WatParser *p, WatFunc *f, const WatOp *op, WatBuf *out)
 
 static bool instr(WatParser *p, WatFunc *f, WatBuf *out);
 
+/* Keywords of the grammar that are not instructions: met where an instruction is expected they are an
+ * unexpected token (misplaced), not an unknown operator. */
+static bool is_field_keyword(const WatParser *p, const WatToken *t)
+{
+    static const char *const kws[] = {"type", "param", "result", "local", "then", "else", "export", "import",
+                                      "mut", "offset", "item", "elem", "data", "func", "table", "memory",
+                                      "global", "start", "module", "declare"};
+    for (size_t i = 0; i < sizeof kws / sizeof kws[0]; i++)
+        if (wat_tok_is(p, t, kws[i]))
+            return true;
+    return false;
+}
+
 /* Instructions until ')' or the keywords end/else/then (left for the caller). */
 static bool seq(WatParser *p, WatFunc *f, WatBuf *out)
 {
@@ -464,7 +487,7 @@ static bool folded_if(WatParser *p, WatFunc *f, WatBuf *out)
             return false;
     }
     if (!wat_at_lpar_kw(p, "then"))
-        return wat_parse_fail(p, "expected (then ...) in if");
+        return wat_parse_fail(p, "unexpected token, expected (then ...) in if");
     size_t then_tok = p->pos;
     /* The block type is resolved after the condition, as wabt orders implicit types. */
     p->pos = bt_tok;
@@ -507,6 +530,8 @@ static bool folded(WatParser *p, WatFunc *f, WatBuf *out)
     const WatOp *op = lookup(p, kw);
     if (!op) {
         p->pos++;
+        if (is_field_keyword(p, kw))
+            return wat_parse_fail(p, "unexpected token %.*s, expected an instruction", (int)kw->len, p->text + kw->pos);
         return wat_parse_fail(p, "unknown operator %.*s", (int)kw->len, p->text + kw->pos);
     }
     if (op->imm == WAT_IMM_BLOCK) {

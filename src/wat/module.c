@@ -301,17 +301,25 @@ static bool import_names(WatParser *p)
     return parse_name(p, &p->m->imports) && parse_name(p, &p->m->imports);
 }
 
+static bool limit_fail(WatParser *p)
+{
+    const WatToken *t = wat_tok(p);
+    if (t->kind == WAT_TOK_NUM && wat_num_is_int(p->text + t->pos, t->len))
+        return wat_parse_fail(p, "i32 constant out of range (limit)");
+    return wat_parse_fail(p, "unexpected token, expected a u32 limit");
+}
+
 static bool parse_limits(WatParser *p, WatBuf *out)
 {
     uint32_t min, max;
     const WatToken *t = wat_tok(p);
     if (t->kind != WAT_TOK_NUM || !wat_num_u32(p->text + t->pos, t->len, &min))
-        return wat_parse_fail(p, "expected a u32 limit");
+        return limit_fail(p);
     p->pos++;
     t = wat_tok(p);
     if (t->kind == WAT_TOK_NUM) {
         if (!wat_num_u32(p->text + t->pos, t->len, &max))
-            return wat_parse_fail(p, "expected a u32 limit");
+            return limit_fail(p);
         p->pos++;
         wat_buf_byte(out, 1);
         wat_buf_u32(out, min);

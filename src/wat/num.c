@@ -237,3 +237,23 @@ bool wat_num_f64(const char *s, size_t n, uint64_t *bits)
     *bits = b | (neg ? 0x8000000000000000ull : 0);
     return true;
 }
+
+bool wat_num_is_int(const char *s, size_t n)
+{
+    const char *e = s + n;
+    if (s < e && (*s == '+' || *s == '-'))
+        s++;
+    bool hex = e - s > 2 && s[0] == '0' && s[1] == 'x';
+    const char *q = hex ? s + 2 : s;
+    return scan_digits(&q, e, hex) && q == e;
+}
+
+bool wat_num_is_float(const char *s, size_t n)
+{
+    bool neg;
+    char *buf = NULL;
+    uint64_t payload;
+    int kind = float_front(s, n, &neg, &buf, &payload);
+    free(buf);
+    return kind != 0;
+}

@@ -14,5 +14,8 @@ bool wat_num_i32(const char *s, size_t n, uint32_t *out);   /* signed or unsigne
 bool wat_num_i64(const char *s, size_t n, uint64_t *out);
 bool wat_num_f32(const char *s, size_t n, uint32_t *bits);
 bool wat_num_f64(const char *s, size_t n, uint64_t *bits);
+/* Syntax only (any magnitude): tells "constant out of range" from a malformed literal. */
+bool wat_num_is_int(const char *s, size_t n);
+bool wat_num_is_float(const char *s, size_t n);
 
 #endif

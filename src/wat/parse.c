@@ -17,7 +17,12 @@ bool wat_parse_fail(WatParser *p, const char *fmt, ...)
     /* Keep the first (innermost) error. */
     if (p->err && p->err->status == LODGE_ERR_MALFORMED)
         return false;
-    return wat_lex_error(p->err, wat_tok(p), "%s", msg);
+    const WatToken *t = wat_tok(p);
+    /* A token the grammar reserves (`0$l`, `data"a"`) is what the spec calls an unknown operator. */
+    if (t->kind == WAT_TOK_RESERVED)
+        return wat_lex_error(p->err, t, "unknown operator: malformed token '%.*s'", (int)(t->len > 40 ? 40 : t->len),
+                             p->text + t->pos);
+    return wat_lex_error(p->err, t, "%s", msg);
 }
 
 static const char *kind_name(WatTokKind k)
@@ -42,7 +47,7 @@ bool wat_parse_expect(WatParser *p, WatTokKind k, const char *what)
         if (t->kind == WAT_TOK_RESERVED || t->kind == WAT_TOK_KEYWORD)
             return wat_parse_fail(p, "unexpected token '%.*s', expected %s", (int)(t->len > 40 ? 40 : t->len),
                                   p->text + t->pos, what);
-        return wat_parse_fail(p, "unexpected %s, expected %s", kind_name(t->kind), what);
+        return wat_parse_fail(p, "unexpected token (%s), expected %s", kind_name(t->kind), what);
     }
     p->pos++;
     return true;
@@ -84,6 +89,10 @@ bool wat_parse_valtype(WatParser *p, uint8_t *out)
             p->pos++;
             return true;
         }
+    const WatToken *t = wat_tok(p);
+    if (t->kind == WAT_TOK_KEYWORD)
+        return wat_parse_fail(p, "unexpected token: unknown operator %.*s, expected a value type",
+                              (int)(t->len > 40 ? 40 : t->len), p->text + t->pos);
     return wat_parse_fail(p, "unexpected token, expected a value type");
 }
 
@@ -141,7 +150,11 @@ bool wat_parse_index(WatParser *p, const WatSpace *space, const char *what, uint
     const WatToken *t = wat_tok(p);
     if (t->kind == WAT_TOK_NUM) {
         if (!wat_num_u32(p->text + t->pos, t->len, out))
-            return wat_parse_fail(p, "malformed %s index", what);
+            return wat_parse_fail(p, wat_num_is_int(p->text + t->pos, t->len) && p->text[t->pos] != '-' &&
+                                             p->text[t->pos] != '+'
+                                         ? "i32 constant out of range (%s index)"
+                                         : "unknown operator (malformed %s index)",
+                                  what);
         p->pos++;
         return true;
     }
@@ -165,7 +178,7 @@ static bool parse_sig(WatParser *p, WatFunc *bind, bool allow_names, WatBuf *par
         p->pos += 2;
         if (wat_at(p, WAT_TOK_ID)) {
             if (!allow_names)
-                return wat_parse_fail(p, "unexpected identifier");
+                return wat_parse_fail(p, "unexpected token: an identifier is not allowed here");
             const WatToken *id = wat_tok(p);
             p->pos++;
             uint8_t t;
@@ -222,11 +235,13 @@ static bool parse_use(WatParser *p, WatFunc *bind, bool allow_names, bool *has_i
     bool any = false;
     if (!parse_sig(p, bind, allow_names, params, results, &any))
         return false;
+    if (wat_at_lpar_kw(p, "type") || wat_at_lpar_kw(p, "param") || wat_at_lpar_kw(p, "result"))
+        return wat_parse_fail(p, "unexpected token: a type use is (type x) (param ...) (result ...), in this order");
     if (*has_idx && *idx < m->ntypes) {
         const WatType *t = &m->types[*idx];
         if (any) {
             if (!same(params, &t->params) || !same(results, &t->results))
-                return wat_lex_error(p->err, at, "inconsistent type use: signature does not match type %u", *idx);
+                return wat_lex_error(p->err, at, "inline function type does not match (type %u)", *idx);
         } else {
             wat_buf_bytes(params, t->params.data, t->params.len);
             wat_buf_bytes(results, t->results.data, t->results.len);

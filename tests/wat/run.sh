@@ -4,7 +4,7 @@
 #  2. a differential test against wabt's wast2json on every non-SIMD file of wasm-2.0/: the JSON must be
 #     identical and every module file byte-identical (differences allowed only as listed, with the reason,
 #     in tests/wat/known-diffs.txt); every `module quote` meant to be malformed must be rejected by our
-#     parser; the files wast2json cannot read are run through wabt's spectest-interp instead;
+#     parser with a message containing the assertion's text; the files wast2json cannot read are run through wabt's spectest-interp instead;
 #  3. a name-section check.
 # Spec files: $LODGE_SPEC_TESTS, default ../shared/wasm-spec-tests relative to the repository root.
 set -u
@@ -85,15 +85,18 @@ for f in "$SPEC"/wasm-2.0/*.wast; do
         continue
     fi
     nfiles=0 ndiff=0 nknown=0 nmal=0 msg=""
-    # Quoted modules meant to be malformed must not parse.
-    for w in "$tmp/$b/ours"/*.wat; do
-        [ -e "$w" ] || continue
-        if "$TOOL" --wat "$w" 2>/dev/null; then
-            bad "$b: $(basename "$w") (assert_malformed) was accepted: $(head -c 200 "$w")"
+    # Quoted modules meant to be malformed must not parse, and our message must contain the spec's words.
+    while IFS=$'\t' read -r wat want; do
+        w="$tmp/$b/ours/$wat"
+        if "$TOOL" --wat "$w" 2>"$tmp/msg"; then
+            bad "$b: $wat (assert_malformed \"$want\") was accepted: $(head -c 200 "$w")"
+        elif ! grep -qF -- "$want" "$tmp/msg"; then
+            bad "$b: $wat: expected a message with \"$want\", got: $(head -c 200 "$tmp/msg")"
         else
             ok; nmal=$((nmal + 1))
         fi
-    done
+    done < <(grep -o '"filename": "[^"]*\.wat", "text": "[^"]*"' "$tmp/$b/ours/$b.json" |
+             sed -E 's/"filename": "([^"]*)", "text": "([^"]*)"/\1\t\2/')
     # (wast2json 1.0.32 aborts on comments.wast; keep the shell's "Aborted" notice out of the log)
     if { (cd "$tmp/$b/wabt" && exec wast2json "$f" -o "$b.json") >/dev/null 2>&1; } 2>/dev/null; then
         if cmp -s "$tmp/$b/ours/$b.json" "$tmp/$b/wabt/$b.json"; then
@@ -126,7 +129,7 @@ for f in "$SPEC"/wasm-2.0/*.wast; do
     else
         skip=$((skip + 1)); msg="skipped: wast2json cannot read it and spectest-interp is missing"
     fi
-    echo "file $b: $msg; $nmal malformed text modules rejected"
+    echo "file $b: $msg; $nmal malformed text modules rejected with the expected message"
 done
 
 echo "$pass passed, $fail failed, $skip skipped"
