@@ -44,7 +44,7 @@ $(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/liblodge.a
 	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(BUILD)/liblodge.a $(LDLIBS_ALL)
 
 $(BUILD)/spec-runner: $(BUILD)/tests/spec/runner.o $(BUILD)/liblodge.a
-	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/liblodge.a $(LDLIBS_ALL) -lcjson
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/liblodge.a $(LDLIBS_ALL) -lcjson
 
 -include mk/*.mk
 

@@ -1,8 +1,6 @@
 /* runner.c: the WebAssembly spec test runner. Reads one wast2json script (a JSON command list plus the
  * .wasm/.wat files beside it), runs every command against Lodge through include/lodge.h with the
  * `spectest` host module, and prints the failures and one line `NAME: P passed, F failed, S skipped`. */
-#include "lodge.h"
-
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -10,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "lodge.h"
+#include "spec.h"
 
 /* Text modules (assert_malformed/assert_invalid of `module quote`) need the WAT parser; use it when
  * the tree has one, else count those commands as skipped with the reason. */
@@ -23,44 +24,7 @@
 #define RUNNER_HAVE_WAT 0
 #endif
 
-/* cJSON cuts strings at NUL, but wasm names may hold U+0000 (names.wast). Before parsing, each `\u0000`
- * escape in the JSON text becomes this byte, which never occurs in UTF-8, and names map it back. */
-#define NUL_STANDIN 0xFF
-
 /* ---- Small helpers --------------------------------------------------------------------------- */
-
-typedef struct Text {
-    char s[4096];
-    size_t n;
-} Text;
-
-static void text_add(Text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void text_add(Text *t, const char *fmt, ...)
-{
-    if (t->n >= sizeof t->s - 1)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(t->s + t->n, sizeof t->s - t->n, fmt, ap);
-    va_end(ap);
-    if (k > 0)
-        t->n = (size_t)k < sizeof t->s - t->n ? t->n + (size_t)k : sizeof t->s - 1;
-}
-
-/* A name or message, quoted, with control and non-ASCII bytes escaped so the output stays one line. */
-static void text_add_quoted(Text *t, const char *s)
-{
-    text_add(t, "\"");
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == NUL_STANDIN)
-            text_add(t, "\\00");
-        else if (*p < 0x20 || *p == '"' || *p == '\\' || *p >= 0x7f)
-            text_add(t, "\\%02x", *p);
-        else
-            text_add(t, "%c", *p);
-    }
-    text_add(t, "\"");
-}
 
 static char *dup_string(const char *s)
 {
@@ -114,301 +78,6 @@ static const char *json_str(const cJSON *obj, const char *key)
     return cJSON_IsString(it) ? it->valuestring : NULL;
 }
 
-/* ---- Values ---------------------------------------------------------------------------------- */
-
-/* An expected result: an exact value, a NaN class, or "any non-null reference" (`ref.func`/`ref.extern`
- * without an argument). */
-typedef enum ExpectKind { EXPECT_EXACT, EXPECT_NAN_CANONICAL, EXPECT_NAN_ARITHMETIC, EXPECT_NONNULL } ExpectKind;
-
-typedef struct Expect {
-    ExpectKind kind;
-    lodge_val_t val;
-} Expect;
-
-/* Why a value could not be used: a script this runner cannot express is a skip, anything else a failure. */
-typedef enum ValueProblem { VALUE_OK, VALUE_SKIP_V128, VALUE_BAD } ValueProblem;
-
-/* `ref.extern N` becomes the host pointer N+1: non-NULL, never dereferenced, and maps back to N. */
-static void *extern_ptr(uint64_t n) { return (void *)(uintptr_t)(n + 1); }
-static uint64_t extern_num(const void *p) { return (uint64_t)(uintptr_t)p - 1; }
-
-static bool type_from_name(const char *s, lodge_valtype_t *out)
-{
-    static const struct { const char *name; lodge_valtype_t type; } types[] = {
-        {"i32", LODGE_I32}, {"i64", LODGE_I64}, {"f32", LODGE_F32}, {"f64", LODGE_F64},
-        {"v128", LODGE_V128}, {"funcref", LODGE_FUNCREF}, {"externref", LODGE_EXTERNREF},
-    };
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        if (s && strcmp(s, types[i].name) == 0) {
-            *out = types[i].type;
-            return true;
-        }
-    return false;
-}
-
-static const char *type_name(lodge_valtype_t t)
-{
-    switch (t) {
-    case LODGE_I32: return "i32";
-    case LODGE_I64: return "i64";
-    case LODGE_F32: return "f32";
-    case LODGE_F64: return "f64";
-    case LODGE_V128: return "v128";
-    case LODGE_FUNCREF: return "funcref";
-    case LODGE_EXTERNREF: return "externref";
-    default: return "?";
-    }
-}
-
-static bool parse_u64(const char *s, uint64_t *out)
-{
-    if (!s || !*s || *s == '-')
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = v;
-    return true;
-}
-
-/* Parses `{"type": T, "value": V}` (V is the decimal bit pattern, "null", "nan:..." or absent). */
-static ValueProblem parse_value(const cJSON *j, bool expected, Expect *out, Text *why)
-{
-    const char *ts = json_str(j, "type");
-    const char *vs = json_str(j, "value");
-    lodge_valtype_t t;
-    memset(out, 0, sizeof *out);
-    if (!type_from_name(ts, &t)) {
-        text_add(why, "unknown value type %s", ts ? ts : "(none)");
-        return VALUE_BAD;
-    }
-    if (t == LODGE_V128)
-        return VALUE_SKIP_V128;
-    out->val.type = t;
-    out->kind = EXPECT_EXACT;
-    if (t == LODGE_FUNCREF || t == LODGE_EXTERNREF) {
-        uint64_t n;
-        if (!vs) {
-            if (!expected)
-                goto bad;
-            out->kind = EXPECT_NONNULL;
-        } else if (strcmp(vs, "null") == 0) {
-            out->val.of.ext = NULL; /* of.func and of.ext are both NULL for ref.null */
-        } else if (t == LODGE_EXTERNREF && parse_u64(vs, &n)) {
-            out->val.of.ext = extern_ptr(n);
-        } else {
-            goto bad;
-        }
-        return VALUE_OK;
-    }
-    if (vs && expected && (t == LODGE_F32 || t == LODGE_F64)) {
-        if (strcmp(vs, "nan:canonical") == 0) {
-            out->kind = EXPECT_NAN_CANONICAL;
-            return VALUE_OK;
-        }
-        if (strcmp(vs, "nan:arithmetic") == 0) {
-            out->kind = EXPECT_NAN_ARITHMETIC;
-            return VALUE_OK;
-        }
-    }
-    uint64_t bits;
-    if (!parse_u64(vs, &bits))
-        goto bad;
-    if ((t == LODGE_I32 || t == LODGE_F32) && bits > UINT32_MAX)
-        goto bad;
-    switch (t) {
-    case LODGE_I32: out->val.of.i32 = (int32_t)(uint32_t)bits; break;
-    case LODGE_I64: out->val.of.i64 = (int64_t)bits; break;
-    case LODGE_F32: out->val.of.f32_bits = (uint32_t)bits; break;
-    default: out->val.of.f64_bits = bits; break;
-    }
-    return VALUE_OK;
-bad:
-    text_add(why, "bad %s value %s", ts, vs ? vs : "(none)");
-    return VALUE_BAD;
-}
-
-static void text_add_value(Text *t, const lodge_val_t *v)
-{
-    float f;
-    double d;
-    switch (v->type) {
-    case LODGE_I32:
-        text_add(t, "i32:%" PRId32, v->of.i32);
-        if (v->of.i32 < -9 || v->of.i32 > 9)
-            text_add(t, "(0x%" PRIx32 ")", (uint32_t)v->of.i32);
-        break;
-    case LODGE_I64:
-        text_add(t, "i64:%" PRId64, v->of.i64);
-        if (v->of.i64 < -9 || v->of.i64 > 9)
-            text_add(t, "(0x%" PRIx64 ")", (uint64_t)v->of.i64);
-        break;
-    case LODGE_F32:
-        memcpy(&f, &v->of.f32_bits, sizeof f);
-        text_add(t, "f32:%.9g(0x%08" PRIx32 ")", (double)f, v->of.f32_bits);
-        break;
-    case LODGE_F64:
-        memcpy(&d, &v->of.f64_bits, sizeof d);
-        text_add(t, "f64:%.17g(0x%016" PRIx64 ")", d, v->of.f64_bits);
-        break;
-    case LODGE_FUNCREF:
-        if (!v->of.func)
-            text_add(t, "funcref:null");
-        else
-            text_add(t, "funcref:%s", lodge_func_name(v->of.func) ? lodge_func_name(v->of.func) : "(anonymous)");
-        break;
-    case LODGE_EXTERNREF:
-        if (!v->of.ext)
-            text_add(t, "externref:null");
-        else
-            text_add(t, "externref:%" PRIu64, extern_num(v->of.ext));
-        break;
-    default:
-        text_add(t, "%s:?", type_name(v->type));
-    }
-}
-
-static void text_add_expect(Text *t, const Expect *e)
-{
-    switch (e->kind) {
-    case EXPECT_NAN_CANONICAL: text_add(t, "%s:nan:canonical", type_name(e->val.type)); break;
-    case EXPECT_NAN_ARITHMETIC: text_add(t, "%s:nan:arithmetic", type_name(e->val.type)); break;
-    case EXPECT_NONNULL: text_add(t, "%s:non-null", type_name(e->val.type)); break;
-    default: text_add_value(t, &e->val);
-    }
-}
-
-/* The spec's result check: bits for numbers, NaN classes by their bit patterns, identity for refs. */
-static bool value_matches(const Expect *e, lodge_valtype_t type, const lodge_val_t *got)
-{
-    if (type != e->val.type)
-        return false;
-    switch (type) {
-    case LODGE_I32: return got->of.i32 == e->val.of.i32;
-    case LODGE_I64: return got->of.i64 == e->val.of.i64;
-    case LODGE_F32:
-        if (e->kind == EXPECT_NAN_CANONICAL)
-            return (got->of.f32_bits & 0x7fffffffu) == 0x7fc00000u;
-        if (e->kind == EXPECT_NAN_ARITHMETIC)
-            return (got->of.f32_bits & 0x7fc00000u) == 0x7fc00000u;
-        return got->of.f32_bits == e->val.of.f32_bits;
-    case LODGE_F64:
-        if (e->kind == EXPECT_NAN_CANONICAL)
-            return (got->of.f64_bits & 0x7fffffffffffffffull) == 0x7ff8000000000000ull;
-        if (e->kind == EXPECT_NAN_ARITHMETIC)
-            return (got->of.f64_bits & 0x7ff8000000000000ull) == 0x7ff8000000000000ull;
-        return got->of.f64_bits == e->val.of.f64_bits;
-    case LODGE_FUNCREF:
-        if (e->kind == EXPECT_NONNULL)
-            return got->of.func != NULL;
-        return got->of.func == e->val.of.func;
-    case LODGE_EXTERNREF:
-        if (e->kind == EXPECT_NONNULL)
-            return got->of.ext != NULL;
-        return got->of.ext == e->val.of.ext;
-    default:
-        return false;
-    }
-}
-
-/* ---- The spectest host module ----------------------------------------------------------------- */
-
-#define SPECTEST_MAX 16
-
-typedef struct HostExport {
-    const char *name;
-    lodge_extern_t ext;
-} HostExport;
-
-typedef struct Spectest {
-    HostExport exports[SPECTEST_MAX];
-    size_t n;
-} Spectest;
-
-/* The print functions only have to exist with the right types; the output would drown the results. */
-static bool spectest_print(void *env, lodge_caller_t *caller, const lodge_val_t *args, lodge_val_t *results,
-                           lodge_error_t *err)
-{
-    return true;
-}
-
-static bool spectest_add_func(Spectest *st, lodge_store_t *store, const char *name, uint32_t nparams,
-                              const lodge_valtype_t *params)
-{
-    lodge_functype_t ft = {.nparams = nparams, .nresults = 0, .params = params, .results = NULL};
-    lodge_func_t *f = lodge_func_new(store, &ft, spectest_print, NULL, NULL);
-    if (!f)
-        return false;
-    st->exports[st->n++] = (HostExport){name, {.kind = LODGE_EXTERN_FUNC, .of.func = f}};
-    return true;
-}
-
-static bool spectest_add_global(Spectest *st, lodge_store_t *store, const char *name, lodge_val_t v)
-{
-    lodge_global_t *g = lodge_global_new(store, v.type, false, v);
-    if (!g)
-        return false;
-    st->exports[st->n++] = (HostExport){name, {.kind = LODGE_EXTERN_GLOBAL, .of.global = g}};
-    return true;
-}
-
-/* Builds the host module every spec script may import: print*, four globals (666, 666.6), a funcref
- * table 10..20 and a memory 1..2 pages (the spec interpreter's spectest.ml). */
-static bool spectest_init(Spectest *st, lodge_store_t *store, lodge_error_t *err)
-{
-    static const lodge_valtype_t p_i32[] = {LODGE_I32}, p_i64[] = {LODGE_I64}, p_f32[] = {LODGE_F32},
-                                 p_f64[] = {LODGE_F64}, p_i32_f32[] = {LODGE_I32, LODGE_F32},
-                                 p_f64_f64[] = {LODGE_F64, LODGE_F64};
-    float f32 = 666.6f;
-    double f64 = 666.6;
-    lodge_val_t g;
-    st->n = 0;
-    if (!spectest_add_func(st, store, "print", 0, NULL) || !spectest_add_func(st, store, "print_i32", 1, p_i32) ||
-        !spectest_add_func(st, store, "print_i64", 1, p_i64) || !spectest_add_func(st, store, "print_f32", 1, p_f32) ||
-        !spectest_add_func(st, store, "print_f64", 1, p_f64) ||
-        !spectest_add_func(st, store, "print_i32_f32", 2, p_i32_f32) ||
-        !spectest_add_func(st, store, "print_f64_f64", 2, p_f64_f64))
-        return lodge_error_set(err, LODGE_ERR_NOMEM, "spectest: cannot create host functions");
-    g = (lodge_val_t){.type = LODGE_I32, .of.i32 = 666};
-    if (!spectest_add_global(st, store, "global_i32", g))
-        return lodge_error_set(err, LODGE_ERR_NOMEM, "spectest: cannot create globals");
-    g = (lodge_val_t){.type = LODGE_I64, .of.i64 = 666};
-    if (!spectest_add_global(st, store, "global_i64", g))
-        return lodge_error_set(err, LODGE_ERR_NOMEM, "spectest: cannot create globals");
-    g = (lodge_val_t){.type = LODGE_F32};
-    memcpy(&g.of.f32_bits, &f32, sizeof f32);
-    if (!spectest_add_global(st, store, "global_f32", g))
-        return lodge_error_set(err, LODGE_ERR_NOMEM, "spectest: cannot create globals");
-    g = (lodge_val_t){.type = LODGE_F64};
-    memcpy(&g.of.f64_bits, &f64, sizeof f64);
-    if (!spectest_add_global(st, store, "global_f64", g))
-        return lodge_error_set(err, LODGE_ERR_NOMEM, "spectest: cannot create globals");
-
-    lodge_limits_t tl = {.min = 10, .max = 20, .has_max = true};
-    lodge_table_t *t = lodge_table_new(store, LODGE_FUNCREF, tl, (lodge_val_t){.type = LODGE_FUNCREF}, err);
-    if (!t)
-        return false;
-    st->exports[st->n++] = (HostExport){"table", {.kind = LODGE_EXTERN_TABLE, .of.table = t}};
-    lodge_limits_t ml = {.min = 1, .max = 2, .has_max = true};
-    lodge_memory_t *m = lodge_memory_new(store, ml, err);
-    if (!m)
-        return false;
-    st->exports[st->n++] = (HostExport){"memory", {.kind = LODGE_EXTERN_MEMORY, .of.memory = m}};
-    return true;
-}
-
-static bool spectest_export(const Spectest *st, const char *name, lodge_extern_t *out)
-{
-    for (size_t i = 0; i < st->n; i++)
-        if (strcmp(st->exports[i].name, name) == 0) {
-            *out = st->exports[i].ext;
-            return true;
-        }
-    return false;
-}
-
 /* ---- The runner's state ----------------------------------------------------------------------- */
 
 /* A name bound to an instance: `(module $M ...)` and `(register "as" $M)`. */
@@ -448,6 +117,7 @@ typedef struct Runner {
     size_t nmodules, capmodules;
     char *dir;                  /* folder of the JSON file, with a trailing '/' */
     char *name;                 /* the script's name in the output */
+    Text disagreement;          /* set by load() when the two module checks disagree */
     bool verbose;
     bool bounds_checks;         /* run with explicit bounds checks instead of guard pages */
     unsigned max_details, details;
@@ -533,6 +203,12 @@ static bool keep_module(Runner *r, lodge_module_t *m)
     }
     r->modules[r->nmodules++] = m;
     return true;
+}
+
+/* A wast2json value object `{"type": T, "value": V}`. */
+static ValueProblem parse_value(const cJSON *j, bool expected, Expect *out, Text *why)
+{
+    return value_parse(json_str(j, "type"), json_str(j, "value"), expected, out, why);
 }
 
 /* ---- Modules ------------------------------------------------------------------------------------ */
@@ -643,8 +319,26 @@ static lodge_instance_t *load(Runner *r, const char *file, bool link, lodge_erro
     memset(err, 0, sizeof *err);
     if (!module_bytes(r, file, &bytes, &len, err))
         return NULL;
+    /* lodge_module_validate is a second public path to the same verdict: it must agree. */
+    lodge_error_t verr;
+    memset(&verr, 0, sizeof verr);
+    bool valid = lodge_module_validate(r->engine, bytes, len, &verr);
     lodge_module_t *m = lodge_module_new(r->engine, bytes, len, err);
     free(bytes);
+    if (valid != (m != NULL) || (!valid && verr.status != err->status)) {
+        Text t = {.n = 0};
+        text_add(&t, "lodge_module_validate says ");
+        if (valid)
+            text_add(&t, "valid");
+        else
+            text_add_error(&t, &verr);
+        text_add(&t, ", lodge_module_new says ");
+        if (m)
+            text_add(&t, "ok");
+        else
+            text_add_error(&t, err);
+        r->disagreement = t;
+    }
     if (!m)
         return NULL;
     *decoded = true;
@@ -726,7 +420,7 @@ static void describe_action(Text *t, const cJSON *action)
                 text_add(t, ", ");
             first = false;
             if (parse_value(a, false, &e, &ignore) == VALUE_OK)
-                text_add_value(t, &e.val);
+                value_print(t, &e.val);
             else
                 text_add(t, "%s:?", json_str(a, "type") ? json_str(a, "type") : "?");
         }
@@ -793,8 +487,8 @@ static Outcome run_action(Runner *r, const cJSON *action, ActionResult *ar, Resu
         }
         if (e.val.type != ft.params[i]) {
             free(args);
-            return fail(res, "argument %zu is %s, the function wants %s", i, type_name(e.val.type),
-                        type_name(ft.params[i]));
+            return fail(res, "argument %zu is %s, the function wants %s", i, value_type_name(e.val.type),
+                        value_type_name(ft.params[i]));
         }
         args[i++] = e.val;
     }
@@ -928,14 +622,14 @@ static Outcome cmd_assert_return(Runner *r, const cJSON *c, unsigned line, Resul
         text_add(&res->why, "expected (");
         for (i = 0; i < nexp; i++) {
             text_add(&res->why, i ? ", " : "");
-            text_add_expect(&res->why, &exp[i]);
+            value_print_expect(&res->why, &exp[i]);
         }
         text_add(&res->why, "), got (");
         for (i = 0; i < ar.n; i++) {
             text_add(&res->why, i ? ", " : "");
             lodge_val_t v = ar.vals[i];
             v.type = ar.types[i];
-            text_add_value(&res->why, &v);
+            value_print(&res->why, &v);
         }
         text_add(&res->why, ")");
         o = res->out = OUT_FAIL;
@@ -961,7 +655,7 @@ static Outcome cmd_assert_trap(Runner *r, const cJSON *c, unsigned line, Result 
             text_add(&res->why, i ? ", " : "");
             lodge_val_t v = ar.vals[i];
             v.type = ar.types[i];
-            text_add_value(&res->why, &v);
+            value_print(&res->why, &v);
         }
         text_add(&res->why, ")");
         o = res->out = OUT_FAIL;
@@ -1043,6 +737,16 @@ static bool is_xfail(const Runner *r, unsigned line)
     return false;
 }
 
+/* A module whose two checks disagreed fails whatever its assertion concluded. */
+static void check_agreement(Runner *r, Result *res)
+{
+    if (!r->disagreement.n)
+        return;
+    res->why = r->disagreement;
+    res->out = OUT_FAIL;
+    r->disagreement.n = 0;
+}
+
 static void report_failure(Runner *r, unsigned line, const char *type, const cJSON *c, const Result *res)
 {
     r->details++;
@@ -1093,6 +797,7 @@ static void run_command(Runner *r, const cJSON *c)
         cmd_assert_instantiate_fails(r, c, line, &res, LODGE_ERR_TRAP);
     else
         fail(&res, "unknown command type");
+    check_agreement(r, &res);
 
     if (is_xfail(r, line)) {
         if (res.out == OUT_FAIL) {
