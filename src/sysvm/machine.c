@@ -222,55 +222,26 @@ static bool add_virtio(Machine *m, VirtioDevice *vd, VmError *err)
     return true;
 }
 
-static bool load_file(const char *path, const char *what, uint8_t **data, size_t *len, VmError *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return vmerr_set(err, "%s %s: cannot open", what, path);
-    size_t cap = 1 << 20, n = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        cap *= 2;
-        uint8_t *nb = realloc(buf, cap);
-        if (!nb) { free(buf); buf = NULL; }
-        else buf = nb;
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    if (!buf)
-        return vmerr_set(err, "%s %s: out of memory", what, path);
-    if (bad) {
-        free(buf);
-        return vmerr_set(err, "%s %s: read error (is it a directory?)", what, path);
-    }
-    *data = buf;
-    *len = n;
-    return true;
-}
-
 static bool load_images(Machine *m, VmError *err)
 {
     const MachineConfig *c = &m->cfg;
-    uint8_t *data;
+    const uint8_t *data;
     size_t len;
     LoadedImage fw = {0}, k;
     if (c->bios) {
-        if (!load_file(c->bios, "firmware", &data, &len, err))
+        if (!(data = host_map_file(c->bios, "firmware", &len, err)))
             return false;
         bool ok = loader_load_raw(&m->mem, data, len, MACHINE_RAM_BASE, c->bios, &fw, err);
-        free(data);
+        host_unmap_file(data, len);
         if (!ok)
             return false;
         if (fw.end > MACHINE_RAM_BASE + MACHINE_KERNEL_OFFSET)
             return vmerr_set(err, "firmware %s: larger than the 2 MiB below the kernel", c->bios);
     }
-    if (!load_file(c->kernel, "kernel", &data, &len, err))
+    if (!(data = host_map_file(c->kernel, "kernel", &len, err)))
         return false;
     bool ok = loader_load_kernel(&m->mem, data, len, MACHINE_RAM_BASE + MACHINE_KERNEL_OFFSET, c->kernel, &k, err);
-    free(data);
+    host_unmap_file(data, len);
     if (!ok)
         return false;
     m->kernel_entry = k.entry;
@@ -280,12 +251,10 @@ static bool load_images(Machine *m, VmError *err)
     uint64_t ram_end = MACHINE_RAM_BASE + c->ram_size;
     uint8_t seed[64];
     bool have_seed = entropy_fill(seed, sizeof seed);
-    uint64_t initrd_len = 0;
-    uint8_t *initrd = NULL;
-    if (c->initrd && !load_file(c->initrd, "initrd", &initrd, &len, err))
+    size_t initrd_len = 0;
+    const uint8_t *initrd = NULL;
+    if (c->initrd && !(initrd = host_map_file(c->initrd, "initrd", &initrd_len, err)))
         return false;
-    if (initrd)
-        initrd_len = len;
     /* The initrd's address goes into the device tree, whose size does not depend on it: build once to learn
      * the size, then place everything. */
     DevtreeInfo info = {.ram_base = MACHINE_RAM_BASE, .ram_size = c->ram_size, .nharts = m->nharts,
@@ -327,10 +296,12 @@ static bool load_images(Machine *m, VmError *err)
             uint8_t byte = (uint8_t)(fwinfo[i] >> (8 * b));
             guestmem_write(&m->mem, m->fw_info_addr + 8 * (uint64_t)i + (uint64_t)b, &byte, 1);
         }
-    free(initrd);
+    if (initrd)
+        host_unmap_file(initrd, initrd_len);
     return true;
 fail:
-    free(initrd);
+    if (initrd)
+        host_unmap_file(initrd, initrd_len);
     return false;
 }
 

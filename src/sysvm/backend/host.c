@@ -1,7 +1,11 @@
 /* Host clocks and the idle wait of the run loop. */
 #include "sysvm/backend/host.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -68,4 +72,39 @@ uint64_t host_resident_bytes(const void *p, uint64_t len)
             total += vec[k] & 1;
     }
     return total * page;
+}
+
+const uint8_t *host_map_file(const char *path, const char *what, size_t *len, VmError *err)
+{
+    static const uint8_t empty[1];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        vmerr_set(err, "%s %s: %s", what, path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        vmerr_set(err, "%s %s: not a regular file", what, path);
+        close(fd);
+        return NULL;
+    }
+    *len = (size_t)st.st_size;
+    if (*len == 0) {
+        close(fd);
+        return empty;
+    }
+    void *p = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
+    int e = errno;
+    close(fd);
+    if (p == MAP_FAILED) {
+        vmerr_set(err, "%s %s: %s", what, path, strerror(e));
+        return NULL;
+    }
+    return p;
+}
+
+void host_unmap_file(const uint8_t *p, size_t len)
+{
+    if (len)
+        munmap((void *)(uintptr_t)p, len);
 }
