@@ -172,7 +172,7 @@ run trace "true" --trace
 st=1; [ $rc -eq 0 ] && has "SBI calls: base" trace && has "interrupt S timer" trace && has "uart" trace && st=0
 boot_result boot-trace $st "rc=$rc: $(last trace)"
 
-"$LODGE" boot --disasm-at entry >"$OUT/disasm.out" 2>&1
+"$LODGE" boot --disasm-at entry >"$OUT/disasm.out" 2>"$OUT/disasm.err"
 rc=$?
 st=1; [ $rc -eq 0 ] && [ "$(grep -c '^0000000080200000' "$OUT/disasm.out")" -eq 1 ] && [ "$(wc -l <"$OUT/disasm.out")" -eq 16 ] && st=0
 boot_result boot-disasm $st "rc=$rc: $(head -3 "$OUT/disasm.out" | tr '\n' '|')"
