@@ -49,6 +49,7 @@ typedef enum lodge_trap_kind {
     LODGE_TRAP_HOST,             /* a host function reported an error */
     LODGE_TRAP_NULL_REF,         /* null reference */
     LODGE_TRAP_MEMORY_LIMIT,     /* the store's memory limit refused an allocation at instantiation */
+    LODGE_TRAP_UNDEFINED_ELEMENT,/* call_indirect past the end of the table */
 } lodge_trap_kind_t;
 
 #define LODGE_ERROR_MSG_MAX 256

@@ -34,6 +34,7 @@ const char *lodge_trap_name(lodge_trap_kind_t kind)
     case LODGE_TRAP_HOST: return "host function error";
     case LODGE_TRAP_NULL_REF: return "null reference";
     case LODGE_TRAP_MEMORY_LIMIT: return "memory limit exceeded";
+    case LODGE_TRAP_UNDEFINED_ELEMENT: return "undefined element";
     }
     return "unknown trap";
 }

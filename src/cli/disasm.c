@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/wasmfile.h"
+#include "wasm/interp/code.h"
 #include "wasm/opcode.h"
 #include "wasm/reader.h"
 
@@ -93,6 +94,20 @@ static void print_imm(const Module *m, const Instr *in, const Reader *r)
     }
 }
 
+/* The interpreter's threaded code for the function, as lowered at load time. */
+static void lowered_func(const Module *m, uint32_t idx)
+{
+    const InterpCode *c = m->bodies[idx - m->nimported_funcs].code;
+    const char *name = wasmfile_func_name(m, idx);
+    printf("func[%u]%s%s  threaded code: %u units, frame of %u slots (s0..s%u locals, then operands)\n", idx,
+           name ? " $" : "", name ? name : "", c->len, c->frame_slots, c->nlocals ? c->nlocals - 1 : 0);
+    char line[512];
+    uint32_t pos = 0;
+    while (pos < c->len && interp_describe(c, &pos, line, sizeof line))
+        printf("  %s\n", line);
+    printf("\n");
+}
+
 static void disasm_func(const Module *m, uint32_t idx)
 {
     const FuncBody *b = &m->bodies[idx - m->nimported_funcs];
@@ -133,12 +148,17 @@ static void disasm_func(const Module *m, uint32_t idx)
 int cli_disasm(int argc, char **argv)
 {
     const char *file = NULL, *only = NULL;
+    bool lowered = false;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
-            printf("usage: lodge disasm FILE.wasm [--func NAME|INDEX]\n\n"
+            printf("usage: lodge disasm FILE.wasm [--func NAME|INDEX] [--lowered]\n\n"
                    "Print each function body as text-format instructions, with byte offsets and block\n"
-                   "nesting. --func shows one function, by name (name section or export) or index.\n");
+                   "nesting. --func shows one function, by name (name section or export) or index.\n"
+                   "--lowered shows instead the interpreter's threaded code the module was compiled to:\n"
+                   "operands are frame slots (sN) and constants (#N), branches are resolved (->N).\n");
             return CLI_EXIT_OK;
+        } else if (strcmp(argv[i], "--lowered") == 0) {
+            lowered = true;
         } else if (strcmp(argv[i], "--func") == 0 && i + 1 < argc) {
             only = argv[++i];
         } else if (argv[i][0] == '-' || file) {
@@ -153,7 +173,20 @@ int cli_disasm(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     lodge_engine_t *engine = lodge_engine_new(NULL);
-    Module *m = engine ? wasmfile_open(engine, file) : NULL;
+    Module *m = NULL;
+    lodge_module_t *compiled = NULL;
+    if (engine && lowered) {
+        size_t len;
+        uint8_t *bytes = cli_load_module_bytes(file, &len);
+        lodge_error_t err;
+        compiled = bytes ? lodge_module_new(engine, bytes, len, &err) : NULL;
+        if (bytes && !compiled)
+            fprintf(stderr, "lodge: %s: %s\n", file, err.message);
+        free(bytes);
+        m = compiled ? (Module *)module_of(compiled) : NULL;
+    } else if (engine) {
+        m = wasmfile_open(engine, file);
+    }
     if (!m) {
         lodge_engine_delete(engine);
         return CLI_EXIT_ERROR;
@@ -169,13 +202,19 @@ int cli_disasm(int argc, char **argv)
                 continue;
         }
         found = true;
-        disasm_func(m, idx);
+        if (lowered)
+            lowered_func(m, idx);
+        else
+            disasm_func(m, idx);
     }
     if (only && !found) {
         fprintf(stderr, "lodge disasm: %s: no defined function named '%s'\n", file, only);
         rc = CLI_EXIT_ERROR;
     }
-    wasmfile_close(m);
+    if (compiled)
+        lodge_module_delete(compiled);
+    else
+        wasmfile_close(m);
     lodge_engine_delete(engine);
     return rc;
 }

@@ -662,11 +662,16 @@ Module *module_decode(lodge_engine_t *engine, Alloc *alloc, const uint8_t *bytes
     m->bytes = malloc(len ? len : 1);
     if (!m->bytes)
         goto nomem;
-    memcpy(m->bytes, bytes, len);
+    if (len)
+        memcpy(m->bytes, bytes, len);
     m->len = len;
 
     Decoder d = {m, {m->bytes, 0, len, false, 0, NULL}, err};
     Reader *r = &d.r;
+    if (len < 4 || (len < 8 && memcmp(m->bytes, "\0asm", 4) == 0)) {
+        reader_fail(r, "unexpected end");
+        goto malformed;
+    }
     uint32_t magic = reader_fixed32(r);
     if (r->failed || magic != 0x6d736100) {
         r->failed = false;

@@ -82,6 +82,11 @@ void lodge_module_delete(lodge_module_t *module)
     module_free(&module->m);
 }
 
+const Module *module_of(const lodge_module_t *module)
+{
+    return &module->m;
+}
+
 uint32_t lodge_module_num_imports(const lodge_module_t *module) { return module->m.nimports; }
 uint32_t lodge_module_num_exports(const lodge_module_t *module) { return module->m.nexports; }
 

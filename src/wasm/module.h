@@ -150,6 +150,9 @@ void module_free(Module *m);
  * few binary-format rules that need the code, such as a missing data count section). */
 bool module_validate(Module *m, lodge_error_t *err);
 
+/* The Module behind a public module handle (for the CLI's inspecting verbs). */
+const Module *module_of(const lodge_module_t *module);
+
 static inline const FuncType *module_func_type(const Module *m, uint32_t funcidx)
 {
     return &m->types[m->func_types[funcidx]];

@@ -83,6 +83,9 @@ bool interp_memory_fill(Instance *in, uint32_t d, uint8_t val, uint32_t n);
 bool interp_table_init(Instance *in, uint32_t seg, uint32_t t, uint32_t d, uint32_t src, uint32_t n);
 bool interp_table_copy(Instance *in, uint32_t dt, uint32_t st, uint32_t d, uint32_t src, uint32_t n);
 bool interp_table_fill(Instance *in, uint32_t t, uint32_t d, void *val, uint32_t n);
+/* One line describing the instruction at *pos (advanced past it); false at the end or on garbage. */
+bool interp_describe(const InterpCode *c, uint32_t *pos, char *buf, size_t n);
+
 /* Evaluate a constant expression of a module in an instance (globals must be set up). */
 Slot interp_const_expr(Instance *in, const ConstExpr *e);
 

@@ -172,7 +172,8 @@ static uint32_t pop_slot(Lower *l)
 {
     if (!l->height)
         return home(l, 0);
-    materialize(l, l->height - 1);
+    if (l->stack[l->height - 1] == KSLOT)
+        materialize(l, l->height - 1);
     return l->stack[--l->height];
 }
 
