@@ -108,13 +108,36 @@ bool wat_parse_reftype(WatParser *p, uint8_t *out)
     return true;
 }
 
+static uint32_t name_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)s[i]) * 16777619u;
+    return h;
+}
+
 int64_t wat_space_find(const WatParser *p, const WatSpace *s, const WatToken *id)
 {
-    /* Linear: text modules name at most a few thousand entities per space. */
-    for (uint32_t i = 0; i < s->n; i++)
-        if (s->v[i].len == id->len && memcmp(p->text + s->v[i].pos, p->text + id->pos, id->len) == 0)
-            return i;
-    return -1;
+    if (!s->nslots)
+        return -1;
+    const char *name = p->text + id->pos;
+    for (uint32_t h = name_hash(name, id->len) & (s->nslots - 1);; h = (h + 1) & (s->nslots - 1)) {
+        uint32_t slot = s->slots[h];
+        if (!slot)
+            return -1;
+        const WatName *n = &s->v[slot - 1];
+        if (n->len == id->len && memcmp(p->text + n->pos, name, id->len) == 0)
+            return slot - 1;
+    }
+}
+
+static void slot_insert(const char *text, WatSpace *s, uint32_t index)
+{
+    const WatName *n = &s->v[index];
+    uint32_t h = name_hash(text + n->pos, n->len) & (s->nslots - 1);
+    while (s->slots[h])
+        h = (h + 1) & (s->nslots - 1);
+    s->slots[h] = index + 1;
 }
 
 bool wat_space_add(WatParser *p, WatSpace *s, const WatToken *id, const char *what)
@@ -135,14 +158,31 @@ bool wat_space_add(WatParser *p, WatSpace *s, const WatToken *id, const char *wh
         nm.len = id->len;
     }
     s->v[s->n++] = nm;
+    if (!id)
+        return true;
+    if (2 * (s->nnamed + 1) > s->nslots) {
+        /* Keep the table at most half full; rebuild it from the named entries. */
+        uint32_t ns = s->nslots ? s->nslots * 2 : 16;
+        uint32_t *slots = calloc(ns, sizeof *slots);
+        if (!slots)
+            return wat_parse_fail(p, "out of memory");
+        free(s->slots);
+        s->slots = slots;
+        s->nslots = ns;
+        for (uint32_t i = 0; i + 1 < s->n; i++)
+            if (s->v[i].len)
+                slot_insert(p->text, s, i);
+    }
+    slot_insert(p->text, s, s->n - 1);
+    s->nnamed++;
     return true;
 }
 
 void wat_space_free(WatSpace *s)
 {
     free(s->v);
-    s->v = NULL;
-    s->n = s->cap = 0;
+    free(s->slots);
+    memset(s, 0, sizeof *s);
 }
 
 bool wat_parse_index(WatParser *p, const WatSpace *space, const char *what, uint32_t *out)

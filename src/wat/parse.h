@@ -23,6 +23,8 @@ typedef struct WatName {
 typedef struct WatSpace {
     WatName *v;
     uint32_t n, cap;
+    uint32_t *slots;            /* open-addressed hash of the named entries: index + 1, 0 = empty */
+    uint32_t nslots, nnamed;
 } WatSpace;
 
 typedef struct WatType {
