@@ -239,6 +239,7 @@ int cli_boot(int argc, char **argv)
     uint32_t code = machine_fail_code(m);
     if (trace)
         machine_print_trace(m, stderr);
+    machine_report_device_errors(m, stderr);
     running_machine = NULL;
     machine_delete(m);       /* flushes disks and restores the terminal before anything is printed */
     switch (why) {

@@ -566,6 +566,20 @@ bool machine_disasm(Machine *m, uint64_t addr, unsigned count, FILE *out)
     return true;
 }
 
+unsigned machine_report_device_errors(const Machine *m, FILE *out)
+{
+    unsigned n = 0;
+    for (unsigned v = 0; v < m->nvirtio; v++)
+        if (m->vdev[v]->errors) {
+            fprintf(out, "lodge boot: %s at 0x%llx refused the guest's driver (%llu time%s): %s\n",
+                    m->vdev[v]->ops->name, (unsigned long long)(MACHINE_VIRTIO_BASE + v * VIRTIO_MMIO_SIZE),
+                    (unsigned long long)m->vdev[v]->errors, m->vdev[v]->errors == 1 ? "" : "s",
+                    m->vdev[v]->error[0] ? m->vdev[v]->error : "(reset since)");
+            n++;
+        }
+    return n;
+}
+
 static const char *const exc_names[16] = {
     "misaligned fetch", "fetch access", "illegal instruction", "breakpoint", "misaligned load", "load access",
     "misaligned store", "store access", "ecall from U", "ecall from S", "cause 10", "ecall from M",

@@ -75,6 +75,8 @@ void machine_restore_terminal(const Machine *m);
 bool machine_disasm(Machine *m, uint64_t addr, unsigned count, FILE *out);
 /* --trace: traps, interrupts, device accesses, SBI calls, virtio requests, run-loop figures. */
 void machine_print_trace(Machine *m, FILE *out);
+/* Prints one line per virtio device that stopped after a driver error (a lying guest); returns how many. */
+unsigned machine_report_device_errors(const Machine *m, FILE *out);
 /* Where the loader put things (for --trace and tests). */
 uint64_t machine_kernel_entry(const Machine *m);
 

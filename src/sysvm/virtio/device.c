@@ -29,7 +29,6 @@ void virtio_dev_reset(VirtioDevice *vd)
     vd->driver_features = 0;
     vd->isr = 0;
     vd->broken = false;
-    vd->error[0] = '\0';
     for (unsigned i = 0; i < vd->nqueues; i++)
         virtio_queue_reset(&vd->vq[i], vd->vq[i].max);
     if (vd->ops->reset)
@@ -44,8 +43,8 @@ bool virtio_dev_live(const VirtioDevice *vd)
 
 void virtio_dev_fail(VirtioDevice *vd, const char *why)
 {
-    if (!vd->broken)
-        snprintf(vd->error, sizeof vd->error, "%s", why);
+    if (!vd->errors)
+        snprintf(vd->error, sizeof vd->error, "%s", why);      /* the first one explains the rest */
     vd->broken = true;
     vd->errors++;
     vd->status |= VIRTIO_STATUS_NEEDS_RESET;
