@@ -3,12 +3,13 @@
  * their write-TLB entries are dropped, so every store to them takes the slow path and invalidates them. */
 #include "sysvm/riscv/cpu.h"
 
-#include <stdlib.h>
 #include <string.h>
 
-/* At most this many decoded pages per hart (32 KiB each); past it, pages are evicted one at a time by the
- * clock (second-chance) algorithm. Linux boot touches ~500 code pages but its hot set at any moment is small. */
-#define RV_CC_MAX_PAGES RV_CC_PAGES
+#include "os/mem.h"
+
+/* At most RV_CC_PAGES decoded pages per hart; past that, pages are evicted one at a time by the clock
+ * (second-chance) algorithm. Linux boot touches ~500 code pages, its hot set at any moment is much smaller.
+ * A slot array costs host memory only for the parts (512 bytes of guest code per 4 KiB) that ran. */
 
 static unsigned bucket_of(uint64_t ppn) { return (unsigned)((ppn ^ (ppn >> 10)) & 1023); }
 
@@ -19,25 +20,38 @@ static RvCodePage *lookup(const Hart *h, uint64_t ppn)
     return NULL;
 }
 
-static void reset_slots(const Hart *h, RvCodePage *p)
+/* Zero a page's slots (all "not decoded"), giving their host memory back, then set the sentinels. A store
+ * may invalidate the page of the very instruction doing it: that handler only steps to the next slot, which
+ * is then decoded afresh. False if the memory could not be made accessible again (the page is then dead). */
+static bool wipe_slots(const Hart *h, RvCodePage *p)
 {
-    /* Only op and handler change: a store may invalidate the page of the very instruction doing it, whose
-     * handler is still running. */
-    for (unsigned i = 0; i < RV_PAGE_SLOTS; i++) {
-        p->slot[i].op = RV_OP_DECODE;
-        p->slot[i].handler = h->h_decode;
+    if (p->touched & ~(1u << (RV_PAGE_SLOTS / 256))) {
+        if (!os_mem_decommit(p->slot, RV_SLOT_BYTES)) {
+            for (unsigned c = 0; c < RV_SLOT_CHUNKS; c++)
+                if (p->touched & (1u << c)) memset(p->slot + c * 256, 0, 256 * sizeof(RvInsn));
+        } else if (!os_mem_commit(p->slot, RV_SLOT_BYTES)) {
+            p->dead = true;
+            return false;
+        }
     }
+    for (unsigned i = RV_PAGE_SLOTS; i < RV_PAGE_SLOTS + 2; i++) {
+        p->slot[i].op = RV_OP_PAGE_END;
+        p->slot[i].hoff = h->hoff_page_end;
+    }
+    p->touched = 1u << (RV_PAGE_SLOTS / 256);
     p->live = false;
+    return true;
 }
 
 void riscv_codecache_set_handler(const Hart *h, RvInsn *in, int len, unsigned near)
 {
-    in->handler = (len == 4 ? h->h_labels4 : h->h_labels2)[in->op];
+    const void *handler = (len == 4 ? h->h_labels4 : h->h_labels2)[in->op];
     bool pc_rel = (in->op >= RV_OP_BEQ && in->op <= RV_OP_BGEU) || in->op == RV_OP_JAL;
     if (pc_rel) {
         int64_t target = (int64_t)near - 1 + in->imm;
-        if (near == 0 || target < 0 || target >= 4096) in->handler = len == 4 ? h->h_far4 : h->h_far2;
+        if (near == 0 || target < 0 || target >= 4096) handler = len == 4 ? h->h_far4 : h->h_far2;
     }
+    in->hoff = (int32_t)((intptr_t)(uintptr_t)handler - (intptr_t)h->h_base);
 }
 
 static void unlink_page(Hart *h, RvCodePage *p)
@@ -48,15 +62,37 @@ static void unlink_page(Hart *h, RvCodePage *p)
     p->next = NULL;
     p->ppn = ~0ull;
     p->referenced = false;
+    /* No fetch-TLB entry may lead to it any more. */
+    if (p->nrefs <= 4) {
+        for (unsigned i = 0; i < p->nrefs; i++)
+            if (p->refs[i]->addend == (uintptr_t)p) p->refs[i]->addend = 0;
+    } else {
+        for (int c = 0; c < RV_CTX_COUNT; c++)
+            for (unsigned i = 0; i < RV_TLB_SIZE; i++)
+                if (h->tlb[c][RV_ACC_X][i].addend == (uintptr_t)p) h->tlb[c][RV_ACC_X][i].addend = 0;
+    }
+    p->nrefs = 0;
+}
+
+bool riscv_codecache_init(Hart *h)
+{
+    h->cc_region = os_mem_reserve((size_t)RV_CC_PAGES * RV_SLOT_BYTES);
+    if (!h->cc_region) return false;
+    if (!os_mem_commit(h->cc_region, (size_t)RV_CC_PAGES * RV_SLOT_BYTES)) {
+        os_mem_release(h->cc_region, (size_t)RV_CC_PAGES * RV_SLOT_BYTES);
+        h->cc_region = NULL;
+        return false;
+    }
+    return true;
 }
 
 void riscv_codecache_flush(Hart *h)
 {
-    /* Pages stay allocated in the ring, unlinked, for the clock to reuse. */
+    /* Pages stay in the ring, unlinked, for the clock to reuse. */
     for (unsigned i = 0; i < h->cc_count; i++) {
-        h->cc_ring[i]->next = NULL;
-        h->cc_ring[i]->ppn = ~0ull;
-        h->cc_ring[i]->referenced = false;
+        h->cc_pages[i].next = NULL;
+        h->cc_pages[i].ppn = ~0ull;
+        h->cc_pages[i].referenced = false;
     }
     memset(h->cc_bucket, 0, sizeof h->cc_bucket);
     for (int c = 0; c < RV_CTX_COUNT; c++)
@@ -67,26 +103,27 @@ void riscv_codecache_flush(Hart *h)
 
 void riscv_codecache_free(Hart *h)
 {
-    for (unsigned i = 0; i < h->cc_count; i++) free(h->cc_ring[i]);
+    if (h->cc_region) os_mem_release(h->cc_region, (size_t)RV_CC_PAGES * RV_SLOT_BYTES);
+    h->cc_region = NULL;
     h->cc_count = 0;
     memset(h->cc_bucket, 0, sizeof h->cc_bucket);
 }
 
 /* A page for a new ppn: a fresh one while under the cap, else the clock's victim (never the page the
- * interpreter runs on: this is only called when it is leaving that page). NULL when out of memory. */
+ * interpreter runs on: this is only called when it is leaving that page). */
 static RvCodePage *take_page(Hart *h)
 {
-    if (h->cc_count < RV_CC_MAX_PAGES) {
-        RvCodePage *p = malloc(sizeof *p);
-        if (p) {
-            h->cc_ring[h->cc_count++] = p;
-            return p;
-        }
-        if (h->cc_count == 0) return NULL;
+    if (h->cc_count < RV_CC_PAGES) {
+        RvCodePage *p = &h->cc_pages[h->cc_count];
+        memset(p, 0, sizeof *p);
+        p->slot = (RvInsn *)(void *)(h->cc_region + (size_t)h->cc_count * RV_SLOT_BYTES);
+        h->cc_count++;
+        return p;
     }
-    for (;;) {
-        RvCodePage *p = h->cc_ring[h->cc_hand];
+    for (unsigned tries = 0; tries < 2 * RV_CC_PAGES + 1; tries++) {
+        RvCodePage *p = &h->cc_pages[h->cc_hand];
         h->cc_hand = (h->cc_hand + 1) % h->cc_count;
+        if (p->dead) continue;
         if (p->referenced) {
             p->referenced = false;
             continue;
@@ -94,17 +131,10 @@ static RvCodePage *take_page(Hart *h)
         if (p->ppn != ~0ull) {
             unlink_page(h, p);
             h->stats.code_evictions++;
-            if (p->nrefs <= 4) {
-                for (unsigned i = 0; i < p->nrefs; i++)
-                    if (p->refs[i]->addend == (uintptr_t)p) p->refs[i]->addend = 0;
-            } else {
-                for (int c = 0; c < RV_CTX_COUNT; c++)
-                    for (unsigned i = 0; i < RV_TLB_SIZE; i++)
-                        if (h->tlb[c][RV_ACC_X][i].addend == (uintptr_t)p) h->tlb[c][RV_ACC_X][i].addend = 0;
-            }
         }
         return p;
     }
+    return NULL;
 }
 
 RvCodePage *riscv_codecache_fetch(Hart *h, uint64_t pc)
@@ -120,22 +150,13 @@ RvCodePage *riscv_codecache_fetch(Hart *h, uint64_t pc)
     RvCodePage *p = lookup(h, ppn);
     if (!p) {
         p = take_page(h);
-        if (!p) {
-            riscv_trap_raise(h, RV_EXC_INSN_ACCESS, pc);    /* out of host memory */
+        if (!p || !wipe_slots(h, p)) {
+            riscv_trap_raise(h, RV_EXC_INSN_ACCESS, pc);    /* host out of memory */
             return NULL;
-        }
-        for (unsigned i = 0; i < RV_PAGE_SLOTS; i++) {
-            p->slot[i].op = RV_OP_DECODE;
-            p->slot[i].handler = h->h_decode;
-        }
-        for (unsigned i = RV_PAGE_SLOTS; i < RV_PAGE_SLOTS + 2; i++) {
-            p->slot[i].op = RV_OP_PAGE_END;
-            p->slot[i].handler = h->h_page_end;
         }
         p->ppn = ppn;
         p->nrefs = 0;
         p->host = h->bus.ram + (base - h->bus.ram_base);
-        p->live = false;
         unsigned b = bucket_of(ppn);
         p->next = h->cc_bucket[b];
         h->cc_bucket[b] = p;
@@ -161,6 +182,7 @@ void riscv_codecache_decode(Hart *h, RvCodePage *p, unsigned slot)
             for (unsigned i = 0; i < h->npeers; i++) riscv_mmu_unmap_write(h->peers[i], p->host);
         }
     }
+    p->touched |= (uint16_t)(1u << (slot >> 8));
     unsigned off = slot * 2;
     uint32_t word = (uint32_t)p->host[off] | (uint32_t)p->host[off + 1] << 8;
     if ((word & 3) == 3) {
@@ -187,7 +209,7 @@ void riscv_codecache_decode(Hart *h, RvCodePage *p, unsigned slot)
 static void invalidate_page(Hart *h, uint64_t ppn)
 {
     RvCodePage *p = lookup(h, ppn);
-    if (p && p->live) reset_slots(h, p);
+    if (p && p->live && !wipe_slots(h, p)) unlink_page(h, p);
 }
 
 void riscv_codecache_store(Hart *h, uint64_t paddr, uint64_t len)

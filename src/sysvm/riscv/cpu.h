@@ -27,13 +27,15 @@ enum {
     RV_FMT_FR, RV_FMT_FR1, RV_FMT_FR4, RV_FMT_FX, RV_FMT_XF, RV_FMT_FCMP
 };
 
-/* One decoded instruction, 16 bytes. handler is the interpreter label that runs it, chosen by opcode and
- * length (each handler exists once per instruction length, so stepping past it is a constant). Integer
- * destination x0 is decoded as RV_XSINK so handlers write rd blindly. */
+/* One decoded instruction, 16 bytes. hoff locates the interpreter label that runs it (its address minus
+ * that of the DECODE label, so an all-zero slot means "not decoded yet"), chosen by opcode and length: each
+ * handler exists once per instruction length, so stepping past it is a constant. Integer destination x0 is
+ * decoded as RV_XSINK so handlers write rd blindly. */
 typedef struct RvInsn {
-    const void *handler;
+    int32_t hoff;
     int32_t imm;               /* immediate; FP: rm | rs3 << 3; CSR: csr | funct3 << 12; ILLEGAL: the word */
     uint8_t op, rd, rs1, rs2;
+    uint32_t pad;
 } RvInsn;
 
 #define RV_FP_RM(in) ((unsigned)(in)->imm & 7)
@@ -41,17 +43,23 @@ typedef struct RvInsn {
 
 #define RV_XSINK 32
 
-/* Decoded instructions of one physical page, one slot per halfword, decoded lazily when first executed. */
+/* Decoded instructions of one physical page, one slot per halfword, decoded lazily when first executed.
+ * The slot arrays live in one reserved region whose host pages are committed on first touch, so memory
+ * follows the code that actually runs, not the number of pages. */
 #define RV_PAGE_SLOTS 2048
+#define RV_SLOT_BYTES 36864       /* (RV_PAGE_SLOTS + 2) slots, rounded up to host pages */
+#define RV_SLOT_CHUNKS 9          /* of 256 slots (4 KiB): the last one holds the sentinels */
 typedef struct RvCodePage {
-    uint64_t ppn;                 /* physical page number */
+    uint64_t ppn;                 /* physical page number; ~0 when free */
     struct RvCodePage *next;      /* hash chain */
     uint8_t *host;                /* the page's bytes in guest RAM */
+    struct RvInsn *slot;          /* RV_PAGE_SLOTS slots, then two PAGE_END sentinels */
+    uint16_t touched;             /* 256-slot chunks that may hold non-zero slots */
+    bool dead;                    /* its memory could not be made accessible again: never used */
     bool live;                    /* holds decoded slots (its bit in the code bitmap is set) */
     bool referenced;              /* entered since the clock hand last passed (eviction) */
     uint8_t nrefs;                /* fetch-TLB entries filled with this page (past 4: unknown) */
     struct RvTlbEntry *refs[4];
-    RvInsn slot[RV_PAGE_SLOTS + 2];   /* two PAGE_END sentinels past the end */
 } RvCodePage;
 
 /* A recently decoded instruction word (the decode cache's cache of riscv_decode results). */
@@ -129,9 +137,10 @@ struct Hart {
 
     /* Decode cache. */
     RvCodePage *cc_bucket[1024];
-#define RV_CC_PAGES 96
-    RvCodePage *cc_ring[RV_CC_PAGES];    /* every allocated page, for the clock */
+#define RV_CC_PAGES 128
+    RvCodePage cc_pages[RV_CC_PAGES];    /* the first cc_count are in use; the clock walks them */
     unsigned cc_count, cc_hand;
+    uint8_t *cc_region;                  /* RV_CC_PAGES * RV_SLOT_BYTES, reserved */
     uint64_t *code_bits;          /* one bit per RAM page that some hart of the machine has decoded */
     uint64_t *own_code_bits;      /* this hart's allocation (code_bits may be a peer's) */
     Hart *const *peers;
@@ -139,7 +148,8 @@ struct Hart {
     RvDecoded dcache[RV_DCACHE_SIZE];
     RvInsn xslot[4];              /* a page-crossing instruction, then PAGE_END sentinels */
     /* Interpreter labels the decode cache needs (set by the interpreter on entry). */
-    const void *h_decode, *h_page_end;
+    uintptr_t h_base;                    /* the DECODE label: hoff 0 */
+    int32_t hoff_page_end;
     const void *const *h_labels4, *const *h_labels2;
     const void *h_far4, *h_far2;
     /* Superpage ranges cached in the TLB since the last full flush (see riscv_mmu_flush_page). */
@@ -196,6 +206,7 @@ void riscv_codecache_decode(Hart *h, RvCodePage *p, unsigned slot);   /* sets th
 void riscv_codecache_set_handler(const Hart *h, RvInsn *in, int len, unsigned near);
 void riscv_codecache_store(Hart *h, uint64_t paddr, uint64_t len);  /* guest wrote code */
 void riscv_codecache_flush(Hart *h);
+bool riscv_codecache_init(Hart *h);      /* false when out of address space */
 void riscv_codecache_free(Hart *h);
 
 /* fpu.c: execute an FP compute instruction; false after raising the trap. */

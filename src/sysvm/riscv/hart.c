@@ -18,6 +18,11 @@ Hart *hart_new(const HartBus *bus, uint32_t hartid)
         return NULL;
     }
     h->code_bits = h->own_code_bits;
+    if (!riscv_codecache_init(h)) {
+        free(h->own_code_bits);
+        free(h);
+        return NULL;
+    }
     hart_reset(h, bus->ram_base);
     return h;
 }
@@ -59,7 +64,7 @@ void hart_reset(Hart *h, uint64_t pc)
     for (int i = 0; i < 4; i++) {
         memset(&h->xslot[i], 0, sizeof h->xslot[i]);
         h->xslot[i].op = RV_OP_PAGE_END;
-        h->xslot[i].handler = h->h_page_end;      /* NULL before the first run; the interpreter sets it */
+        h->xslot[i].hoff = h->hoff_page_end;      /* 0 before the first run; the interpreter sets it */
     }
     riscv_trap_update_mode(h);
 }

@@ -17,7 +17,7 @@ static inline uint64_t sx32(uint64_t v) { return (uint64_t)(int64_t)(int32_t)(ui
 #define RV_LBL2(name, len) L_##name##_##len
 #define RV_LBL(name, len) RV_LBL2(name, len)
 #define OP(name) RV_LBL(name, LEN):
-#define DISPATCH() goto *ip->handler
+#define DISPATCH() goto *(const void *)(base + (uintptr_t)(intptr_t)ip->hoff)
 #define NEXT() do { n++; pc += LEN; ip += LEN / 2; DISPATCH(); } while (0)
 
 /* Control transfer: stay on the decoded page when the target is on it, else look the target up. */
@@ -84,13 +84,14 @@ uint64_t riscv_interp_run(Hart *h, uint64_t max)
 #include "sysvm/riscv/insns.def"
 #undef INSN
     };
-    h->h_decode = &&L_DECODE;
-    h->h_page_end = &&L_PAGE_END;
+    const uintptr_t base = (uintptr_t)&&L_DECODE;
+    h->h_base = base;
+    h->hoff_page_end = (int32_t)((intptr_t)(uintptr_t)&&L_PAGE_END - (intptr_t)base);
     h->h_labels4 = labels4;
     h->h_labels2 = labels2;
     h->h_far4 = &&L_FAR_4;
     h->h_far2 = &&L_FAR_2;
-    for (int i = 1; i < 4; i++) h->xslot[i].handler = &&L_PAGE_END;
+    for (int i = 1; i < 4; i++) h->xslot[i].hoff = h->hoff_page_end;
     uint64_t *const x = h->x;
     uint64_t n = 0, pc = h->pc;
     /* Straight-line code is not counted against max until it branches or leaves the page, so a slice may
