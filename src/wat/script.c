@@ -8,19 +8,12 @@
 #include "wat/num.h"
 #include "wat/parse.h"
 #include "wat/script.h"
+#include "wat/summary.h"
 #include "wat/wat.h"
-
-/* What a module exports, for the "expected" result types of actions and traps. */
-typedef struct ScriptExport {
-    WatBuf name;
-    uint8_t kind;
-    WatBuf types;       /* function results, or the global's type */
-} ScriptExport;
 
 typedef struct ScriptModule {
     size_t name_pos, name_len;  /* $id in the script text; len 0 = none */
-    ScriptExport *ex;
-    uint32_t nex;
+    WatSummary sum;
 } ScriptModule;
 
 typedef struct Script {
@@ -100,7 +93,7 @@ static bool add_file(Script *s, const char *ext, const uint8_t *data, size_t len
     return true;
 }
 
-/* ---- export summaries ---- */
+/* ---- modules seen so far ---- */
 
 static ScriptModule *new_module(Script *s)
 {
@@ -117,204 +110,9 @@ static ScriptModule *new_module(Script *s)
     return m;
 }
 
-static ScriptExport *add_export(ScriptModule *sm)
-{
-    ScriptExport *nv = realloc(sm->ex, (sm->nex + 1) * sizeof *nv);
-    if (!nv)
-        return NULL;
-    sm->ex = nv;
-    ScriptExport *e = &sm->ex[sm->nex++];
-    memset(e, 0, sizeof *e);
-    return e;
-}
-
 static void summarize_text(const WatModule *m, void *ctx)
 {
-    ScriptModule *sm = ctx;
-    for (uint32_t i = 0; i < m->nexports; i++) {
-        const WatExport *we = &m->export_list[i];
-        ScriptExport *e = add_export(sm);
-        if (!e)
-            return;
-        wat_buf_bytes(&e->name, m->export_names.data + we->name_off, we->name_len);
-        e->kind = we->kind;
-        if (we->kind == 0 && we->index < m->func_ids.n && m->func_type[we->index] < m->ntypes) {
-            const WatType *t = &m->types[m->func_type[we->index]];
-            wat_buf_bytes(&e->types, t->results.data, t->results.len);
-        } else if (we->kind == 3 && we->index < m->global_ids.n) {
-            wat_buf_byte(&e->types, m->global_type[we->index]);
-        }
-    }
-}
-
-/* Minimal reader of a binary module's types, imports, functions, globals and exports. Stops quietly at
- * anything malformed: the summary is only used for result types of later actions. */
-static bool rd_u32(const uint8_t *b, size_t end, size_t *i, uint32_t *v)
-{
-    uint32_t r = 0;
-    for (unsigned shift = 0; shift < 35; shift += 7) {
-        if (*i >= end)
-            return false;
-        uint8_t c = b[(*i)++];
-        r |= (uint32_t)(c & 0x7f) << shift;
-        if (!(c & 0x80)) {
-            *v = r;
-            return true;
-        }
-    }
-    return false;
-}
-
-static void summarize_binary(const uint8_t *b, size_t n, ScriptModule *sm)
-{
-    WatBuf *types = NULL;       /* results of each type */
-    uint32_t ntypes = 0, nfuncs = 0, nglobals = 0;
-    uint32_t *ftype = NULL;
-    uint8_t *gtype = NULL;
-    size_t i = 8;
-    if (n < 8)
-        return;
-    while (i < n) {
-        uint8_t id = b[i++];
-        uint32_t size, count;
-        if (!rd_u32(b, n, &i, &size) || size > n - i)
-            break;
-        size_t end = i + size, j = i;
-        i = end;
-        if (id == 0 || id == 12 || !rd_u32(b, end, &j, &count))
-            continue;
-        for (uint32_t k = 0; k < count; k++) {
-            if (id == 1) {
-                uint32_t np, nr;
-                if (j >= end || b[j++] != 0x60 || !rd_u32(b, end, &j, &np) || np > end - j)
-                    goto done;
-                j += np;
-                if (!rd_u32(b, end, &j, &nr) || nr > end - j)
-                    goto done;
-                WatBuf *nt = realloc(types, (ntypes + 1) * sizeof *nt);
-                if (!nt)
-                    goto done;
-                types = nt;
-                memset(&types[ntypes], 0, sizeof types[0]);
-                wat_buf_bytes(&types[ntypes++], b + j, nr);
-                j += nr;
-            } else if (id == 2) {
-                uint32_t l;
-                for (int s = 0; s < 2; s++) {
-                    if (!rd_u32(b, end, &j, &l) || l > end - j)
-                        goto done;
-                    j += l;
-                }
-                if (j >= end)
-                    goto done;
-                uint8_t kind = b[j++];
-                if (kind == 0) {
-                    uint32_t t;
-                    uint32_t *nf = realloc(ftype, (nfuncs + 1) * sizeof *nf);
-                    if (!nf || !rd_u32(b, end, &j, &t)) {
-                        if (nf)
-                            ftype = nf;
-                        goto done;
-                    }
-                    ftype = nf;
-                    ftype[nfuncs++] = t;
-                } else if (kind == 1) {
-                    uint32_t fl, v;
-                    if (j >= end)
-                        goto done;
-                    j++;
-                    if (!rd_u32(b, end, &j, &fl) || !rd_u32(b, end, &j, &v) || ((fl & 1) && !rd_u32(b, end, &j, &v)))
-                        goto done;
-                } else if (kind == 2) {
-                    uint32_t fl, v;
-                    if (!rd_u32(b, end, &j, &fl) || !rd_u32(b, end, &j, &v) || ((fl & 1) && !rd_u32(b, end, &j, &v)))
-                        goto done;
-                } else if (kind == 3) {
-                    if (end - j < 2)
-                        goto done;
-                    uint8_t *ng = realloc(gtype, nglobals + 1);
-                    if (!ng)
-                        goto done;
-                    gtype = ng;
-                    gtype[nglobals++] = b[j];
-                    j += 2;
-                } else {
-                    goto done;
-                }
-            } else if (id == 3) {
-                uint32_t t;
-                uint32_t *nf = realloc(ftype, (nfuncs + 1) * sizeof *nf);
-                if (!nf)
-                    goto done;
-                ftype = nf;
-                if (!rd_u32(b, end, &j, &t))
-                    goto done;
-                ftype[nfuncs++] = t;
-            } else if (id == 6) {
-                /* Only the types matter; skip the init expression up to its end byte (0x0B) naively. */
-                if (end - j < 2)
-                    goto done;
-                uint8_t *ng = realloc(gtype, nglobals + 1);
-                if (!ng)
-                    goto done;
-                gtype = ng;
-                gtype[nglobals++] = b[j];
-                j += 2;
-                while (j < end && b[j] != 0x0B) {
-                    uint8_t op = b[j++];
-                    if (op == 0x43)
-                        j += 4;
-                    else if (op == 0x44)
-                        j += 8;
-                    else if (op == 0xD0)
-                        j++;
-                    else {
-                        uint32_t v;
-                        while (j < end && (b[j] & 0x80))
-                            j++;
-                        (void)v;
-                        j++;
-                    }
-                }
-                j++;
-            } else if (id == 7) {
-                uint32_t l, idx;
-                if (!rd_u32(b, end, &j, &l) || l > end - j)
-                    goto done;
-                ScriptExport *e = add_export(sm);
-                if (!e)
-                    goto done;
-                wat_buf_bytes(&e->name, b + j, l);
-                j += l;
-                if (j >= end)
-                    goto done;
-                e->kind = b[j++];
-                if (!rd_u32(b, end, &j, &idx))
-                    goto done;
-                if (e->kind == 0 && idx < nfuncs && ftype[idx] < ntypes)
-                    wat_buf_bytes(&e->types, types[ftype[idx]].data, types[ftype[idx]].len);
-                else if (e->kind == 3 && idx < nglobals)
-                    wat_buf_byte(&e->types, gtype[idx]);
-            } else {
-                break;
-            }
-        }
-    }
-done:
-    for (uint32_t k = 0; k < ntypes; k++)
-        wat_buf_free(&types[k]);
-    free(types);
-    free(ftype);
-    free(gtype);
-}
-
-static void free_module(ScriptModule *sm)
-{
-    for (uint32_t i = 0; i < sm->nex; i++) {
-        wat_buf_free(&sm->ex[i].name);
-        wat_buf_free(&sm->ex[i].types);
-    }
-    free(sm->ex);
+    wat_summary_text(m, ctx);
 }
 
 /* ---- modules in scripts ---- */
@@ -358,7 +156,7 @@ static bool script_module(Script *s, ParsedModule *pm, ScriptModule *sm)
         if (!strings(s, &pm->bytes))
             return false;
         if (sm)
-            summarize_binary(pm->bytes.data, pm->bytes.len, sm);
+            wat_summary_binary(pm->bytes.data, pm->bytes.len, &sm->sum);
     } else if (wat_tok_is(p, wat_tok(p), "quote")) {
         p->pos++;
         pm->kind = SM_QUOTE;
@@ -369,7 +167,7 @@ static bool script_module(Script *s, ParsedModule *pm, ScriptModule *sm)
         WatModule m = {0};
         bool ok = wat_module_parse(p, &m) && wat_encode(&m, false, &pm->bytes);
         if (ok && sm)
-            summarize_text(&m, sm);
+            wat_summary_text(&m, &sm->sum);
         wat_module_free(&m);
         if (!ok)
             return false;
@@ -512,9 +310,9 @@ static bool action(Script *s, const WatToken **line_tok, WatBuf *result_types)
     }
     jputs(s, "}");
     ScriptModule *sm = find_module(s, mod);
-    for (uint32_t i = 0; sm && i < sm->nex; i++)
-        if (sm->ex[i].name.len == name.len && (name.len == 0 || memcmp(sm->ex[i].name.data, name.data, name.len) == 0)) {
-            wat_buf_bytes(result_types, sm->ex[i].types.data, sm->ex[i].types.len);
+    for (uint32_t i = 0; sm && i < sm->sum.nex; i++)
+        if (sm->sum.ex[i].name.len == name.len && (name.len == 0 || memcmp(sm->sum.ex[i].name.data, name.data, name.len) == 0)) {
+            wat_buf_bytes(result_types, sm->sum.ex[i].types.data, sm->sum.ex[i].types.len);
             break;
         }
     wat_buf_free(&name);
@@ -555,7 +353,7 @@ static bool cmd_module(Script *s)
         /* A module given as quoted text: parse it (wast2json 1.0.32 cannot). */
         WatBuf bin = {0};
         lodge_error_t sub = {0};
-        ok = wat_convert((const char *)pm.bytes.data, pm.bytes.len, WAT_NO_NAMES, &bin, summarize_text, sm, &sub);
+        ok = wat_convert((const char *)pm.bytes.data, pm.bytes.len, WAT_NO_NAMES, &bin, summarize_text, &sm->sum, &sub);
         if (!ok) {
             wat_lex_error(s->p.err, pm.at, "in quoted module: %s", sub.message);
         } else {
@@ -691,7 +489,7 @@ static bool inline_module(Script *s)
     WatBuf bin = {0};
     bool ok = wat_module_parse(p, &m) && wat_encode(&m, false, &bin);
     if (ok)
-        summarize_text(&m, sm);
+        wat_summary_text(&m, &sm->sum);
     wat_module_free(&m);
     if (ok && !wat_at(p, WAT_TOK_EOF))
         ok = wat_parse_fail(p, "unexpected token after the module fields");
@@ -798,7 +596,7 @@ bool wat_script_convert(const char *text, size_t len, const char *source_name, c
     out->json = (char *)s->json.data;
     out->json_len = s->json.len ? s->json.len - 1 : 0;
     for (size_t i = 0; i < s->nmods; i++)
-        free_module(&s->mods[i]);
+        wat_summary_free(&s->mods[i].sum);
     free(s->mods);
     free(s);
     free(toks);
