@@ -58,6 +58,8 @@ typedef struct InterpCode {
     uint32_t nparams, nlocals, nresults;
     uint32_t frame_slots;       /* locals + operand temporaries (at least nresults) */
     bool checked;               /* lowered for the explicit-bounds-check loop */
+    uint32_t npool;             /* constants copied to slots nlocals.. at entry */
+    uint64_t pool[];
 } InterpCode;
 
 /* Handler addresses for the lowering, indexed by Iop. `checked` selects the explicit-bounds-check

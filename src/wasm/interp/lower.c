@@ -10,6 +10,7 @@
 #include "wasm/reader.h"
 
 #define NO_PATCH UINT32_MAX
+#define POOL_MAX 64
 
 typedef struct LCtrl {
     uint16_t op;            /* OP_BLOCK, OP_LOOP, OP_IF, OP_ELSE, or OP_END for the function body */
@@ -33,6 +34,10 @@ typedef struct Lower {
     LCtrl *ctrls;
     uint32_t nctrls, ctrl_cap;
     uint32_t nlocals;
+    /* Constants used as operands live in a pool of frame slots between the locals and the operand
+     * homes, filled at function entry, so using one costs no instruction. */
+    uint64_t pool[POOL_MAX];
+    uint32_t npool, pool_used;
     uint32_t max_slot;
     uint32_t last_dst;      /* code index of the destination operand of the last emitted instruction */
     /* The last emitted instruction, when it is an integer comparison (or eqz) that a following br_if
@@ -46,7 +51,7 @@ typedef struct Lower {
 
 #define KSLOT 0xFFFFFFFEu
 
-static uint32_t home(const Lower *l, uint32_t h) { return l->nlocals + h; }
+static uint32_t home(const Lower *l, uint32_t h) { return l->nlocals + l->npool + h; }
 
 static bool grow(Lower *l, uint32_t n)
 {
@@ -167,14 +172,44 @@ static void materialize(Lower *l, uint32_t i)
     }
 }
 
-/* Pop the top entry as a slot (a constant is first written to its home). */
+/* Pop the top entry as a slot: a constant comes from the pool (or, if it is not there, is first written
+ * to its home). */
 static uint32_t pop_slot(Lower *l)
 {
     if (!l->height)
         return home(l, 0);
-    if (l->stack[l->height - 1] == KSLOT)
-        materialize(l, l->height - 1);
+    uint32_t top = l->height - 1;
+    if (l->stack[top] == KSLOT) {
+        for (uint32_t k = 0; k < l->npool; k++)
+            if (l->pool[k] == l->kval[top]) {
+                if (k + 1 > l->pool_used)
+                    l->pool_used = k + 1;
+                l->height--;
+                return l->nlocals + k;
+            }
+        materialize(l, top);
+    }
     return l->stack[--l->height];
+}
+
+/* The pool: the function's distinct constants, in order of first appearance, up to POOL_MAX. */
+static void scan_pool(Lower *l)
+{
+    Reader r = {l->m->bytes, l->body->code_start, l->body->end, false, 0, NULL};
+    Instr in;
+    while (l->npool < POOL_MAX && reader_instr(&r, &in)) {
+        uint64_t v;
+        switch (in.op) {
+        case OP_I32_CONST: case OP_F32_CONST: v = (uint32_t)in.bits; break;
+        case OP_I64_CONST: case OP_F64_CONST: v = in.bits; break;
+        default: continue;
+        }
+        bool seen = false;
+        for (uint32_t k = 0; k < l->npool && !seen; k++)
+            seen = l->pool[k] == v;
+        if (!seen)
+            l->pool[l->npool++] = v;
+    }
 }
 
 static void materialize_all(Lower *l)
@@ -905,11 +940,13 @@ InterpCode *interp_lower(const Module *m, uint32_t funcidx, bool checked, lodge_
     l.max_slot = l.nlocals > l.ftype->nresults ? l.nlocals : l.ftype->nresults;
     l.last_dst = NO_PATCH;
     l.cmp_at = NO_PATCH;
+    scan_pool(&l);
+    l.max_slot = l.nlocals + l.npool > l.max_slot ? l.nlocals + l.npool : l.max_slot;
     lower_body(&l);
     free(l.stack);
     free(l.kval);
     free(l.ctrls);
-    InterpCode *c = l.oom ? NULL : malloc(sizeof *c);
+    InterpCode *c = l.oom ? NULL : malloc(sizeof *c + l.pool_used * sizeof(uint64_t));
     if (!c) {
         free(l.code);
         lodge_error_set(err, LODGE_ERR_NOMEM, "out of memory while compiling function %u", funcidx);
@@ -921,6 +958,8 @@ InterpCode *interp_lower(const Module *m, uint32_t funcidx, bool checked, lodge_
     c->nlocals = l.nlocals;
     c->nresults = l.ftype->nresults;
     c->frame_slots = l.max_slot + 1;
+    c->npool = l.pool_used;
+    memcpy(c->pool, l.pool, l.pool_used * sizeof(uint64_t));
     c->checked = checked;
     return c;
 }
