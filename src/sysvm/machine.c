@@ -271,14 +271,15 @@ static bool load_images(Machine *m, VmError *err)
     if (initrd) {
         m->initrd_end = m->dtb_addr;
         m->initrd_start = (m->dtb_addr - initrd_len) & ~4095ull;
-        if (m->initrd_start > m->dtb_addr || m->initrd_start < k.end || m->initrd_start < MACHINE_RAM_BASE) {
+        if (m->initrd_start > m->dtb_addr || m->initrd_start < MACHINE_RAM_BASE ||
+            (k.start < m->dtb_addr + dtb_len && m->initrd_start < k.end)) {
             vmerr_set(err, "not enough memory: kernel, initrd (%llu KiB) and device tree need more than --mem %llu MiB",
                       (unsigned long long)(initrd_len >> 10), (unsigned long long)(c->ram_size >> 20));
             goto fail;
         }
         m->initrd_end = m->initrd_start + initrd_len;
         guestmem_write(&m->mem, m->initrd_start, initrd, initrd_len);
-    } else if (m->dtb_addr < k.end) {
+    } else if (k.start < m->dtb_addr + dtb_len && m->dtb_addr < k.end) {
         vmerr_set(err, "not enough memory for the kernel and device tree: use more --mem");
         goto fail;
     }
