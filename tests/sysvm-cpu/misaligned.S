@@ -60,6 +60,18 @@ main:
     lwu a1, 37(s0)
     CHECK 17, a1, 0x54442d18
     CHECK 18, s7, 0                   # no trap was taken
+    # misaligned accesses near address 0 (no RAM, no device there) fault instead of reaching the host
+    li s10, -1
+    li a0, 1
+    lh a1, 0(a0)
+    CHECK_MTRAP 19, 5
+    lw a1, 2(a0)
+    CHECK_MTRAP 20, 5
+    sh a1, 0(a0)
+    CHECK_MTRAP 21, 7
+    li gp, 22
+    li t4, 1
+    bne s11, t4, fail
     j pass
 TEST_HANDLERS
 .data

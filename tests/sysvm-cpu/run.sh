@@ -37,6 +37,29 @@ for t in $tests; do
         fail=$((fail+1))
     fi
 done
+# Hostile code: pseudo-random bytes (fixed seeds) run as M-mode code, and as S-mode code over pseudo-random
+# page tables, on one and two harts. Any ending is fine except a crash or a sanitizer report.
+if command -v perl >/dev/null; then
+    fz_bad=0; fz_n=0
+    for stub in m s; do
+        "$CC" -march=rv64gc_zicsr_zifencei -mabi=lp64d -nostdlib -nostartfiles -static -fno-pic -fno-pie -no-pie \
+            -Wl,--build-id=none -T tests/sysvm-cpu/link.ld -o "$OUT/fuzz-$stub.elf" "tests/sysvm-cpu/fuzz/stub-$stub.S" &&
+            "$OBJCOPY" -O binary "$OUT/fuzz-$stub.elf" "$OUT/fuzz-$stub.bin" || { fz_bad=$((fz_bad+1)); continue; }
+        for seed in $(seq 1 16); do
+            { cat "$OUT/fuzz-$stub.bin"; perl -e 'srand($ARGV[0]); print pack("C*", map { int(rand(256)) } 1..32768)' "$seed"; } \
+                >"$OUT/fuzz.bin"
+            timeout 60 "$H" --harts $((1 + seed % 2)) --max 300000 "$OUT/fuzz.bin" >"$OUT/fuzz.out" 2>&1
+            rc=$?; fz_n=$((fz_n+1))
+            if [ $rc -gt 2 ] || grep -q -E 'Sanitizer|runtime error' "$OUT/fuzz.out"; then
+                fz_bad=$((fz_bad+1)); echo "    fuzz $stub seed $seed: rc $rc"; grep -m3 -E 'ERROR|runtime error' "$OUT/fuzz.out"
+            fi
+        done
+    done
+    if [ $fz_bad -eq 0 ]; then echo "PASS fuzz ($fz_n pseudo-random programs)"; pass=$((pass+1)); else echo "FAIL fuzz"; fail=$((fail+1)); fi
+else
+    echo "SKIP fuzz: perl not installed"; skip=$((skip+1))
+fi
+
 # The disassembler against binutils: every 32-bit instruction of the programs above, objdump's text vs
 # riscv_disasm's (spaces, CSR names, branch targets and rounding-mode suffixes aside).
 if ls "$OUT"/*.elf >/dev/null 2>&1; then

@@ -73,7 +73,8 @@ typedef struct RvDecoded {
 /* TLB: direct-mapped, 256 entries per (translation context, access type). tag is the virtual page address
  * (low 12 bits zero) or RV_TLB_EMPTY; host address = vaddr + addend. Only RAM pages are cached. */
 #define RV_TLB_SIZE 256
-#define RV_TLB_EMPTY 1ull
+/* Never equal to a looked-up tag: lookups clear bit 11 (and the low bits beyond the access size). */
+#define RV_TLB_EMPTY 0x800ull
 typedef struct RvTlbEntry {
     uint64_t tag;
     uintptr_t addend;             /* fetch TLB: the RvCodePage of the page instead (0 until looked up) */
