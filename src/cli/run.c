@@ -43,6 +43,7 @@ static const char run_usage[] =
 
 typedef struct RunOpts {
     WasiDir dirs[MAX_LIST];
+    char *dir_owned[MAX_LIST];
     int ndirs;
     const char *envs[MAX_LIST];
     char *env_owned[MAX_LIST];
@@ -55,6 +56,14 @@ typedef struct RunOpts {
     uint32_t max_depth;
     uint64_t fuel;
 } RunOpts;
+
+static void free_opts(RunOpts *o)
+{
+    for (int i = 0; i < o->nenvs; i++)
+        free(o->env_owned[i]);
+    for (int i = 0; i < o->ndirs; i++)
+        free(o->dir_owned[i]);
+}
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -106,7 +115,7 @@ static int add_dir(RunOpts *o, const char *spec, bool readonly, bool reversed)
         }
         d->host = reversed ? second : first;
         d->guest = reversed ? first : second;
-        /* `first` is kept for the life of the process: lodge run exits right after. */
+        o->dir_owned[o->ndirs] = first;
     } else {
         if (!*spec)
             return usage_error("empty directory name%s", "");
@@ -472,10 +481,10 @@ int cli_run(int argc, char **argv)
     RunOpts o;
     memset(&o, 0, sizeof o);
     int fi = parse_opts(argc, argv, &o);
-    if (fi < 0)
-        return -fi - 1;
-    if (fi >= argc)
-        return usage_error("missing FILE.wasm%s", "");
+    if (fi < 0 || fi >= argc) {
+        free_opts(&o);
+        return fi < 0 ? -fi - 1 : usage_error("missing FILE.wasm%s", "");
+    }
     const char *file = argv[fi];
     int gargc = argc - fi;   /* the guest's argv: FILE (or --argv0) then ARGS */
     char **gargv = argv + fi;
@@ -485,8 +494,10 @@ int cli_run(int argc, char **argv)
 
     size_t len;
     uint8_t *bytes = cli_read_file(file, &len);
-    if (!bytes)
+    if (!bytes) {
+        free_opts(&o);
         return CLI_EXIT_ERROR;
+    }
     lodge_config_t cfg = {.max_call_depth = o.max_depth, .max_value_stack = o.max_stack};
     lodge_engine_t *engine = lodge_engine_new(&cfg);
     lodge_module_t *module = NULL;
@@ -586,7 +597,6 @@ out:
     wasi_ctx_delete(wasi);
     lodge_module_delete(module);
     lodge_engine_delete(engine);
-    for (int i = 0; i < o.nenvs; i++)
-        free(o.env_owned[i]);
+    free_opts(&o);
     return rc;
 }
