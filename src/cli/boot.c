@@ -17,6 +17,7 @@ static const char usage_text[] =
     "usage: lodge boot [--kernel IMAGE] [--initrd FILE] [--append \"ARGS\"] [--mem SIZE] [--cpus N]\n"
     "                  [--disk FILE[,ro]]... [--net tap=NAME|none] [--console stdio|none|FILE]\n"
     "                  [--bios FILE] [--no-rng] [--no-vconsole] [--trace] [--disasm-at ADDR|entry]\n"
+    "                  [--dump-dtb FILE]\n"
     "\n"
     "Boots a 64-bit RISC-V machine shaped like QEMU's virt board. Without --kernel it boots the default guest\n"
     "built by `make guest` (guests/cache/: Image and initramfs.cpio; LODGE_GUEST_DIR overrides the folder).\n"
@@ -32,6 +33,7 @@ static const char usage_text[] =
     "  --no-rng, --no-vconsole  leave out virtio-rng / virtio-console (hvc0)\n"
     "  --trace           print counts of traps, interrupts, device accesses and SBI calls at exit\n"
     "  --disasm-at ADDR  print 16 guest instructions at physical ADDR (or the kernel entry) and exit\n"
+    "  --dump-dtb FILE   write the device tree given to the guest to FILE and exit (dtc -I dtb reads it)\n"
     "\n"
     "Exit status: 0 the guest powered off; 1 error (bad file, too little memory, missing disk);\n"
     "2 usage; 3 the guest asked for a reboot; 4 the guest reported failure; 5 every hart stopped;\n"
@@ -141,6 +143,7 @@ int cli_boot(int argc, char **argv)
     MachineConfig cfg = {.ram_size = 256ull << 20, .nharts = 1, .console = TERM_STDIO, .rng = true,
                          .vconsole = true};
     bool trace = false, disasm = false;
+    const char *dump_dtb = NULL;
     uint64_t disasm_at = 0;
     static char disk_paths[MACHINE_MAX_DISKS][PATH_MAX];
     for (int i = 1; i < argc; i++) {
@@ -188,6 +191,8 @@ int cli_boot(int argc, char **argv)
             if (!strcmp(v, "stdio")) cfg.console = TERM_STDIO;
             else if (!strcmp(v, "none")) cfg.console = TERM_NONE;
             else { cfg.console = TERM_FILE; cfg.console_file = v; }
+        } else if (!strcmp(a, "--dump-dtb")) {
+            dump_dtb = v;
         } else if (!strcmp(a, "--disasm-at")) {
             disasm = true;
             if (strcmp(v, "entry") && !parse_u64(v, &disasm_at))
@@ -214,7 +219,7 @@ int cli_boot(int argc, char **argv)
     }
     if (!cfg.append)
         cfg.append = DEFAULT_APPEND;
-    if (disasm)
+    if (disasm || dump_dtb)
         cfg.console = TERM_NONE;
     cfg.stop_flag = &stop_signal;
 
@@ -223,6 +228,15 @@ int cli_boot(int argc, char **argv)
     if (!m) {
         fprintf(stderr, "lodge boot: %s\n", err.msg);
         return CLI_EXIT_ERROR;
+    }
+    if (dump_dtb) {
+        bool ok = machine_write_dtb(m, dump_dtb, &err);
+        machine_delete(m);
+        if (!ok) {
+            fprintf(stderr, "lodge boot: %s\n", err.msg);
+            return CLI_EXIT_ERROR;
+        }
+        return CLI_EXIT_OK;
     }
     if (disasm) {
         bool ok = machine_disasm(m, disasm_at, 16, stdout);

@@ -75,6 +75,7 @@ uint8_t *devtree_build(const DevtreeInfo *in, size_t *len, VmError *err)
         fdt_prop_str(&f, "riscv,isa", "rv64imafdc_zicsr_zifencei");
         fdt_prop_str(&f, "mmu-type", "riscv,sv48");
         fdt_begin_node(&f, "interrupt-controller");
+        fdt_prop_u32(&f, "#address-cells", 0);
         fdt_prop_u32(&f, "#interrupt-cells", 1);
         fdt_prop_empty(&f, "interrupt-controller");
         fdt_prop_str(&f, "compatible", "riscv,cpu-intc");

@@ -567,6 +567,24 @@ bool machine_disasm(Machine *m, uint64_t addr, unsigned count, FILE *out)
     return true;
 }
 
+bool machine_write_dtb(const Machine *m, const char *path, VmError *err)
+{
+    uint32_t total;
+    uint8_t hdr[8];
+    if (!guestmem_read(&m->mem, m->dtb_addr, hdr, sizeof hdr))
+        return vmerr_set(err, "device tree not in RAM");
+    total = (uint32_t)hdr[4] << 24 | (uint32_t)hdr[5] << 16 | (uint32_t)hdr[6] << 8 | hdr[7];
+    const uint8_t *p = guestmem_ptr(&m->mem, m->dtb_addr, total);
+    if (!p)
+        return vmerr_set(err, "device tree size %u runs out of RAM", total);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return vmerr_set(err, "%s: cannot create", path);
+    bool ok = fwrite(p, 1, total, f) == total;
+    ok &= fclose(f) == 0;
+    return ok || vmerr_set(err, "%s: write error", path);
+}
+
 unsigned machine_report_device_errors(const Machine *m, FILE *out)
 {
     unsigned n = 0;

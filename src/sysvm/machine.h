@@ -73,6 +73,8 @@ uint32_t machine_fail_code(const Machine *m);
 void machine_restore_terminal(const Machine *m);
 /* Prints count instructions at guest physical addr (0: the kernel entry). False if not in RAM. */
 bool machine_disasm(Machine *m, uint64_t addr, unsigned count, FILE *out);
+/* Writes the device tree the guest is given to path (inspect it with `dtc -I dtb -O dts`). */
+bool machine_write_dtb(const Machine *m, const char *path, VmError *err);
 /* --trace: traps, interrupts, device accesses, SBI calls, virtio requests, run-loop figures. */
 void machine_print_trace(Machine *m, FILE *out);
 /* Prints one line per virtio device that stopped after a driver error (a lying guest); returns how many. */

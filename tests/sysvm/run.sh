@@ -177,6 +177,20 @@ rc=$?
 st=1; [ $rc -eq 0 ] && [ "$(grep -c '^0000000080200000' "$OUT/disasm.out")" -eq 1 ] && [ "$(wc -l <"$OUT/disasm.out")" -eq 16 ] && st=0
 boot_result boot-disasm $st "rc=$rc: $(head -3 "$OUT/disasm.out" | tr '\n' '|')"
 
+# The device tree, read back by an independent tool (Debian's device-tree-compiler), with no warnings.
+"$LODGE" boot --cpus 2 --disk "$G/disk.ext4,ro" --dump-dtb "$OUT/machine.dtb" >"$OUT/dtb.out" 2>&1
+rc=$?
+if ! command -v dtc >/dev/null; then
+    skp boot-dtb-dtc "dtc not installed (Debian device-tree-compiler)"
+else
+    dtc -I dtb -O dts -o "$OUT/machine.dts" "$OUT/machine.dtb" >"$OUT/dtc.log" 2>&1
+    st=1; [ $rc -eq 0 ] && [ ! -s "$OUT/dtc.log" ] && grep -q 'virtio_mmio@10001000' "$OUT/machine.dts" \
+        && grep -q 'cpu@1' "$OUT/machine.dts" && st=0
+    boot_result boot-dtb-dtc $st "rc=$rc: $(head -3 "$OUT/dtc.log" "$OUT/dtb.out" | tr '\n' '|')"
+fi
+# Seed the device-tree fuzzer with the real tree (first byte even: the checker path).
+[ -s "$OUT/machine.dtb" ] && { printf '\0'; cat "$OUT/machine.dtb"; } >"$OUT/corpus-fdt/machine-dtb"
+
 # Bad input: clear message, non-zero status.
 "$LODGE" boot --kernel /etc/hostname >"$OUT/badk.out" 2>&1; r1=$?
 "$LODGE" boot --mem 4M >"$OUT/badm.out" 2>&1; r2=$?
