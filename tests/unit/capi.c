@@ -327,10 +327,11 @@ static void error_values(UnitCtx *t)
         {LODGE_TRAP_INT_OVERFLOW, "integer overflow"},
         {LODGE_TRAP_INVALID_CONV, "invalid conversion to integer"},
         {LODGE_TRAP_STACK_EXHAUSTED, "call stack exhausted"},
+        {LODGE_TRAP_UNDEFINED_ELEMENT, "undefined element"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         CHECK_STR(lodge_trap_name(names[i].k), names[i].name);
-    for (int k = LODGE_TRAP_NONE; k <= LODGE_TRAP_MEMORY_LIMIT; k++)
+    for (int k = LODGE_TRAP_NONE; k <= LODGE_TRAP_UNDEFINED_ELEMENT; k++)
         CHECKF(lodge_trap_name((lodge_trap_kind_t)k)[0] != 0, "trap %d has an empty name", k);
     CHECK(lodge_trap_name((lodge_trap_kind_t)999) != NULL);
     lodge_error_t err;
@@ -390,6 +391,24 @@ static void instances_are_separate(UnitCtx *t)
     bytes_free(&b);
 }
 
+/* An empty parameter or result list may be given as NULL. */
+static void func_new_null_lists(UnitCtx *t)
+{
+    lodge_engine_t *e = lodge_engine_new(NULL);
+    lodge_store_t *s = lodge_store_new(e, NULL);
+    lodge_functype_t ty = {0, 0, NULL, NULL};
+    lodge_func_t *f = lodge_func_new(s, &ty, host_nop, NULL, NULL);
+    CHECK(f != NULL);
+    lodge_error_t err;
+    CHECK(f && lodge_func_call(s, f, NULL, 0, NULL, 0, &err));
+    /* counts too large for any function type are refused, without wrapping around */
+    static const lodge_valtype_t i[] = {LODGE_I32};
+    lodge_functype_t huge = {UINT32_MAX, 2, i, i};
+    CHECK(lodge_func_new(s, &huge, host_nop, NULL, NULL) == NULL);
+    lodge_store_delete(s);
+    lodge_engine_delete(e);
+}
+
 UNIT_SUITE(capi, UNIT_TEST(introspection), UNIT_TEST(nul_in_names), UNIT_TEST(globals),
            UNIT_TEST(tables_and_memories), UNIT_TEST(call_errors), UNIT_TEST(start_function),
-           UNIT_TEST(error_values), UNIT_TEST(instances_are_separate));
+           UNIT_TEST(error_values), UNIT_TEST(instances_are_separate), UNIT_TEST(func_new_null_lists));

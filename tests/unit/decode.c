@@ -345,6 +345,18 @@ static void header(UnitCtx *t)
     expect_malformed(t, "short version", b, "unexpected end|unknown binary version", ANY_OFFSET);
 }
 
+/* Zero bytes at a NULL pointer are an empty module: malformed, not undefined behaviour. */
+static void null_bytes(UnitCtx *t)
+{
+    lodge_engine_t *e = lodge_engine_new(NULL);
+    lodge_error_t err;
+    CHECK(!lodge_module_validate(e, NULL, 0, &err));
+    CHECK_INT(err.status, LODGE_ERR_MALFORMED);
+    CHECK(lodge_module_new(e, NULL, 0, &err) == NULL);
+    CHECK_INT(err.status, LODGE_ERR_MALFORMED);
+    lodge_engine_delete(e);
+}
+
 static void section_framing(UnitCtx *t)
 {
     expect_malformed(t, "section id 13", RAW_MODULE(13, 0), "malformed section id", 8);
@@ -483,5 +495,5 @@ static void every_truncation(UnitCtx *t)
 
 UNIT_SUITE(decode, UNIT_TEST(empty_module), UNIT_TEST(type_section), UNIT_TEST(import_section),
            UNIT_TEST(definition_sections), UNIT_TEST(segment_forms), UNIT_TEST(custom_and_name_sections),
-           UNIT_TEST(header), UNIT_TEST(section_framing), UNIT_TEST(type_and_import_faults),
+           UNIT_TEST(header), UNIT_TEST(null_bytes), UNIT_TEST(section_framing), UNIT_TEST(type_and_import_faults),
            UNIT_TEST(export_and_segment_faults), UNIT_TEST(code_faults), UNIT_TEST(every_truncation));

@@ -51,12 +51,15 @@ static void call_indirect(UnitCtx *t)
         CHECK_I32(rig_call(&r, "call", 3, vi32(7), vi32(2), vi32(1)), 5);
         CHECK_TRAP(rig_call(&r, "call", 3, vi32(7), vi32(2), vi32(2)), LODGE_TRAP_INDIRECT_NULL);
         CHECK_TRAP(rig_call(&r, "call", 3, vi32(7), vi32(2), vi32(3)), LODGE_TRAP_INDIRECT_TYPE);
-        CHECK_TRAP(rig_call(&r, "call", 3, vi32(7), vi32(2), vi32(4)), LODGE_TRAP_TABLE_OOB);
-        CHECK_TRAP(rig_call(&r, "call", 3, vi32(7), vi32(2), vi32(-1)), LODGE_TRAP_TABLE_OOB);
+        /* an index past the table's end: the spec's "undefined element" */
+        CHECK_TRAP(rig_call(&r, "call", 3, vi32(7), vi32(2), vi32(4)), LODGE_TRAP_UNDEFINED_ELEMENT);
+        CHECK_TRAP(rig_call(&r, "call", 3, vi32(7), vi32(2), vi32(-1)), LODGE_TRAP_UNDEFINED_ELEMENT);
         Call c = rig_call(&r, "call", 3, vi32(7), vi32(2), vi32(3));
         CHECK_STR(c.err.message, "indirect call type mismatch");
         c = rig_call(&r, "call", 3, vi32(7), vi32(2), vi32(2));
         CHECK_STR(c.err.message, "uninitialized element");
+        c = rig_call(&r, "call", 3, vi32(7), vi32(2), vi32(4));
+        CHECK_STR(c.err.message, "undefined element");
         /* filling the slot makes it callable */
         CHECK_OK(rig_call(&r, "set_add", 1, vi32(2)));
         CHECK_I32(rig_call(&r, "call", 3, vi32(7), vi32(2), vi32(2)), 9);
