@@ -5,7 +5,8 @@
 # Env: BUILD (default build), LODGE_SPEC_TESTS (default ../shared/wasm-spec-tests from the repo root),
 # CI=true makes a missing test folder a failure, SPEC_FILES="i32 br_table" runs only those files,
 # SPEC_VERBOSE=1 passes -v to the runner, SPEC_BOUNDS_CHECKS=1 runs with explicit memory bounds checks
-# instead of guard pages, SPEC_TIMEOUT (seconds per file, default 900).
+# instead of guard pages, SPEC_FUEL=N gives each store N units of fuel, SPEC_TIMEOUT (seconds per file,
+# default 900).
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -171,6 +172,7 @@ for name in "${names[@]}"; do
     done
     [ "${SPEC_VERBOSE:-}" = 1 ] && args+=(-v)
     [ "${SPEC_BOUNDS_CHECKS:-}" = 1 ] && args+=(--bounds-checks)
+    [ -n "${SPEC_FUEL:-}" ] && args+=(--fuel "$SPEC_FUEL")
     log=$OUT/$name/result.txt
     timeout "$TIMEOUT" "$RUNNER" --name "$label" "${args[@]}" "$OUT/$name/$name.json" >"$log" 2>&1
     rc=$?

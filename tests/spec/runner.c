@@ -120,6 +120,7 @@ typedef struct Runner {
     Text disagreement;          /* set by load() when the two module checks disagree */
     bool verbose;
     bool bounds_checks;         /* run with explicit bounds checks instead of guard pages */
+    uint64_t fuel;              /* the store's fuel (0 = unlimited), to run the metered paths */
     unsigned max_details, details;
     const long *xfail;          /* script lines expected to fail (skip.txt), target: none */
     size_t nxfail;
@@ -882,7 +883,8 @@ static int run_script(Runner *r, const char *json_path, const char *name_opt)
     memset(&err, 0, sizeof err);
     lodge_config_t cfg = {.bounds_checks = r->bounds_checks};
     r->engine = lodge_engine_new(&cfg);
-    r->store = r->engine ? lodge_store_new(r->engine, NULL) : NULL;
+    lodge_store_limits_t limits = {.fuel = r->fuel};
+    r->store = r->engine ? lodge_store_new(r->engine, &limits) : NULL;
     if (!r->name || !r->dir || !r->store || !spectest_init(&r->spectest, r->store, &err)) {
         fprintf(stderr, "spec-runner: %s: cannot set up the engine: %s\n", json_path,
                 err.message[0] ? err.message : "out of memory");
@@ -924,11 +926,12 @@ static void runner_free(Runner *r)
 
 static int usage(FILE *f)
 {
-    fprintf(f, "usage: spec-runner [-v] [--bounds-checks] [--max-details N] [--name NAME] [--xfail LINE]... "
+    fprintf(f, "usage: spec-runner [-v] [--bounds-checks] [--fuel N] [--max-details N] [--name NAME] [--xfail LINE]... "
                "SCRIPT.json\n"
                "Runs one wast2json script against Lodge and prints `NAME: P passed, F failed, S skipped`.\n"
                "  -v               print every failure and every message mismatch\n"
                "  --bounds-checks  explicit memory bounds checks instead of guard pages\n"
+               "  --fuel N         give the store N units of fuel (the metered paths; N large)\n"
                "  --max-details N  print at most N failures (default 40)\n"
                "  --name NAME      name to print instead of the script's source file name\n"
                "  --xfail LINE     the command at LINE is expected to fail (a pass then fails)\n"
@@ -955,6 +958,13 @@ int main(int argc, char **argv)
             r.verbose = true;
         } else if (strcmp(a, "--bounds-checks") == 0) {
             r.bounds_checks = true;
+        } else if (strcmp(a, "--fuel") == 0 && i + 1 < argc) {
+            r.fuel = strtoull(argv[++i], &end, 10);
+            if (*end || r.fuel == 0) {
+                fprintf(stderr, "spec-runner: --fuel wants a positive number, not '%s'\n", argv[i]);
+                free(xfail);
+                return 2;
+            }
         } else if (strcmp(a, "--name") == 0 && i + 1 < argc) {
             name = argv[++i];
         } else if ((strcmp(a, "--max-details") == 0 || strcmp(a, "--xfail") == 0) && i + 1 < argc) {
