@@ -54,3 +54,10 @@ $(BUILD)/bench/wasi/%.wasm: bench/wasi/%.c
 $(BUILD)/bench/wasi/%.native: bench/wasi/%.c
 	@mkdir -p $(dir $@)
 	$(NATIVE_CC) -O2 $(WASI_WARN) -o $@ $< -lm
+
+# lodge run's start-up is part of every WASI program's whole-process time: a statically linked lodge
+# skips the dynamic loader's work (mapping libc and libm, relocating, resolving symbols), which is
+# about a quarter of a hello-world run. Sanitizer builds need the dynamic runtime, so only plain ones.
+ifeq ($(SAN),)
+$(BUILD)/lodge: LDFLAGS += -static
+endif
