@@ -159,6 +159,9 @@ struct Hart {
     uint64_t super_base[RV_MAX_SUPER], super_size[RV_MAX_SUPER];
 
     RvTlbEntry tlb[RV_CTX_COUNT][3][RV_TLB_SIZE];
+    /* Victim entries: what a fill pushed out of tlb[c][a][i] (read and write TLBs only), checked by the slow
+     * path before walking, so two hot pages sharing an index cost a swap, not a walk. */
+    RvTlbEntry vtlb[RV_CTX_COUNT][3][RV_TLB_SIZE];
 };
 
 /* decode.c */

@@ -50,11 +50,16 @@ static bool issnan_d(uint64_t u)
 
 static const int host_rm[5] = { FE_TONEAREST, FE_TOWARDZERO, FE_DOWNWARD, FE_UPWARD, FE_TONEAREST };
 
-static unsigned host_flags(void)
+static unsigned flags_of_host(int e)
 {
-    int e = fetestexcept(FE_ALL_EXCEPT);
     return ((e & FE_INEXACT) ? FF_NX : 0) | ((e & FE_UNDERFLOW) ? FF_UF : 0) | ((e & FE_OVERFLOW) ? FF_OF : 0) |
            ((e & FE_DIVBYZERO) ? FF_DZ : 0) | ((e & FE_INVALID) ? FF_NV : 0);
+}
+
+static int host_of_flags(unsigned f)
+{
+    return ((f & FF_NX) ? FE_INEXACT : 0) | ((f & FF_UF) ? FE_UNDERFLOW : 0) | ((f & FF_OF) ? FE_OVERFLOW : 0) |
+           ((f & FF_DZ) ? FE_DIVBYZERO : 0) | ((f & FF_NV) ? FE_INVALID : 0);
 }
 
 /* Round x to an integer in mode rm (exact; sets nothing). */
@@ -147,7 +152,11 @@ bool riscv_fpu_exec(Hart *h, const RvInsn *in)
     if (uses_rm && rm > RM_RMM) goto illegal;
 
     if (uses_rm && rm != RM_RNE) fesetround(host_rm[rm]);
-    feclearexcept(FE_ALL_EXCEPT);
+    /* Clearing host flags is slow (it reloads the x87 environment), so it is done only when needed: the
+     * host's sticky flags may stay set as long as the guest's fflags hold them too, since setting them again
+     * changes nothing. Flags the guest has cleared (or that other host code set) are cleared here. */
+    int stray = fetestexcept(FE_ALL_EXCEPT) & ~host_of_flags(h->fflags);
+    if (stray) feclearexcept(stray);
     switch (op) {
     /* ---- single ---- */
     case RV_OP_FADD_S: { volatile float a = get_s(h, r1), b = get_s(h, r2); volatile float r = a + b; set_s(h, rd, r); break; }
@@ -270,7 +279,7 @@ bool riscv_fpu_exec(Hart *h, const RvInsn *in)
         if (uses_rm && rm != RM_RNE) fesetround(FE_TONEAREST);
         goto illegal;
     }
-    fl |= host_flags();
+    fl |= flags_of_host(fetestexcept(FE_ALL_EXCEPT));
     if (uses_rm && rm != RM_RNE) fesetround(FE_TONEAREST);
     h->fflags |= (uint8_t)fl;
     h->mstatus |= MSTATUS_FS;

@@ -57,6 +57,7 @@ void hart_reset(Hart *h, uint64_t pc)
         for (int a = 0; a < 3; a++)
             for (unsigned i = 0; i < RV_TLB_SIZE; i++) {
                 h->tlb[c][a][i].tag = RV_TLB_EMPTY;
+                h->vtlb[c][a][i].tag = RV_TLB_EMPTY;
                 h->tlb[c][a][i].addend = 0;
             }
     h->nsuper = 0;

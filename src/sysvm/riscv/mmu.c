@@ -97,11 +97,29 @@ fault:
     return false;
 }
 
+static RvTlbEntry *victim_of(Hart *h, const RvTlbEntry *e)
+{
+    uintptr_t k = ((uintptr_t)e - (uintptr_t)h->tlb) / sizeof *e;
+    return (RvTlbEntry *)((uintptr_t)h->vtlb + k * sizeof *e);
+}
+
 static void tlb_fill(Hart *h, RvTlbEntry *tlb, uint64_t va, uint64_t pa)
 {
     RvTlbEntry *e = &tlb[(va >> 12) & (RV_TLB_SIZE - 1)];
+    if (e->tag != RV_TLB_EMPTY && e->tag != (va & ~4095ull)) *victim_of(h, e) = *e;
     e->tag = va & ~4095ull;
     e->addend = (uintptr_t)host_of(h, pa & ~4095ull) - (uintptr_t)(va & ~4095ull);
+}
+
+/* The victim entry holds va's page: swap it into the primary entry and return that, else NULL. */
+static const RvTlbEntry *victim_hit(Hart *h, RvTlbEntry *tlb, uint64_t va)
+{
+    RvTlbEntry *e = &tlb[(va >> 12) & (RV_TLB_SIZE - 1)], *v = victim_of(h, e);
+    if (v->tag != (va & ~4095ull)) return NULL;
+    RvTlbEntry t = *e;
+    *e = *v;
+    *v = t;
+    return e;
 }
 
 bool riscv_mmu_load_slow(Hart *h, uint64_t va, unsigned size, uint64_t *val)
@@ -113,6 +131,14 @@ bool riscv_mmu_load_slow(Hart *h, uint64_t va, unsigned size, uint64_t *val)
             if (!riscv_mmu_load_slow(h, va + i, 1, &b)) return false;
             v |= b << (8 * i);
         }
+        *val = v;
+        return true;
+    }
+    const RvTlbEntry *ve = victim_hit(h, h->tlb_r, va);
+    if (ve) {
+        uint64_t v = 0;
+        /* SAFETY: victim entries map whole RAM pages, like primary ones; the access is aligned. */
+        memcpy(&v, (const void *)(uintptr_t)(va + ve->addend), size);
         *val = v;
         return true;
     }
@@ -148,6 +174,12 @@ bool riscv_mmu_store_slow(Hart *h, uint64_t va, unsigned size, uint64_t val)
             return false;
         for (unsigned i = 0; i < size; i++)
             if (!riscv_mmu_store_slow(h, va + i, 1, (val >> (8 * i)) & 0xff)) return false;
+        return true;
+    }
+    const RvTlbEntry *ve = victim_hit(h, h->tlb_w, va);
+    if (ve) {
+        /* SAFETY: as for loads; write entries (victims too) never map pages holding decoded code. */
+        memcpy((void *)(uintptr_t)(va + ve->addend), &val, size);
         return true;
     }
     if (!riscv_mmu_translate(h, va, RV_ACC_W, &pa)) return false;
@@ -191,6 +223,7 @@ static void flush_ctx(Hart *h, int ctx)
         for (unsigned i = 0; i < RV_TLB_SIZE; i++) {
             h->tlb[ctx][a][i].tag = RV_TLB_EMPTY;
             h->tlb[ctx][a][i].addend = 0;
+            h->vtlb[ctx][a][i].tag = RV_TLB_EMPTY;
         }
 }
 
@@ -210,18 +243,21 @@ void riscv_mmu_flush_page(Hart *h, uint64_t va)
     uint64_t tag = va & ~4095ull;
     unsigned idx = (va >> 12) & (RV_TLB_SIZE - 1);
     for (int c = RV_CTX_U; c <= RV_CTX_S_SUM; c++)
-        for (int a = 0; a < 3; a++)
+        for (int a = 0; a < 3; a++) {
             if (h->tlb[c][a][idx].tag == tag) {
                 h->tlb[c][a][idx].tag = RV_TLB_EMPTY;
                 h->tlb[c][a][idx].addend = 0;
             }
+            if (h->vtlb[c][a][idx].tag == tag) h->vtlb[c][a][idx].tag = RV_TLB_EMPTY;
+        }
 }
 
 void riscv_mmu_unmap_write(Hart *h, const uint8_t *host)
 {
     for (int c = 0; c < RV_CTX_COUNT; c++)
         for (unsigned i = 0; i < RV_TLB_SIZE; i++) {
-            RvTlbEntry *e = &h->tlb[c][RV_ACC_W][i];
+            RvTlbEntry *e = &h->tlb[c][RV_ACC_W][i], *v = &h->vtlb[c][RV_ACC_W][i];
             if (e->tag != RV_TLB_EMPTY && (uintptr_t)e->tag + e->addend == (uintptr_t)host) e->tag = RV_TLB_EMPTY;
+            if (v->tag != RV_TLB_EMPTY && (uintptr_t)v->tag + v->addend == (uintptr_t)host) v->tag = RV_TLB_EMPTY;
         }
 }
