@@ -19,7 +19,7 @@ CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 
-.PHONY: all test check spec unit bench clean fuzz guest
+.PHONY: all test check spec unit bench clean fuzz guest deps run
 all: $(BUILD)/lodge $(BUILD)/liblodge.a
 
 V ?= 0
@@ -52,8 +52,14 @@ $(BUILD)/spec-runner: $(BUILD)/tests/spec/runner.o $(BUILD)/liblodge.a
 check: all $(BUILD)/unit-tests $(BUILD)/spec-runner $(CHECK_DEPS)
 	BUILD=$(BUILD) tests/run-suites.sh
 
-test:
-	tools/install-deps.sh
+# Debian packages the build, the examples and the tests need (tools/debian-packages.txt), when missing.
+deps:
+	@tools/install-deps.sh
+
+# The README's first command: `make run` (mk/wasi.mk) builds and runs an example; packages come first.
+run: deps
+
+test: deps
 	$(MAKE) check
 	$(MAKE) check BUILD=build-san SAN=address,undefined OPT=-O1
 
