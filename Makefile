@@ -56,8 +56,9 @@ check: all $(BUILD)/unit-tests $(BUILD)/spec-runner $(CHECK_DEPS)
 deps:
 	@tools/install-deps.sh
 
-# The README's first command: `make run` (mk/wasi.mk) builds and runs an example; packages come first.
-run: deps
+# The README's first command: `make run` (mk/wasi.mk) builds and runs an example: the compiler for the
+# bytecode comes from Debian, so compiling any example first makes sure the packages are there.
+$(EXAMPLE_WASM): | deps
 
 test: deps
 	$(MAKE) check
