@@ -24,7 +24,7 @@ static inline uint64_t sx32(uint64_t v) { return (uint64_t)(int64_t)(int32_t)(ui
 #define JUMP(target) do { \
         uint64_t t_ = (target); n++; \
         if (RV_LIKELY(((t_ ^ pc) >> 12) == 0 && n < near_end)) { \
-            pc = t_; ip = &page->slot[(t_ & 4095) >> 1]; DISPATCH(); } \
+            pc = t_; ip = &slots[(t_ & 4095) >> 1]; DISPATCH(); } \
         h->pc = t_; goto refetch; } while (0)
 /* Branches and JAL whose target is on their own page (decided when decoding) step ip by the offset; the
  * others run the FAR handler. Slots copied to xslot (stepping) always take the n >= near_end exit first. */
@@ -99,6 +99,7 @@ uint64_t riscv_interp_run(Hart *h, uint64_t max)
      * one at a time instead, so small max values (single-stepping) are exact. */
     const uint64_t near_end = max > RV_STEP_TAIL ? max - RV_STEP_TAIL : 0;
     RvCodePage *page = NULL;
+    RvInsn *slots = NULL;                /* page->slot */
     /* The data TLBs of the current mode; mode changes all pass through refetch, which reloads them. */
     const RvTlbEntry *tlb_r = h->tlb_r, *tlb_w = h->tlb_w;
     const RvInsn *ip = NULL;
@@ -121,7 +122,8 @@ refetch:
             if (!page) goto trap;
         }
     }
-    ip = &page->slot[(pc & 4095) >> 1];
+    slots = page->slot;
+    ip = &slots[(pc & 4095) >> 1];
     if (RV_UNLIKELY(n >= near_end)) {
         /* Step: run a copy of the slot followed by PAGE_END sentinels, which come back here. */
         if (ip->op == RV_OP_DECODE) riscv_codecache_decode(h, page, (unsigned)(ip - page->slot));
