@@ -61,6 +61,7 @@ struct Machine {
     SbiHost sbi;
     SbiStats sbi_stats;
     uint64_t t0_ns;
+    uint64_t sbi_getc_ns;              /* when the guest last polled the SBI console */
     uint64_t kernel_entry, dtb_addr, fw_info_addr, initrd_start, initrd_end;
     bool stop;
     MachineExit exit;
@@ -130,9 +131,32 @@ static void con_putc(void *opaque, uint8_t c)
     term_putc(&m->term, c);
 }
 
+/* SBI console_getchar (the kernel's hvc_riscv_sbi console polls it). */
 static int con_getc(void *opaque)
 {
     Machine *m = opaque;
+    m->sbi_getc_ns = host_monotonic_ns();
+    return term_getc(&m->term);
+}
+
+/* Console input goes to the UART while the guest listens there (receive interrupt enabled), to the SBI console
+ * while the guest polls it, and otherwise to virtio-console: a guest on any of the three can be typed at. */
+static bool uart_listens(const Machine *m)
+{
+    return (m->uart.ier & 1) || !m->cfg.vconsole || !virtio_dev_live(&m->vcon.vdev);
+}
+
+static int uart_getc(void *opaque)
+{
+    Machine *m = opaque;
+    return uart_listens(m) ? term_getc(&m->term) : -1;
+}
+
+static int vcon_getc(void *opaque)
+{
+    Machine *m = opaque;
+    if (uart_listens(m) || host_monotonic_ns() - m->sbi_getc_ns < 200000000u)
+        return -1;
     return term_getc(&m->term);
 }
 
@@ -375,7 +399,7 @@ Machine *machine_new(const MachineConfig *cfg, VmError *err)
 
     clint_init(&m->clint, m->nharts, mtime, set_hart_line, m);
     plic_init(&m->plic, m->nharts, set_hart_line, m);
-    uart_init(&m->uart, (IrqLine){plic_set_irq, &m->plic, MACHINE_UART_IRQ}, con_putc, con_getc, m);
+    uart_init(&m->uart, (IrqLine){plic_set_irq, &m->plic, MACHINE_UART_IRQ}, con_putc, uart_getc, m);
     m->syscon = (Syscon){.request = syscon_request, .opaque = m};
     rtc_init(&m->rtc, (IrqLine){plic_set_irq, &m->plic, MACHINE_RTC_IRQ}, wall_ns, m);
     if (!bus_add(&m->bus, MACHINE_TEST_BASE, SYSCON_SIZE, &syscon_ops, &m->syscon, err) ||
@@ -414,7 +438,7 @@ Machine *machine_new(const MachineConfig *cfg, VmError *err)
             goto fail;
     }
     if (cfg->vconsole) {
-        virtio_console_init(&m->vcon, &m->mem, con_write, NULL, m);
+        virtio_console_init(&m->vcon, &m->mem, con_write, vcon_getc, m);
         if (!add_virtio(m, &m->vcon.vdev, err))
             goto fail;
     }
