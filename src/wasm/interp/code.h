@@ -36,6 +36,22 @@
     X(I64_OR, i64, a | b) X(I64_XOR, i64, a ^ b) X(I64_SHL, i64, a << (b & 63))                             \
     X(I64_SHR_S, i64, (uint64_t)((int64_t)a >> (b & 63))) X(I64_SHR_U, i64, a >> (b & 63))
 
+/* Loads and stores: (name, C type, bytes, slot field, conversion of the loaded v_). Each also has forms
+ * whose address is the wrapping sum of a slot and a constant (_RI) or of two slots (_RR): the i32.add that
+ * computes an address fuses into the access. */
+#define INTERP_LOAD_OPS(X)                                                                                   \
+    X(I32_LOAD, uint32_t, 4, i32, v_) X(I64_LOAD, uint64_t, 8, i64, v_) X(F32_LOAD, uint32_t, 4, i32, v_)    \
+    X(F64_LOAD, uint64_t, 8, i64, v_) X(I32_LOAD8_S, int8_t, 1, i32, (uint32_t)(int32_t)v_)                 \
+    X(I32_LOAD8_U, uint8_t, 1, i32, v_) X(I32_LOAD16_S, int16_t, 2, i32, (uint32_t)(int32_t)v_)             \
+    X(I32_LOAD16_U, uint16_t, 2, i32, v_) X(I64_LOAD8_S, int8_t, 1, i64, (uint64_t)(int64_t)v_)             \
+    X(I64_LOAD8_U, uint8_t, 1, i64, v_) X(I64_LOAD16_S, int16_t, 2, i64, (uint64_t)(int64_t)v_)             \
+    X(I64_LOAD16_U, uint16_t, 2, i64, v_) X(I64_LOAD32_S, int32_t, 4, i64, (uint64_t)(int64_t)v_)           \
+    X(I64_LOAD32_U, uint32_t, 4, i64, v_)
+#define INTERP_STORE_OPS(X)                                                                                  \
+    X(I32_STORE, uint32_t, 4, i32) X(I64_STORE, uint64_t, 8, i64) X(F32_STORE, uint32_t, 4, i32)            \
+    X(F64_STORE, uint64_t, 8, i64) X(I32_STORE8, uint8_t, 1, i32) X(I32_STORE16, uint16_t, 2, i32)          \
+    X(I64_STORE8, uint8_t, 1, i64) X(I64_STORE16, uint16_t, 2, i64) X(I64_STORE32, uint32_t, 4, i64)
+
 typedef enum Iop {
     IOP_BR_BACK = OP_COUNT_,  /* off              : backward branch, with the interrupt/fuel check */
     IOP_BR_UNLESS,            /* cond off */
@@ -48,6 +64,10 @@ typedef enum Iop {
 #undef X
 #define X(op, field, ...) IOP_BR_##op, IOP_BR_##op##_I, /* a b off / a imm off: branch when true */
     INTERP_CMP_OPS(X)
+#undef X
+#define X(op, ...) IOP_##op##_RI, IOP_##op##_RR, /* loads: dst base imm|b off; stores: base imm|b val off */
+    INTERP_LOAD_OPS(X)
+    INTERP_STORE_OPS(X)
 #undef X
     IOP_COUNT_
 } Iop;

@@ -20,6 +20,10 @@ static const char *iop_name(unsigned iop)
 #define X(op, ...) [IOP_BR_##op - OP_COUNT_] = "br_if." #op, [IOP_BR_##op##_I - OP_COUNT_] = "br_if." #op "_imm",
         INTERP_CMP_OPS(X)
 #undef X
+#define X(op, ...) [IOP_##op##_RI - OP_COUNT_] = #op "[s+imm]", [IOP_##op##_RR - OP_COUNT_] = #op "[s+s]",
+        INTERP_LOAD_OPS(X)
+        INTERP_STORE_OPS(X)
+#undef X
     };
     if (iop < OP_COUNT_)
         return opcode_info[iop].name;
@@ -35,7 +39,10 @@ static const char *operands(unsigned iop)
         if (iop == IOP_COPY) return "ss";
         if (iop == IOP_ENTRY_CHECK) return "";
         if (iop < IOP_BR_I32_EQ) return "ss#";
-        return (iop - IOP_BR_I32_EQ) % 2 ? "s#>" : "ss>";
+        if (iop < IOP_I32_LOAD_RI) return (iop - IOP_BR_I32_EQ) % 2 ? "s#>" : "ss>";
+        bool ri = (iop - IOP_I32_LOAD_RI) % 2 == 0;
+        if (iop < IOP_I32_STORE_RI) return ri ? "ss##" : "sss#";
+        return ri ? "s#s#" : "sss#";
     }
     switch ((Opcode)iop) {
     case OP_UNREACHABLE: case OP_NOP: case OP_RETURN: return "";

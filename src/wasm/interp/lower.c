@@ -46,6 +46,9 @@ typedef struct Lower {
     uint16_t cmp_op;
     uint32_t cmp_a, cmp_b, cmp_dst_slot, cmp_end;
     bool cmp_imm;
+    /* The same for an i32.add, which a following load or store may absorb as its address. */
+    uint32_t add_at, add_a, add_b, add_dst_slot, add_end;
+    bool add_imm;
     bool oom;
 } Lower;
 
@@ -79,6 +82,7 @@ static uint32_t emit_op(Lower *l, unsigned iop)
     l->len += 2;
     l->last_dst = NO_PATCH;
     l->cmp_at = NO_PATCH;
+    l->add_at = NO_PATCH;
     return l->len;
 }
 
@@ -319,6 +323,7 @@ static LCtrl *push_ctrl(Lower *l, uint16_t op, uint32_t nparams, uint32_t nresul
     /* a label starts here: nothing emitted before it may be rewritten by what follows */
     l->last_dst = NO_PATCH;
     l->cmp_at = NO_PATCH;
+    l->add_at = NO_PATCH;
     return c;
 }
 
@@ -394,6 +399,7 @@ static void close_block(Lower *l, bool reachable)
     l->nctrls--;
     l->last_dst = NO_PATCH;
     l->cmp_at = NO_PATCH;
+    l->add_at = NO_PATCH;
 }
 
 static int imm_form(uint16_t op)
@@ -487,6 +493,55 @@ static bool fits_imm(uint16_t op, uint64_t v)
     return opcode_info[op].a == LODGE_I32 || (int64_t)v == (int64_t)(int32_t)v;
 }
 
+static int address_form(uint16_t op, bool imm)
+{
+    switch (op) {
+#define X(o, ...) case OP_##o: return imm ? IOP_##o##_RI : IOP_##o##_RR;
+        INTERP_LOAD_OPS(X)
+        INTERP_STORE_OPS(X)
+#undef X
+    default: return -1;
+    }
+}
+
+static void note_add(Lower *l, uint32_t at, uint32_t a, uint32_t b, bool imm)
+{
+    l->add_at = at - 2;
+    l->add_a = a;
+    l->add_b = b;
+    l->add_imm = imm;
+    l->add_dst_slot = l->code[at];
+    l->add_end = l->len;
+}
+
+/* Is entry i the result of the i32.add just emitted (nothing after it)? Then the add can be taken back
+ * and done by the memory access itself. */
+static bool fresh_add(const Lower *l, uint32_t i)
+{
+    return l->add_at != NO_PATCH && l->len == l->add_end && l->stack[i] == l->add_dst_slot;
+}
+
+/* Emit a load or store whose address is the taken-back add; `dst_or_val` is the loaded value's slot or
+ * the stored value's slot. */
+static void emit_address_form(Lower *l, uint16_t op, bool load, uint32_t dst_or_val, uint32_t offset)
+{
+    uint32_t a = l->add_a, b = l->add_b;
+    bool imm = l->add_imm;
+    l->len = l->add_at;
+    uint32_t at = emit_op(l, (unsigned)address_form(op, imm));
+    if (load) {
+        emit(l, dst_or_val);
+        emit(l, a);
+        emit(l, b);
+        l->last_dst = at;
+    } else {
+        emit(l, a);
+        emit(l, b);
+        emit(l, dst_or_val);
+    }
+    emit(l, offset);
+}
+
 static void note_cmp(Lower *l, uint32_t at, uint16_t op, uint32_t a, uint32_t b, bool imm)
 {
     if (negated(op) < 0 && op != OP_I32_EQZ && op != OP_I64_EQZ)
@@ -529,6 +584,30 @@ static void lower_plain(Lower *l, const Instr *in, const OpInfo *info)
             emit(l, imm);
             l->last_dst = at;
             note_cmp(l, at, use, a, imm, true);
+            if (use == OP_I32_ADD)
+                note_add(l, at, a, imm, true);
+            return;
+        }
+    }
+    if (info->imm == IMM_MEM && l->height >= (info->r ? 1u : 2u)) {
+        uint32_t top = l->height - 1;
+        if (info->r && fresh_add(l, top)) {
+            l->height--;
+            emit_address_form(l, op, true, push_home(l), in->b);
+            return;
+        }
+        if (!info->r && fresh_add(l, top - 1)) {
+            uint32_t v = pop_slot(l); /* a constant outside the pool is materialized here, which ends it */
+            if (fresh_add(l, l->height - 1)) {
+                l->height--;
+                emit_address_form(l, op, false, v, in->b);
+                return;
+            }
+            uint32_t a = pop_slot(l);
+            emit_op(l, op);
+            emit(l, a);
+            emit(l, v);
+            emit(l, in->b);
             return;
         }
     }
@@ -542,6 +621,8 @@ static void lower_plain(Lower *l, const Instr *in, const OpInfo *info)
         if (info->b)
             emit(l, b);
         l->last_dst = at;
+        if (op == OP_I32_ADD)
+            note_add(l, at, a, b, false);
         if (info->b)
             note_cmp(l, at, op, a, b, false);
         else if (op == OP_I32_EQZ || op == OP_I64_EQZ)
@@ -685,6 +766,7 @@ static void lower_body(Lower *l)
                 push_slot(l, home(l, c->base + i));
             l->last_dst = NO_PATCH;
             l->cmp_at = NO_PATCH;
+            l->add_at = NO_PATCH;
             break;
         case OP_END:
             close_block(l, true);
@@ -940,6 +1022,7 @@ InterpCode *interp_lower(const Module *m, uint32_t funcidx, bool checked, lodge_
     l.max_slot = l.nlocals > l.ftype->nresults ? l.nlocals : l.ftype->nresults;
     l.last_dst = NO_PATCH;
     l.cmp_at = NO_PATCH;
+    l.add_at = NO_PATCH;
     scan_pool(&l);
     l.max_slot = l.nlocals + l.npool > l.max_slot ? l.nlocals + l.npool : l.max_slot;
     lower_body(&l);
