@@ -132,7 +132,7 @@ static bool add_host_fd(WasiCtx *ctx, int host, bool owned, uint64_t mask, const
     OsFileType t = OS_FT_UNKNOWN;
     os_fs_type_of(host, &t);
     uint8_t type = wasi_ctx_filetype(t, host);
-    bool tty = os_fs_isatty(host);
+    bool tty = type == WASI_FT_CHAR && os_fs_isatty(host);
     uint64_t rights = wasi_ctx_rights_for(type, tty);
     WasiFd f = {
         .host = host,

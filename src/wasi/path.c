@@ -177,7 +177,7 @@ int wasi_path_open(WasiCall *c, const lodge_val_t *a)
         .host = fd,
         .type = type,
         .owned = true,
-        .base = base & wasi_ctx_rights_for(type, os_fs_isatty(fd)),
+        .base = base & wasi_ctx_rights_for(type, type == WASI_FT_CHAR && os_fs_isatty(fd)),
         .inheriting = type == WASI_FT_DIR ? inh : 0,
     };
     int g = wasi_ctx_fd_add(c->ctx, &nf);

@@ -271,6 +271,8 @@ if command -v wat2wasm >/dev/null 2>&1 && wat2wasm --debug-names "$HERE/invoke.w
     expect "trap: out of bounds memory access" 134 "out of bounds memory access" inv --invoke oob "$I"
     expect "trap: call stack exhausted" 134 "call stack exhausted" inv --invoke recurse "$I" 0
     expect "--max-call-depth" 134 "call stack exhausted" inv --max-call-depth 100 --invoke recurse "$I" 0
+    expect "--max-stack" 134 "call stack exhausted" inv --max-stack 4K --invoke recurse "$I" 0
+    expect "-W max-wasm-stack= (wasmtime spelling)" 134 "call stack exhausted" inv -W max-wasm-stack=4096 --invoke recurse "$I" 0
     expect "--fuel stops an endless loop" 134 "interrupted" inv --fuel 100000 --invoke spin "$I"
     expect "-W fuel= (wasmtime spelling)" 134 "interrupted" inv -W fuel=100000 --invoke spin "$I"
     expect "memory.grow within limits" 0 '^1$' inv --invoke grow "$I" 1
