@@ -125,22 +125,29 @@ run hvc "echo via-virtio-console-\$((40+2)) > /dev/hvc0"
 st=1; [ $rc -eq 0 ] && has "via-virtio-console-42" hvc && st=0
 boot_result boot-virtio-console $st "rc=$rc: $(last hvc)"
 
-# The serial console in both directions: the shell reads commands typed on stdin (UART receive interrupts).
-# Input is typed once the prompt shows: earlier bytes would meet the shell's terminal-size query.
-rm -f "$OUT/stdin.fifo"; mkfifo "$OUT/stdin.fifo"
-timeout "$BOOT_TIMEOUT" "$LODGE" boot <"$OUT/stdin.fifo" >"$OUT/stdin.out" 2>&1 &
-pid=$!
-exec 7>"$OUT/stdin.fifo"
-for _ in $(seq 1 $((BOOT_TIMEOUT * 5))); do grep -qa '/ # ' "$OUT/stdin.out" 2>/dev/null && break; sleep 0.2; done
-sleep 0.3
-printf 'echo typed-$((6*7))-ok\n' >&7
-for _ in $(seq 1 50); do grep -qa 'typed-42-ok' "$OUT/stdin.out" 2>/dev/null && break; sleep 0.2; done
-printf 'poweroff -f\n' >&7
-exec 7>&-
-wait $pid
-rc=$?
+# The console in both directions: the shell reads commands typed on stdin, through the UART (receive
+# interrupts) on ttyS0, through virtio-console on hvc1. Input is typed once the prompt shows: earlier bytes
+# would meet the shell's terminal-size query.
+typed() {   # typed NAME KERNEL-CONSOLE
+    rm -f "$OUT/$1.fifo"; mkfifo "$OUT/$1.fifo"
+    timeout "$BOOT_TIMEOUT" "$LODGE" boot --append "console=$2" <"$OUT/$1.fifo" >"$OUT/$1.out" 2>&1 &
+    local pid=$!
+    exec 7>"$OUT/$1.fifo"
+    for _ in $(seq 1 $((BOOT_TIMEOUT * 5))); do grep -qa '/ # ' "$OUT/$1.out" 2>/dev/null && break; sleep 0.2; done
+    sleep 0.3
+    printf 'echo typed-$((6*7))-ok\n' >&7
+    for _ in $(seq 1 50); do grep -qa 'typed-42-ok' "$OUT/$1.out" 2>/dev/null && break; sleep 0.2; done
+    printf 'poweroff -f\n' >&7
+    exec 7>&-
+    wait $pid
+    rc=$?
+}
+typed stdin ttyS0
 st=1; [ $rc -eq 0 ] && has "typed-42-ok" stdin && st=0
 boot_result boot-serial-input $st "rc=$rc: $(last stdin)"
+typed hvcin hvc1
+st=1; [ $rc -eq 0 ] && has "typed-42-ok" hvcin && st=0
+boot_result boot-virtio-console-input $st "rc=$rc: $(last hvcin)"
 
 run confile "echo to-the-file-\$((2+3))" --console "$OUT/console.txt"
 st=1; [ $rc -eq 0 ] && grep -aq "to-the-file-5" "$OUT/console.txt" && ! has "to-the-file" confile && st=0
