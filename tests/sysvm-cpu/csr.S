@@ -1,6 +1,7 @@
 # Zicsr and the machine CSRs: read/set/clear forms and their immediates, rd = x0 and rs1 = x0 rules,
 # misa/mhartid/mvendorid, WARL masks of mstatus/mtvec/medeleg/mideleg/mie, read-only and absent CSRs
 # trapping, S-mode views sstatus/sie/sip, counters counting, fcsr composition, satp modes.
+# qemu: no (misa, WARL masks and counter details are Lodge's own choices)
 #include "test.h"
 TEST_START
 main:

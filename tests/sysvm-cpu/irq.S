@@ -1,6 +1,7 @@
 # Interrupts: lines raised through the harness (hart_set_mip), global and per-source enables, priority
 # order, vectored mtvec, mideleg delegation to S, M interrupts preempting S regardless of MIE, the CLINT-like
 # timer and software interrupt, and WFI waking on a pending interrupt even with interrupts disabled.
+# qemu: no (raises interrupt lines through the harness's own device)
 #include "test.h"
 #define MEIP (1 << 11)
 #define SEIP (1 << 9)

@@ -60,6 +60,26 @@ else
     echo "SKIP fuzz: perl not installed"; skip=$((skip+1))
 fi
 
+# The same programs on QEMU (Debian's qemu-system-riscv64 -M virt -bios none has the same test finisher):
+# both must pass, which checks the tests' expected values against another implementation.
+if command -v qemu-system-riscv64 >/dev/null; then
+    q_bad=0; q_n=0
+    for t in $tests; do
+        name=$(basename "$t" .S)
+        grep -q '^# qemu: no' "$t" && continue
+        [ -f "$OUT/$name.elf" ] || continue
+        smp=1; grep -q -- '--harts 2' "$t" && smp=2
+        timeout 60 qemu-system-riscv64 -M virt -bios none -m 64M -smp $smp -nographic -monitor none -serial none \
+            -kernel "$OUT/$name.elf" >/dev/null 2>&1
+        rc=$?; q_n=$((q_n+1))
+        [ $rc -eq 0 ] || { q_bad=$((q_bad+1)); echo "    $name fails on qemu (status $rc: check number or timeout)"; }
+    done
+    if [ $q_bad -eq 0 ]; then echo "PASS qemu ($q_n programs pass on qemu-system-riscv64 too)"; pass=$((pass+1))
+    else echo "FAIL qemu"; fail=$((fail+1)); fi
+else
+    echo "SKIP qemu: qemu-system-riscv64 not installed (Debian qemu-system-misc)"; skip=$((skip+1))
+fi
+
 # The disassembler against binutils: every 32-bit instruction of the programs above, objdump's text vs
 # riscv_disasm's (spaces, CSR names, branch targets and rounding-mode suffixes aside).
 if ls "$OUT"/*.elf >/dev/null 2>&1; then

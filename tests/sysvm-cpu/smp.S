@@ -44,7 +44,8 @@ main:
 hart1:
 6:  ld t0, 24(s1)
     beqz t0, 6b
-7:  jal ra, shared
+7:  fence.i                           # the spec's way to see another hart's code store (Lodge sees it anyway)
+    jal ra, shared
     li t0, 1
     sd t0, 32(s1)
     li t1, 7

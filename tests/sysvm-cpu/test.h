@@ -23,10 +23,12 @@
 #define MSTATUS_TW   (1 << 21)
 #define MSTATUS_TSR  (1 << 22)
 
-/* Start: stack, default trap vector, FP on, then jump to `main`. */
+/* Start: stack, default trap vector, FP on, one PMP region granting S and U all memory (as firmware does;
+ * Lodge's hart does not enforce PMP, QEMU's does), then jump to `main`. */
 #define TEST_START \
     .section .text.init; .globl _start; _start: \
     la sp, stack_top; la t0, m_trap; csrw mtvec, t0; \
+    li t0, -1; csrw pmpaddr0, t0; li t0, 0x1f; csrw pmpcfg0, t0; \
     li t0, MSTATUS_FS; csrs mstatus, t0; li s7, 0; li gp, 0; j main
 
 /* Default handlers: record, skip a 4-byte instruction (interrupts: record, mask, return). */
