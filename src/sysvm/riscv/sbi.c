@@ -3,7 +3,6 @@
 #include "sysvm/riscv/sbi.h"
 
 enum { A0 = 10, A1 = 11, A2 = 12, A3 = 13, A4 = 14, A5 = 15, A6 = 16, A7 = 17 };
-enum { CSR_SATP = 0x180 };
 
 #define EXT_BASE 0x10
 #define EXT_TIME 0x54494D45
@@ -57,12 +56,10 @@ static void send_ipi(const SbiHost *host, Hart *h)
     hart_set_mip(h, MIP_SSIP, true);
 }
 
-/* Drops the target's cached translations: rewriting satp is what the hart offers the machine for that. */
+/* Drops the target's cached translations (sfence.vma on that hart; a whole flush covers any range/ASID). */
 static void flush_tlb(const SbiHost *host, Hart *h)
 {
-    uint64_t satp;
-    if (hart_get_csr(h, CSR_SATP, &satp))
-        hart_set_csr(h, CSR_SATP, satp);
+    hart_flush_tlb(h);
 }
 
 /* Decoded code already follows every store (hart_set_peers), so a remote fence.i has nothing left to do. */
