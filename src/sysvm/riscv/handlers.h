@@ -99,6 +99,10 @@ OP(REMW) {
 OP(REMUW) { uint32_t a = (uint32_t)RS1, b = (uint32_t)RS2; RD = sx32(b == 0 ? a : a % b); NEXT(); }
 
 OP(FENCE) NEXT();
+OP(PAUSE)
+    /* A spin-wait hint: with other harts to run, end the slice so the lock holder gets the host sooner. */
+    if (h->npeers > 1) { n++; pc += LEN; goto out; }
+    NEXT();
 OP(FENCE_I)
     /* Stores to decoded pages already invalidated them, so only the refetch is left to do. */
     h->pc = pc + LEN; n++;

@@ -34,7 +34,8 @@ static void note_superpage(Hart *h, uint64_t va, int level)
 {
     uint64_t size = 1ull << (12 + 9 * level);
     uint64_t base = va & ~(size - 1);
-    for (unsigned i = 0; i < h->nsuper; i++)
+    unsigned known = h->nsuper < RV_MAX_SUPER ? h->nsuper : RV_MAX_SUPER;
+    for (unsigned i = 0; i < known; i++)
         if (h->super_base[i] == base && h->super_size[i] == size) return;
     if (h->nsuper < RV_MAX_SUPER) {
         h->super_base[h->nsuper] = base;
