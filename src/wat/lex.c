@@ -209,7 +209,9 @@ bool wat_lex(const char *text, size_t len, WatToken **toks, size_t *ntoks, lodge
         if (!push(&v, &n, &cap, t))
             goto nomem;
     }
-    *toks = v;
+    /* Trim to size: look-ahead past the final EOF token is then an error the sanitizers see. */
+    WatToken *fit = realloc(v, n * sizeof *v);
+    *toks = fit ? fit : v;
     *ntoks = n;
     return true;
 nomem:

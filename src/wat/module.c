@@ -52,12 +52,53 @@ static size_t skip_from(const WatParser *p, size_t i)
     return i;
 }
 
+/* Token i, clamped to the final EOF token so look-ahead never reads past the array. */
+static const WatToken *tok_idx(const WatParser *p, size_t i)
+{
+    return &p->toks[i < p->ntoks ? i : p->ntoks - 1];
+}
+
 static bool tok_kw(const WatParser *p, size_t i, const char *kw)
 {
     return i < p->ntoks && wat_tok_is(p, &p->toks[i], kw);
 }
 
 /* ---- pass 1: indices and identifiers ---- */
+
+/* (param $id t) | (param t*) ... (result t*) ... of a type definition, into t. */
+static bool type_def_sig(WatParser *p, WatType *t)
+{
+    while (wat_at_lpar_kw(p, "param")) {
+        p->pos += 2;
+        bool named = wat_at(p, WAT_TOK_ID);
+        if (named)
+            p->pos++;
+        int count = 0;
+        while (!wat_at(p, WAT_TOK_RPAR)) {
+            uint8_t vt;
+            if (named && count == 1)
+                return wat_parse_fail(p, "unexpected token, expected ')'");
+            if (!wat_parse_valtype(p, &vt))
+                return false;
+            wat_buf_byte(&t->params, vt);
+            count++;
+        }
+        if (named && count != 1)
+            return wat_parse_fail(p, "unexpected token, expected a value type");
+        p->pos++;
+    }
+    while (wat_at_lpar_kw(p, "result")) {
+        p->pos += 2;
+        while (!wat_at(p, WAT_TOK_RPAR)) {
+            uint8_t vt;
+            if (!wat_parse_valtype(p, &vt))
+                return false;
+            wat_buf_byte(&t->results, vt);
+        }
+        p->pos++;
+    }
+    return wat_parse_expect(p, WAT_TOK_RPAR, "')'") && wat_parse_expect(p, WAT_TOK_RPAR, "')'");
+}
 
 static bool collect_types(WatParser *p)
 {
@@ -73,53 +114,12 @@ static bool collect_types(WatParser *p)
         const WatToken *id = wat_tok_at(p, 2)->kind == WAT_TOK_ID ? wat_tok_at(p, 2) : NULL;
         if (!wat_space_add(p, &m->type_ids, id, "type"))
             return false;
-        /* The definition's signature becomes its own entry even when an equal one exists. */
-        WatType t = {{0}, {0}};
-        m->ntypes_explicit++;
         p->pos += 2;
         if (id)
             p->pos++;
         if (!wat_at_lpar_kw(p, "func"))
-            return wat_parse_fail(p, "expected (func ...) in type definition");
+            return wat_parse_fail(p, "unexpected token, expected (func ...) in a type definition");
         p->pos += 2;
-        while (wat_at_lpar_kw(p, "param")) {
-            p->pos += 2;
-            bool named = wat_at(p, WAT_TOK_ID);
-            if (named)
-                p->pos++;
-            int count = 0;
-            while (!wat_at(p, WAT_TOK_RPAR)) {
-                uint8_t vt;
-                if ((named && count == 1) || !wat_parse_valtype(p, &vt)) {
-                    wat_buf_free(&t.params);
-                    wat_buf_free(&t.results);
-                    return named && count == 1 ? wat_parse_fail(p, "expected ')'") : false;
-                }
-                wat_buf_byte(&t.params, vt);
-                count++;
-            }
-            if (named && count != 1)
-                return wat_parse_fail(p, "expected a value type");
-            p->pos++;
-        }
-        while (wat_at_lpar_kw(p, "result")) {
-            p->pos += 2;
-            while (!wat_at(p, WAT_TOK_RPAR)) {
-                uint8_t vt;
-                if (!wat_parse_valtype(p, &vt)) {
-                    wat_buf_free(&t.params);
-                    wat_buf_free(&t.results);
-                    return false;
-                }
-                wat_buf_byte(&t.results, vt);
-            }
-            p->pos++;
-        }
-        if (!wat_parse_expect(p, WAT_TOK_RPAR, "')'") || !wat_parse_expect(p, WAT_TOK_RPAR, "')'")) {
-            wat_buf_free(&t.params);
-            wat_buf_free(&t.results);
-            return false;
-        }
         if (m->ntypes == m->types_cap) {
             uint32_t nc = m->types_cap ? m->types_cap * 2 : 16;
             WatType *nv = realloc(m->types, nc * sizeof *nv);
@@ -128,7 +128,13 @@ static bool collect_types(WatParser *p)
             m->types = nv;
             m->types_cap = nc;
         }
-        m->types[m->ntypes++] = t;
+        /* The definition becomes its own entry even when an equal one exists. Added before parsing so
+         * wat_module_free releases it whatever happens. */
+        WatType *t = &m->types[m->ntypes++];
+        memset(t, 0, sizeof *t);
+        m->ntypes_explicit++;
+        if (!type_def_sig(p, t))
+            return false;
     }
     p->pos = start;
     return true;
@@ -173,12 +179,12 @@ static bool collect(WatParser *p)
         int kind = kind_of(p, kw);
         if (kind >= 0) {
             size_t q = p->pos + 2;
-            const WatToken *id = p->toks[q].kind == WAT_TOK_ID ? &p->toks[q] : NULL;
+            const WatToken *id = tok_idx(p, q)->kind == WAT_TOK_ID ? tok_idx(p, q) : NULL;
             if (id)
                 q++;
-            while (p->toks[q].kind == WAT_TOK_LPAR && tok_kw(p, q + 1, "export"))
+            while (tok_idx(p, q)->kind == WAT_TOK_LPAR && tok_kw(p, q + 1, "export"))
                 q = skip_from(p, q);
-            bool is_import = p->toks[q].kind == WAT_TOK_LPAR && tok_kw(p, q + 1, "import");
+            bool is_import = tok_idx(p, q)->kind == WAT_TOK_LPAR && tok_kw(p, q + 1, "import");
             if (is_import && seen_def >= 0)
                 return wat_parse_fail(p, "import after %s", def_name(seen_def));
             if (!is_import && seen_def < 0)
@@ -186,11 +192,11 @@ static bool collect(WatParser *p)
             if (!wat_space_add(p, space_of(m, kind), id, def_name(kind)))
                 return false;
             if (!is_import && kind == KIND_TABLE && (tok_kw(p, q, "funcref") || tok_kw(p, q, "externref")) &&
-                p->toks[q + 1].kind == WAT_TOK_LPAR && tok_kw(p, q + 2, "elem")) {
+                tok_idx(p, q + 1)->kind == WAT_TOK_LPAR && tok_kw(p, q + 2, "elem")) {
                 if (!wat_space_add(p, &m->elem_ids, NULL, "elem"))
                     return false;
             }
-            if (!is_import && kind == KIND_MEMORY && p->toks[q].kind == WAT_TOK_LPAR && tok_kw(p, q + 1, "data")) {
+            if (!is_import && kind == KIND_MEMORY && tok_idx(p, q)->kind == WAT_TOK_LPAR && tok_kw(p, q + 1, "data")) {
                 if (!wat_space_add(p, &m->data_ids, NULL, "data"))
                     return false;
             }
@@ -198,13 +204,13 @@ static bool collect(WatParser *p)
             if (seen_def >= 0)
                 return wat_parse_fail(p, "import after %s", def_name(seen_def));
             size_t q = p->pos + 2;
-            while (p->toks[q].kind == WAT_TOK_STRING)
+            while (tok_idx(p, q)->kind == WAT_TOK_STRING)
                 q++;
-            if (p->toks[q].kind == WAT_TOK_LPAR) {
-                int k = kind_of(p, &p->toks[q + 1]);
+            if (tok_idx(p, q)->kind == WAT_TOK_LPAR) {
+                int k = kind_of(p, tok_idx(p, q + 1));
                 if (k < 0)
                     return wat_parse_fail(p, "unexpected import kind");
-                const WatToken *id = p->toks[q + 2].kind == WAT_TOK_ID ? &p->toks[q + 2] : NULL;
+                const WatToken *id = tok_idx(p, q + 2)->kind == WAT_TOK_ID ? tok_idx(p, q + 2) : NULL;
                 if (!wat_space_add(p, space_of(m, k), id, def_name(k)))
                     return false;
             }

@@ -144,7 +144,8 @@ static bool script_module(Script *s, ParsedModule *pm, ScriptModule *sm)
 {
     WatParser *p = &s->p;
     memset(pm, 0, sizeof *pm);
-    p->pos++;
+    if (!wat_parse_expect(p, WAT_TOK_LPAR, "'('"))
+        return false;
     pm->at = wat_tok(p);
     if (!wat_parse_expect_kw(p, "module"))
         return false;
@@ -184,6 +185,8 @@ static bool const_value(Script *s, bool expectation)
         return wat_parse_fail(p, "expected a constant");
     p->pos++;
     const WatToken *op = wat_tok(p);
+    if (op->kind != WAT_TOK_KEYWORD)
+        return wat_parse_fail(p, "unexpected token, expected a constant");
     p->pos++;
     const WatToken *v = wat_tok(p);
     const char *txt = p->text + v->pos;

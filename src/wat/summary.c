@@ -71,6 +71,8 @@ void wat_summary_binary(const uint8_t *b, size_t n, WatSummary *sm)
         if (id == 0 || id == 12 || !rd_u32(b, end, &j, &count))
             continue;
         for (uint32_t k = 0; k < count; k++) {
+            if (j > end) /* an init expression skipped past the section's end */
+                goto done;
             if (id == 1) {
                 uint32_t np, nr;
                 if (j >= end || b[j++] != 0x60 || !rd_u32(b, end, &j, &np) || np > end - j)
@@ -156,10 +158,8 @@ void wat_summary_binary(const uint8_t *b, size_t n, WatSummary *sm)
                     else if (op == 0xD0)
                         j++;
                     else {
-                        uint32_t v;
                         while (j < end && (b[j] & 0x80))
                             j++;
-                        (void)v;
                         j++;
                     }
                 }

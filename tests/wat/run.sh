@@ -5,7 +5,9 @@
 #     identical and every module file byte-identical (differences allowed only as listed, with the reason,
 #     in tests/wat/known-diffs.txt); every `module quote` meant to be malformed must be rejected by our
 #     parser with a message containing the assertion's text; the files wast2json cannot read are run through wabt's spectest-interp instead;
-#  3. a name-section check.
+#  3. a name-section check;
+#  4. a short libFuzzer run of tests/wat/wat_fuzz.c (WAT_FUZZ_SECONDS, default 15) seeded with the spec
+#     scripts, when clang and its libFuzzer runtime are installed.
 # Spec files: $LODGE_SPEC_TESTS, default ../shared/wasm-spec-tests relative to the repository root.
 set -u
 cd "$(dirname "$0")/../.."
@@ -55,6 +57,31 @@ WAT
     fi
 else
     skip=$((skip + 1)); echo "skip name section: wasm2wat (Debian package wabt) is not installed"
+fi
+
+# ---- 4. fuzzing (before the differential test, which may stop early when the spec files are missing)
+if ! command -v clang >/dev/null; then
+    skip=$((skip + 1)); echo "skip fuzz: clang is not installed (Debian clang)"
+elif ! make -s build-fuzz/wat-fuzz >"$tmp/fuzzbuild.log" 2>&1; then
+    if grep -q 'fuzzer' "$tmp/fuzzbuild.log"; then
+        skip=$((skip + 1)); echo "skip fuzz: no libFuzzer runtime (Debian libclang-rt-14-dev)"
+    else
+        bad "fuzz build: $(grep -m3 -i error "$tmp/fuzzbuild.log" | tr '\n' ' ')"
+    fi
+else
+    mkdir -p "$tmp/corpus"
+    if [ -d "$SPEC/wasm-2.0" ]; then
+        for f in "$SPEC"/wasm-2.0/*.wast; do case $f in */simd_*) ;; *) cp "$f" "$tmp/corpus/" ;; esac; done
+    fi
+    printf '(module (func (export "f") (param $x i32) (result i32) (i32.add (local.get $x) (i32.const 1))))' \
+        >"$tmp/corpus/seed.wat"
+    if (cd "$tmp" && "$OLDPWD/build-fuzz/wat-fuzz" -max_total_time="${WAT_FUZZ_SECONDS:-15}" -max_len=8192 \
+            -timeout=10 -rss_limit_mb=2048 -seed=1 "$tmp/corpus" >"$tmp/fuzz.log" 2>&1); then
+        ok; echo "ok   fuzz: $(grep -o '#[0-9]*.*DONE.*' "$tmp/fuzz.log" | head -c 100 || true)"
+    else
+        bad "fuzz: $(grep -m2 -E 'ERROR|SUMMARY' "$tmp/fuzz.log" | tr '\n' ' ') (reproducer copied to build-fuzz/)"
+        mkdir -p build-fuzz && cp "$tmp"/crash-* "$tmp"/leak-* "$tmp"/timeout-* build-fuzz/ 2>/dev/null
+    fi
 fi
 
 # ---- 2. differential test
