@@ -55,8 +55,11 @@ fi
 selfcheck() {
     local src=tests/spec/selfcheck/must-fail.wast dir=$OUT/selfcheck json=$OUT/selfcheck/must-fail.json n got
     if [ ! -f "$json" ] || [ "$src" -nt "$json" ]; then
-        rm -rf "$dir"; mkdir -p "$dir"
-        wast2json "$src" -o "$json" >"$dir/.convert.log" 2>&1 || { echo "cannot convert $src"; return 1; }
+        local tmp
+        mkdir -p "$OUT"; tmp=$(mktemp -d "$OUT/.convert.XXXXXX")
+        wast2json "$src" -o "$tmp/must-fail.json" >"$tmp/.convert.log" 2>&1 ||
+            { echo "cannot convert $src: $(head -n3 "$tmp/.convert.log")"; rm -rf "$tmp"; return 1; }
+        rm -rf "$dir"; mv "$tmp" "$dir"
     fi
     n=$(grep -c '"type": "assert_' "$json")
     got=$("$RUNNER" "$json" 2>&1 | tail -n1)
@@ -130,11 +133,16 @@ convert() {
         local conv=${try%% *} from=${try#* }
         [ "$conv" = wast2json ] || [ -x "$conv" ] || continue
         [ -f "$SPEC_DIR/$from" ] || continue
-        rm -rf "$dir"; mkdir -p "$dir"
-        # (in a subshell, so a converter dying of a signal reports it in the log, not on the terminal)
-        if ( "$conv" "$SPEC_DIR/$from" -o "$json"; exit $? ) >"$dir/.convert.log" 2>&1 && [ -f "$json" ]; then
-            echo "$try" >"$dir/.origin"; origin=$try; return 0
+        # Into a fresh folder moved into place at the end, so a run beside this one never reads half a
+        # conversion; in a subshell, so a converter dying of a signal says so in the log, not on the terminal.
+        local tmp
+        mkdir -p "$OUT"; tmp=$(mktemp -d "$OUT/.convert.XXXXXX")
+        if ( "$conv" "$SPEC_DIR/$from" -o "$tmp/$name.json"; exit $? ) >"$tmp/.convert.log" 2>&1 &&
+           [ -f "$tmp/$name.json" ]; then
+            echo "$try" >"$tmp/.origin"
+            rm -rf "$dir"; mv "$tmp" "$dir"; origin=$try; return 0
         fi
+        mkdir -p "$dir"; mv "$tmp/.convert.log" "$dir/.convert.log"; rm -rf "$tmp"
     done
     origin=""
     return 1
@@ -173,11 +181,12 @@ for name in "${names[@]}"; do
     [ "${SPEC_VERBOSE:-}" = 1 ] && args+=(-v)
     [ "${SPEC_BOUNDS_CHECKS:-}" = 1 ] && args+=(--bounds-checks)
     [ -n "${SPEC_FUEL:-}" ] && args+=(--fuel "$SPEC_FUEL")
-    log=$OUT/$name/result.txt
+    log=$(mktemp)
     timeout "$TIMEOUT" "$RUNNER" --name "$label" "${args[@]}" "$OUT/$name/$name.json" >"$log" 2>&1
     rc=$?
     cat "$log"
     line=$(grep -E '^.+: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$log" | tail -n1)
+    rm -f "$log"
     if [ -z "$line" ] || [ $rc -gt 1 ]; then
         n=$(grep -c '"type": "assert_' "$OUT/$name/$name.json")
         why="exit status $rc"
