@@ -241,8 +241,8 @@ static void text_add_error(Text *t, const lodge_error_t *err)
         text_add(t, " at offset %zu", err->offset);
 }
 
-/* Reads the binary of a script module, converting a .wat text module with the WAT parser. A text
- * module the parser rejects gives its status (MALFORMED, or INVALID for name resolution errors). */
+/* Reads the binary of a script module, converting a .wat text module with the WAT parser (which fails
+ * with LODGE_ERR_MALFORMED, as a decoder would). */
 static bool module_bytes(Runner *r, const char *file, uint8_t **bytes, size_t *len, lodge_error_t *err)
 {
     size_t plen = strlen(r->dir) + strlen(file) + 1;
@@ -297,7 +297,7 @@ static lodge_instance_t *instantiate(Runner *r, lodge_module_t *m, lodge_error_t
         } else {
             bool registered;
             lodge_instance_t *from = lookup(&r->registered, d.module, &registered);
-            found = registered && lodge_instance_export(from, d.name, &imports[i]);
+            found = registered && lodge_instance_export_n(from, d.name, d.name_len, &imports[i]);
         }
         if (!found) {
             lodge_error_set(err, LODGE_ERR_UNLINKABLE, "unknown import \"%s\" \"%s\"", d.module, d.name);
