@@ -14,13 +14,18 @@ BENCH_NFLAGS   = -O2 $(BENCH_WARN)
 .PHONY: bench bench-build
 bench-build: $(BENCH_WASM) $(BENCH_NATIVE)
 
+# `make bench BENCH_PROGRAMS="fib sort"` times only those; run.sh's settings (WASM3, RUNS, METRIC, ...)
+# pass through the environment or the make command line.
+BENCH_PROGRAMS ?=
 bench: $(BUILD)/lodge bench-build
-	BUILD=$(BUILD) bench/run.sh
+	BUILD=$(BUILD) bench/run.sh $(BENCH_PROGRAMS)
 
 $(BUILD)/bench/%.wasm: bench/%.c bench/bench.h
 	@mkdir -p $(dir $@)
-	$(BENCH_CC) $(BENCH_WFLAGS) -o $@ $<
+	@$(if $(Q),echo "  WASM    $@")
+	$(Q)$(BENCH_CC) $(BENCH_WFLAGS) -o $@ $<
 
 $(BUILD)/bench/%.native: bench/%.c bench/driver/native.c bench/bench.h
 	@mkdir -p $(dir $@)
-	$(BENCH_CC) $(BENCH_NFLAGS) -o $@ $< bench/driver/native.c -lm
+	@$(if $(Q),echo "  NATIVE  $@")
+	$(Q)$(BENCH_CC) $(BENCH_NFLAGS) -o $@ $< bench/driver/native.c -lm
