@@ -68,8 +68,7 @@ if command -v qemu-system-riscv64 >/dev/null; then
         name=$(basename "$t" .S)
         grep -q '^# qemu: no' "$t" && continue
         [ -f "$OUT/$name.elf" ] || continue
-        smp=1; grep -q -- '--harts 2' "$t" && smp=2
-        timeout 60 qemu-system-riscv64 -M virt -bios none -m 64M -smp $smp -nographic -monitor none -serial none \
+        timeout 60 qemu-system-riscv64 -M virt -bios none -m 64M -nographic -monitor none -serial none \
             -kernel "$OUT/$name.elf" >/dev/null 2>&1
         rc=$?; q_n=$((q_n+1))
         [ $rc -eq 0 ] || { q_bad=$((q_bad+1)); echo "    $name fails on qemu (status $rc: check number or timeout)"; }
