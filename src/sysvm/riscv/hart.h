@@ -63,6 +63,9 @@ void hart_set_pc(Hart *h, uint64_t pc);
 /* Run up to max_insns instructions; returns how many ran. Returns early when the hart executes WFI with
  * no pending-and-enabled interrupt (it is then idle: hart_is_idle() is true until an interrupt is pending). */
 uint64_t hart_run(Hart *h, uint64_t max_insns);
+/* (Straight-line code is counted at branches, so a slice may run up to a page of instructions, at most 2048,
+ * past max_insns; for max_insns <= 64 the count is exact, so hart_run(h, 1) single-steps. The slice also ends
+ * after a PAUSE hint when the hart has peers, and the LR reservation is dropped at the start of each slice.) */
 bool hart_is_idle(const Hart *h);
 /* Interrupt lines driven by devices: set or clear bits of mip (MIP_MSIP, MIP_MTIP, MIP_MEIP, MIP_SEIP,
  * MIP_SSIP, MIP_STIP as in the privileged spec). With Lodge's SBI, the timer sets STIP directly. */
@@ -80,8 +83,8 @@ uint32_t hart_id(const Hart *h);
 /* A store by another hart of the same machine to paddr: breaks this hart's LR reservation if it covers it.
  * The machine calls it only when it runs several harts; a hart's own stores need nothing. */
 void hart_snoop_store(Hart *h, uint64_t paddr);
-/* The machine links harts of one machine so that a store on one breaks LR reservations on the others and
- * invalidates their decoded code (all harts share RAM). peers is borrowed and must outlive the harts. */
+/* The machine links the harts of one machine (peers = all of them, this one included) so that a store on one
+ * invalidates the others' decoded code (all harts share RAM). peers is borrowed and must outlive the harts. */
 void hart_set_peers(Hart *h, Hart *const *peers, unsigned n);
 /* CSR access for the machine's SBI and debugging (csr = the 12-bit number). Returns false if no such CSR. */
 bool hart_get_csr(const Hart *h, unsigned csr, uint64_t *val);
