@@ -614,7 +614,7 @@ bool wat_instr_const_expr(WatParser *p, WatBuf *out)
     WatFunc f = {0};
     f.is_const = true;
     bool ok = wat_instr_seq(p, &f, out);
-    wat_space_free(&f.labels);
+    wat_parse_space_free(&f.labels);
     wat_buf_byte(out, 0x0B);
     return ok;
 }
@@ -624,7 +624,7 @@ bool wat_instr_const_folded(WatParser *p, WatBuf *out)
     WatFunc f = {0};
     f.is_const = true;
     bool ok = wat_at(p, WAT_TOK_LPAR) ? instr(p, &f, out) : wat_parse_fail(p, "expected '('");
-    wat_space_free(&f.labels);
+    wat_parse_space_free(&f.labels);
     wat_buf_byte(out, 0x0B);
     return ok;
 }

@@ -112,7 +112,7 @@ static bool collect_types(WatParser *p)
             continue;
         }
         const WatToken *id = wat_tok_at(p, 2)->kind == WAT_TOK_ID ? wat_tok_at(p, 2) : NULL;
-        if (!wat_space_add(p, &m->type_ids, id, "type"))
+        if (!wat_parse_space_add(p, &m->type_ids, id, "type"))
             return false;
         p->pos += 2;
         if (id)
@@ -189,15 +189,15 @@ static bool collect(WatParser *p)
                 return wat_parse_fail(p, "import after %s", def_name(seen_def));
             if (!is_import && seen_def < 0)
                 seen_def = kind;
-            if (!wat_space_add(p, space_of(m, kind), id, def_name(kind)))
+            if (!wat_parse_space_add(p, space_of(m, kind), id, def_name(kind)))
                 return false;
             if (!is_import && kind == KIND_TABLE && (tok_kw(p, q, "funcref") || tok_kw(p, q, "externref")) &&
                 tok_idx(p, q + 1)->kind == WAT_TOK_LPAR && tok_kw(p, q + 2, "elem")) {
-                if (!wat_space_add(p, &m->elem_ids, NULL, "elem"))
+                if (!wat_parse_space_add(p, &m->elem_ids, NULL, "elem"))
                     return false;
             }
             if (!is_import && kind == KIND_MEMORY && tok_idx(p, q)->kind == WAT_TOK_LPAR && tok_kw(p, q + 1, "data")) {
-                if (!wat_space_add(p, &m->data_ids, NULL, "data"))
+                if (!wat_parse_space_add(p, &m->data_ids, NULL, "data"))
                     return false;
             }
         } else if (wat_tok_is(p, kw, "import")) {
@@ -211,13 +211,13 @@ static bool collect(WatParser *p)
                 if (k < 0)
                     return wat_parse_fail(p, "unexpected import kind");
                 const WatToken *id = tok_idx(p, q + 2)->kind == WAT_TOK_ID ? tok_idx(p, q + 2) : NULL;
-                if (!wat_space_add(p, space_of(m, k), id, def_name(k)))
+                if (!wat_parse_space_add(p, space_of(m, k), id, def_name(k)))
                     return false;
             }
         } else if (wat_tok_is(p, kw, "elem") || wat_tok_is(p, kw, "data")) {
             const WatToken *id = wat_tok_at(p, 2)->kind == WAT_TOK_ID ? wat_tok_at(p, 2) : NULL;
             bool elem = wat_tok_is(p, kw, "elem");
-            if (!wat_space_add(p, elem ? &m->elem_ids : &m->data_ids, id, elem ? "elem" : "data"))
+            if (!wat_parse_space_add(p, elem ? &m->elem_ids : &m->data_ids, id, elem ? "elem" : "data"))
                 return false;
         } else if (!wat_tok_is(p, kw, "type") && !wat_tok_is(p, kw, "export") && !wat_tok_is(p, kw, "start")) {
             p->pos++;
@@ -379,12 +379,12 @@ static bool parse_func_body(WatParser *p, WatFunc *f, uint32_t func_index)
             const WatToken *id = wat_tok(p);
             p->pos++;
             uint8_t vt;
-            ok = wat_parse_valtype(p, &vt) && wat_space_add(p, &f->locals, id, "local");
+            ok = wat_parse_valtype(p, &vt) && wat_parse_space_add(p, &f->locals, id, "local");
             wat_buf_byte(&ltypes, vt);
         } else {
             while (ok && !wat_at(p, WAT_TOK_RPAR)) {
                 uint8_t vt;
-                ok = wat_parse_valtype(p, &vt) && wat_space_add(p, &f->locals, NULL, "local");
+                ok = wat_parse_valtype(p, &vt) && wat_parse_space_add(p, &f->locals, NULL, "local");
                 wat_buf_byte(&ltypes, vt);
             }
         }
@@ -466,8 +466,8 @@ static bool define_func(WatParser *p, uint32_t fi)
         }
     }
     m->func_type[fi] = tidx;
-    wat_space_free(&f.locals);
-    wat_space_free(&f.labels);
+    wat_parse_space_free(&f.locals);
+    wat_parse_space_free(&f.labels);
     return ok && wat_parse_expect(p, WAT_TOK_RPAR, "')'");
 }
 
@@ -825,7 +825,7 @@ static bool define_import(WatParser *p, uint32_t *counters)
         WatFunc f = {0};
         uint32_t tidx = 0;
         ok = wat_parse_typeuse(p, &f, &tidx);
-        wat_space_free(&f.locals);
+        wat_parse_space_free(&f.locals);
         wat_buf_byte(&m->imports, KIND_FUNC);
         wat_buf_u32(&m->imports, tidx);
         m->func_type[idx] = tidx;
@@ -938,7 +938,7 @@ void wat_module_free(WatModule *m)
     WatSpace *spaces[] = {&m->type_ids, &m->func_ids, &m->table_ids, &m->mem_ids,
                           &m->global_ids, &m->elem_ids, &m->data_ids};
     for (size_t i = 0; i < sizeof spaces / sizeof spaces[0]; i++)
-        wat_space_free(spaces[i]);
+        wat_parse_space_free(spaces[i]);
     WatBuf *bufs[] = {&m->imports, &m->funcs, &m->tables, &m->mems, &m->globals, &m->exports,
                       &m->elems, &m->code, &m->datas, &m->export_names, &m->local_names};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)

@@ -116,7 +116,7 @@ static uint32_t name_hash(const char *s, size_t n)
     return h;
 }
 
-int64_t wat_space_find(const WatParser *p, const WatSpace *s, const WatToken *id)
+int64_t wat_parse_space_find(const WatParser *p, const WatSpace *s, const WatToken *id)
 {
     if (!s->nslots)
         return -1;
@@ -140,9 +140,9 @@ static void slot_insert(const char *text, WatSpace *s, uint32_t index)
     s->slots[h] = index + 1;
 }
 
-bool wat_space_add(WatParser *p, WatSpace *s, const WatToken *id, const char *what)
+bool wat_parse_space_add(WatParser *p, WatSpace *s, const WatToken *id, const char *what)
 {
-    if (id && wat_space_find(p, s, id) >= 0)
+    if (id && wat_parse_space_find(p, s, id) >= 0)
         return wat_lex_error(p->err, id, "duplicate %s %.*s", what, (int)id->len, p->text + id->pos);
     if (s->n == s->cap) {
         uint32_t nc = s->cap ? s->cap * 2 : 16;
@@ -178,7 +178,7 @@ bool wat_space_add(WatParser *p, WatSpace *s, const WatToken *id, const char *wh
     return true;
 }
 
-void wat_space_free(WatSpace *s)
+void wat_parse_space_free(WatSpace *s)
 {
     free(s->v);
     free(s->slots);
@@ -199,7 +199,7 @@ bool wat_parse_index(WatParser *p, const WatSpace *space, const char *what, uint
         return true;
     }
     if (t->kind == WAT_TOK_ID) {
-        int64_t i = wat_space_find(p, space, t);
+        int64_t i = wat_parse_space_find(p, space, t);
         if (i < 0)
             return wat_parse_fail(p, "unknown %s %.*s", what, (int)t->len, p->text + t->pos);
         *out = (uint32_t)i;
@@ -225,7 +225,7 @@ static bool parse_sig(WatParser *p, WatFunc *bind, bool allow_names, WatBuf *par
             if (!wat_parse_valtype(p, &t))
                 return false;
             wat_buf_byte(params, t);
-            if (bind && !wat_space_add(p, &bind->locals, id, "local"))
+            if (bind && !wat_parse_space_add(p, &bind->locals, id, "local"))
                 return false;
         } else {
             while (!wat_at(p, WAT_TOK_RPAR)) {
@@ -233,7 +233,7 @@ static bool parse_sig(WatParser *p, WatFunc *bind, bool allow_names, WatBuf *par
                 if (!wat_parse_valtype(p, &t))
                     return false;
                 wat_buf_byte(params, t);
-                if (bind && !wat_space_add(p, &bind->locals, NULL, "local"))
+                if (bind && !wat_parse_space_add(p, &bind->locals, NULL, "local"))
                     return false;
             }
         }
@@ -286,7 +286,7 @@ static bool parse_use(WatParser *p, WatFunc *bind, bool allow_names, bool *has_i
             wat_buf_bytes(params, t->params.data, t->params.len);
             wat_buf_bytes(results, t->results.data, t->results.len);
             for (size_t i = 0; bind && i < t->params.len; i++)
-                if (!wat_space_add(p, &bind->locals, NULL, "local"))
+                if (!wat_parse_space_add(p, &bind->locals, NULL, "local"))
                     return false;
         }
     } else if (*has_idx && any) {

@@ -115,9 +115,9 @@ bool wat_parse_valtype(WatParser *p, uint8_t *out);
 bool wat_parse_reftype(WatParser *p, uint8_t *out);
 /* An index: a u32 literal, or an $id looked up in space (what names the space in errors). */
 bool wat_parse_index(WatParser *p, const WatSpace *space, const char *what, uint32_t *out);
-bool wat_space_add(WatParser *p, WatSpace *s, const WatToken *id, const char *what);
-int64_t wat_space_find(const WatParser *p, const WatSpace *s, const WatToken *id);
-void wat_space_free(WatSpace *s);
+bool wat_parse_space_add(WatParser *p, WatSpace *s, const WatToken *id, const char *what);
+int64_t wat_parse_space_find(const WatParser *p, const WatSpace *s, const WatToken *id);
+void wat_parse_space_free(WatSpace *s);
 /* A type use: (type x)? (param ...)* (result ...)*. bind, when not NULL, receives parameter names
  * (and an entry for each unnamed parameter). Returns the type index (adding an implicit type if needed). */
 bool wat_parse_typeuse(WatParser *p, WatFunc *bind, uint32_t *type_idx);

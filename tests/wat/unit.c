@@ -237,10 +237,32 @@ static void lexer(void)
     }
 }
 
+/* The API contract: NULL error pointer tolerated; error fields filled; output ownership. */
+static void api(void)
+{
+    uint8_t *out = NULL;
+    size_t len = 0;
+    check(!wat_to_wasm("(module (func (i32.const)))", 27, &out, &len, NULL), "error without an error struct", NULL);
+    lodge_error_t err;
+    memset(&err, 0, sizeof err);
+    const char *text = "(module\n  (memory 1)\n  (func (i32.load offset=x)))";
+    int ok = wat_to_wasm(text, strlen(text), &out, &len, &err);
+    check(!ok && err.status == LODGE_ERR_MALFORMED && err.offset == (size_t)(strstr(text, "offset=x") - text) &&
+              strncmp(err.message, "3:19:", 5) == 0,
+          "error status, byte offset and line:column", err.message);
+    /* Text need not be NUL-terminated: only len bytes are read. */
+    char buf[16];
+    memcpy(buf, "(module)XXXXXXXX", 16);
+    ok = wat_to_wasm(buf, 8, &out, &len, &err);
+    check(ok && len == 8, "reads exactly len bytes", NULL);
+    free(out);
+}
+
 int main(void)
 {
     numbers();
     lexer();
+    api();
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }
