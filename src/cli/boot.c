@@ -145,7 +145,7 @@ int cli_boot(int argc, char **argv)
     bool trace = false, disasm = false;
     const char *dump_dtb = NULL;
     uint64_t disasm_at = 0;
-    static char disk_paths[MACHINE_MAX_DISKS][PATH_MAX];
+    char disk_paths[MACHINE_MAX_DISKS][PATH_MAX];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (cli_is_help(a)) {
