@@ -12,12 +12,16 @@ static int host_err(int r)
     return wasi_errno_from_host(r);
 }
 
+#define PATH_MAX_GUEST 32768 /* longer than any host path can be (Linux: 4096) */
+
 /* The guest's path (ptr, len) as a C string. */
 static int read_path(WasiCall *c, uint32_t p, uint32_t len, char **out)
 {
     const uint8_t *m = wasi_mem(c, p, len);
     if (!m)
         return WASI_EFAULT;
+    if (len > PATH_MAX_GUEST)
+        return WASI_ENAMETOOLONG;
     if (memchr(m, '\0', len))
         return WASI_EINVAL;
     char *s = malloc((size_t)len + 1);

@@ -38,7 +38,7 @@ if [ ! -x "$L" ]; then
     echo "$pass passed, $fail failed, $skip skipped"
     exit 1
 fi
-for f in w_fd w_path w_sandbox w_race w_rights w_proc w_sock n_stdin n_exit n_files n_compute n_args; do
+for f in w_fd w_path w_sandbox w_race w_rights w_proc w_sock w_fuzz n_stdin n_exit n_files n_compute n_args; do
     if [ ! -f "$W/$f.wasm" ]; then
         bad "build $f" "$W/$f.wasm is missing: run make wasi-tests BUILD=$BUILD"
         echo "$pass passed, $fail failed, $skip skipped"
@@ -65,6 +65,20 @@ fingerprint() {
 }
 
 # ---- 1. WASI functions and the sandbox -----------------------------------------------------------
+
+# Every function of the table is called by name in some test program (proc_exit through exit()).
+missing=()
+for fn in $(sed -nE 's/^WASI_FN\(([a-z_]+),.*/\1/p' src/wasi/funcs.def); do
+    if ! grep -qE "(__wasi_|raw_|IMPORT\()$fn\b" "$HERE"/w_*.c && ! grep -qa "$fn" "$W/n_exit.wasm"; then
+        missing+=("$fn")
+    fi
+done
+nfn=$(grep -c '^WASI_FN(' src/wasi/funcs.def)
+if [ ${#missing[@]} -eq 0 ] && [ "$nfn" -eq 46 ]; then
+    ok "all $nfn preview1 functions in src/wasi/funcs.def are called by a test program"
+else
+    bad "every WASI function is tested ($nfn in the table)" "not called by any test: ${missing[*]}"
+fi
 
 for resolver in openat2 walk; do
     envr=()
@@ -120,6 +134,26 @@ for resolver in openat2 walk; do
     else
         bad "read-only preopen unchanged [$resolver]" "$(cd "$ro" && find . -printf '%p %y %s\n')"
     fi
+done
+
+# Hostile arguments to every function (w_fuzz.c): errnos only, no trap, no crash, nothing outside touched.
+seed=$(( (RANDOM << 15) | RANDOM ))
+for resolver in openat2 walk; do
+    envr=()
+    [ "$resolver" = walk ] && envr=(env LODGE_WASI_RESOLVER=walk)
+    for s in 1 "$seed"; do
+        fz=$(fresh fuzz)
+        mkdir -p "$fz/box" "$fz/outside"
+        echo SECRET >"$fz/outside/secret.txt"
+        before=$(fingerprint "$fz/outside")
+        "${envr[@]}" "$L" run --dir "$fz/box::sandbox" "$W/w_fuzz.wasm" "$s" 20000 </dev/null >"$T/out" 2>&1
+        rc=$?
+        if [ "$before" != "$(fingerprint "$fz/outside")" ]; then
+            bad "hostile arguments, seed $s [$resolver]: something outside changed"
+        else
+            run_checks "hostile arguments to every function, seed $s [$resolver]" "$T/out" $rc
+        fi
+    done
 done
 
 printf 'hello\nmore\n' >"$T/stdin.txt"
