@@ -23,11 +23,12 @@ static void seed(void)
 {
     static const char *glider[] = {".#.", "..#", "###"};
     static const char *lwss[] = {".#..#", "#....", "#...#", "####."};
-    static const char *pulsar_quarter[] = {"..###", ".....", "#....#", "#....#", "#....#", "..###"};
+    /* an irregular blob and the R-pentomino: both churn for many generations */
+    static const char *blob[] = {"..###", ".....", "#....#", "#....#", "#....#", "..###"};
     static const char *rpent[] = {".##", "##.", ".#."};
     put(1, 1, glider, 3);
     put(12, 2, lwss, 4);
-    put(3, 22, pulsar_quarter, 6);
+    put(3, 22, blob, 6);
     put(12, 28, rpent, 3);
 }
 
