@@ -61,6 +61,7 @@ deps:
 $(EXAMPLE_WASM): | deps
 
 test: deps
+	$(MAKE) all CC=clang BUILD=build-clang
 	$(MAKE) check
 	$(MAKE) check BUILD=build-san SAN=address,undefined OPT=-O1
 
@@ -71,6 +72,6 @@ spec: $(BUILD)/spec-runner
 	BUILD=$(BUILD) tests/spec/run.sh
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-clang build-nocheck
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
