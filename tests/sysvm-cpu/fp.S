@@ -278,6 +278,45 @@ main:
     CHECK_MTRAP 90, 2
     li t0, MSTATUS_FS
     csrs mstatus, t0
+    # RMM: ties go away from zero (RNE would keep the even 1.0)
+    LD_S fa0, 0x3f800000              # 1.0f
+    LD_S fa1, 0x33800000              # 2^-24: 1 + 2^-24 is halfway between 1 and 1 + 2^-23
+    fadd.s fa2, fa0, fa1, rmm
+    fmv.x.w a1, fa2
+    CHECK 92, a1, 0x3f800001
+    fadd.s fa2, fa0, fa1, rne
+    fmv.x.w a1, fa2
+    CHECK 93, a1, 0x3f800000
+    fneg.s fa0, fa0
+    fneg.s fa1, fa1
+    fadd.s fa2, fa0, fa1, rmm
+    fmv.x.w a1, fa2
+    CHECK 94, a1, 0xffffffffbf800001
+    LD_D fa0, 0x3ff0000000000000      # 1.0
+    LD_D fa1, 0x3ca0000000000000      # 2^-53
+    fadd.d fa2, fa0, fa1, rmm
+    fmv.x.d a1, fa2
+    CHECK 95, a1, 0x3ff0000000000001
+    fsub.d fa2, fa0, fa1, rmm         # 1 - 2^-53 is representable: no tie
+    fmv.x.d a1, fa2
+    CHECK 96, a1, 0x3fefffffffffffff
+    LD_D fa0, 0x3ff0000010000000      # 1 + 2^-24, to single
+    fcvt.s.d fa2, fa0, rmm
+    fmv.x.w a1, fa2
+    CHECK 97, a1, 0x3f800001
+    LD_D fa0, 0x3ff0000008000000      # 1 + 2^-25: below the tie
+    fcvt.s.d fa2, fa0, rmm
+    fmv.x.w a1, fa2
+    CHECK 98, a1, 0x3f800000
+    LD_D fa0, 0x3ff0000000000003      # (1 + 3 * 2^-52) * 1.5 = 1.5 + 4.5 * 2^-52: a tie
+    LD_D fa1, 0x3ff8000000000000
+    fmul.d fa2, fa0, fa1, rmm
+    fmv.x.d a1, fa2
+    CHECK 99, a1, 0x3ff8000000000005
+    fmul.d fa2, fa0, fa1, rne
+    fmv.x.d a1, fa2
+    CHECK 100, a1, 0x3ff8000000000004
+    csrw fflags, zero
     # writing an FP register marks mstatus.FS dirty
     li t0, MSTATUS_FS
     csrc mstatus, t0

@@ -116,6 +116,32 @@ static unsigned fclass_bits(bool neg, uint64_t exp, uint64_t exp_max, uint64_t f
     return neg ? 1u << 1 : 1u << 6;
 }
 
+/* RMM (round to nearest, ties away from zero) differs from RNE, which the host did, only on exact ties, where
+ * RNE picked the even neighbour. Division and square root never land exactly on a tie in binary, so only
+ * add, subtract, multiply and narrowing need this. r is the RNE result, err the exact value minus r. */
+static double rmm_fix_d(double r, double err)
+{
+    if (err == 0 || isnan(r) || isinf(r)) return r;
+    double nb = nextafter(r, err > 0 ? INFINITY : -INFINITY);
+    return (nb - r == 2 * err && fabs(nb) > fabs(r)) ? nb : r;
+}
+
+/* The same for a single rounded from `exact`, a double holding the exact result (or one too far from any tie
+ * for the difference to matter). */
+static float rmm_fix_s(float r, double exact)
+{
+    if (isnan(r) || isinf(r) || (double)r == exact) return r;
+    float nb = nextafterf(r, exact > (double)r ? INFINITY : -INFINITY);
+    return (((double)r + (double)nb) / 2 == exact && fabsf(nb) > fabsf(r)) ? nb : r;
+}
+
+/* Exact error of a + b = s (TwoSum; s already rounded to nearest). */
+static double two_sum_err(double a, double b, double s)
+{
+    double bb = s - a;
+    return (a - (s - bb)) + (b - bb);
+}
+
 static double minmax_d(double a, double b, bool is_max, bool sa, bool sb, unsigned *fl)
 {
     if (sa || sb) *fl |= FF_NV;
@@ -159,9 +185,16 @@ bool riscv_fpu_exec(Hart *h, const RvInsn *in)
     if (stray) feclearexcept(stray);
     switch (op) {
     /* ---- single ---- */
-    case RV_OP_FADD_S: { volatile float a = get_s(h, r1), b = get_s(h, r2); volatile float r = a + b; set_s(h, rd, r); break; }
-    case RV_OP_FSUB_S: { volatile float a = get_s(h, r1), b = get_s(h, r2); volatile float r = a - b; set_s(h, rd, r); break; }
-    case RV_OP_FMUL_S: { volatile float a = get_s(h, r1), b = get_s(h, r2); volatile float r = a * b; set_s(h, rd, r); break; }
+    case RV_OP_FADD_S: case RV_OP_FSUB_S: case RV_OP_FMUL_S: {
+        volatile float a = get_s(h, r1), b = get_s(h, r2);
+        if (op == RV_OP_FSUB_S) b = -b;
+        volatile float r = op == RV_OP_FMUL_S ? a * b : a + b;
+        float v = r;
+        /* Singles are exact in double for a product, and for a sum whenever a tie is possible. */
+        if (rm == RM_RMM) v = rmm_fix_s(v, op == RV_OP_FMUL_S ? (double)a * (double)b : (double)a + (double)b);
+        set_s(h, rd, v);
+        break;
+    }
     case RV_OP_FDIV_S: { volatile float a = get_s(h, r1), b = get_s(h, r2); volatile float r = a / b; set_s(h, rd, r); break; }
     case RV_OP_FSQRT_S: { volatile float a = get_s(h, r1); volatile float r = sqrtf(a); set_s(h, rd, r); break; }
     case RV_OP_FMADD_S: case RV_OP_FMSUB_S: case RV_OP_FNMSUB_S: case RV_OP_FNMADD_S: {
@@ -217,9 +250,15 @@ bool riscv_fpu_exec(Hart *h, const RvInsn *in)
     case RV_OP_FCVT_S_LU: { volatile uint64_t a = h->x[r1]; volatile float r = (float)a; set_s(h, rd, r); break; }
     case RV_OP_FMV_W_X: h->f[rd] = BOX | (uint32_t)h->x[r1]; break;
     /* ---- double ---- */
-    case RV_OP_FADD_D: { volatile double a = get_d(h, r1), b = get_d(h, r2); volatile double r = a + b; set_d(h, rd, r); break; }
-    case RV_OP_FSUB_D: { volatile double a = get_d(h, r1), b = get_d(h, r2); volatile double r = a - b; set_d(h, rd, r); break; }
-    case RV_OP_FMUL_D: { volatile double a = get_d(h, r1), b = get_d(h, r2); volatile double r = a * b; set_d(h, rd, r); break; }
+    case RV_OP_FADD_D: case RV_OP_FSUB_D: case RV_OP_FMUL_D: {
+        volatile double a = get_d(h, r1), b = get_d(h, r2);
+        if (op == RV_OP_FSUB_D) b = -b;
+        volatile double r = op == RV_OP_FMUL_D ? a * b : a + b;
+        double v = r;
+        if (rm == RM_RMM) v = rmm_fix_d(v, op == RV_OP_FMUL_D ? fma(a, b, -v) : two_sum_err(a, b, v));
+        set_d(h, rd, v);
+        break;
+    }
     case RV_OP_FDIV_D: { volatile double a = get_d(h, r1), b = get_d(h, r2); volatile double r = a / b; set_d(h, rd, r); break; }
     case RV_OP_FSQRT_D: { volatile double a = get_d(h, r1); volatile double r = sqrt(a); set_d(h, rd, r); break; }
     case RV_OP_FMADD_D: case RV_OP_FMSUB_D: case RV_OP_FNMSUB_D: case RV_OP_FNMADD_D: {
@@ -247,7 +286,12 @@ bool riscv_fpu_exec(Hart *h, const RvInsn *in)
         set_d(h, rd, minmax_d(u2d(a), u2d(b), op == RV_OP_FMAX_D, issnan_d(a), issnan_d(b), &fl));
         break;
     }
-    case RV_OP_FCVT_S_D: { volatile double a = get_d(h, r1); volatile float r = (float)a; set_s(h, rd, r); break; }
+    case RV_OP_FCVT_S_D: {
+        volatile double a = get_d(h, r1);
+        volatile float r = (float)a;
+        set_s(h, rd, rm == RM_RMM ? rmm_fix_s(r, a) : r);
+        break;
+    }
     case RV_OP_FCVT_D_S: { volatile float a = get_s(h, r1); volatile double r = (double)a; set_d(h, rd, r); break; }
     case RV_OP_FEQ_D: case RV_OP_FLT_D: case RV_OP_FLE_D: {
         uint64_t ua = h->f[r1], ub = h->f[r2];
