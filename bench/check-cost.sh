@@ -33,7 +33,7 @@ for src in bench/*.c; do
         tb="$tb $(cpu "$B" run --invoke run "$BUILD/bench/$p.wasm" "$n")"
     done
     ma=$(median <<<"$ta"); mb=$(median <<<"$tb")
-    ratio=$(awk -v a="$ma" -v b="$mb" 'BEGIN { printf "%.3f", b > 0 ? a / b : 0 }')
+    ratio=$(awk -v a="$ma" -v b="$mb" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')
     printf '%-10s %9s %9s %7s\n' "$p" "$ma" "$mb" "$ratio"
     logsum=$(awk -v s="$logsum" -v r="$ratio" 'BEGIN { printf "%.6f", s + log(r) }')
     count=$((count + 1))

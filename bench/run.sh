@@ -134,7 +134,7 @@ for p in "${programs[@]}"; do
         med[$p,$e]=$(median <<<"${times[$e]}")
         spread[$p,$e]=$(tr ' ' '\n' <<<"${times[$e]}" | grep . |
             awk -v m="${med[$p,$e]}" 'NR == 1 { lo = hi = $1 } { if ($1 < lo) lo = $1; if ($1 > hi) hi = $1 }
-                 END { printf "%.0f", m > 0 ? 100 * (hi - lo) / m : 0 }')
+                 END { printf "%.0f", (m > 0 ? 100 * (hi - lo) / m : 0) }')
     done
     printf '  %-10s n=%-9s checksum %-12s' "$p" "$n" "${ref:-none}"
     for e in "${active[@]}"; do printf ' %s %s' "$e" "${med[$p,$e]}"; done
