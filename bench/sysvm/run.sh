@@ -76,6 +76,6 @@ printf '%-34s %10s %10s %14s\n' "start to ready line (s)" "$lr" "$qr" "$(ratio "
 printf '%-34s %10s %10s %14s\n' "CPU-bound command in guest (s)" "$lc" "$qc" "$(ratio "$lc" "$qc")"
 printf '%-34s %10s %10s %14s\n' "peak RSS, boot to ready (MiB)" "$(awk -v k="$lm" 'BEGIN{printf "%.1f", k/1024}')" \
     "$(awk -v k="$qm" 'BEGIN{if (k == "nan") print k; else printf "%.1f", k/1024}')" "$(ratio "$lm" "$qm")"
-printf '%-34s %10s\n' "Lodge's own memory beyond guest RAM (MiB)" "$lo"
+printf '%-34s %10s\n' "Lodge's own memory, MiB" "$lo"
 echo "speed: Lodge runs the guest's CPU-bound command at $(ratio "$qc" "$lc")x QEMU's speed (target >= 0.5);"
 echo "boot: Lodge reaches the ready line in $(ratio "$lr" "$qr")x QEMU's time (target <= 2)."
