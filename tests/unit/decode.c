@@ -302,6 +302,14 @@ static void custom_and_name_sections(UnitCtx *t)
     CHECK_INT(customs, 3);
     CHECK_STR(m->sections[0].custom_name, "abc");
     module_free(m);
+    /* the module name (subsection 0) */
+    Bytes n = RAW_MODULE(1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 4, 1, 2, 0, END,
+                         0, 11, 4, 'n', 'a', 'm', 'e', 0, 4, 3, 'm', 'o', 'd');
+    m = decode(e, &n, &err);
+    REQUIRE(m);
+    CHECK_STR(m->name, "mod");
+    module_free(m);
+    bytes_free(&n);
     /* A malformed name section is ignored (custom sections are advisory). */
     WMod w2;
     wm_init(&w2);

@@ -312,5 +312,51 @@ static void data_segments(UnitCtx *t)
     bytes_free(&b);
 }
 
+/* Loads and stores whose address is an i32.add of every kind of operand: locals, constants, call results
+ * (temporaries), in both bounds-check modes. The interpreter fuses the add into the access. */
+static void address_forms(UnitCtx *t)
+{
+    for (int checked = 0; checked < 2; checked++) {
+        lodge_config_t cfg = {0};
+        cfg.bounds_checks = checked;
+        RigOpts o = {.cfg = &cfg};
+        WMod w;
+        wm_init(&w);
+        wm_memory(&w, 1, -1);
+        wm_data(&w, 100, "\x11\x22\x33\x44\x55\x66\x77\x88", 8);
+        uint32_t c96 = WFUNC(&w, ":i", "", I32C(96));
+        wm_export(&w, "call+local", LODGE_EXTERN_FUNC,
+                  WFUNC(&w, "i:i", "", CALL, (uint8_t)c96, LOCAL_GET, 0, I32_ADD, I32_LOAD, MEMARG(2, 0)));
+        wm_export(&w, "local+call", LODGE_EXTERN_FUNC,
+                  WFUNC(&w, "i:i", "", LOCAL_GET, 0, CALL, (uint8_t)c96, I32_ADD, I32_LOAD, MEMARG(2, 0)));
+        wm_export(&w, "call+const", LODGE_EXTERN_FUNC,
+                  WFUNC(&w, "i:i", "", CALL, (uint8_t)c96, I32C(4), I32_ADD, I32_LOAD, MEMARG(2, 0)));
+        wm_export(&w, "local+local", LODGE_EXTERN_FUNC,
+                  WFUNC(&w, "ii:i", "", LOCAL_GET, 0, LOCAL_GET, 1, I32_ADD, I32_LOAD8_U, MEMARG(0, 1)));
+        wm_export(&w, "store call+local", LODGE_EXTERN_FUNC,
+                  WFUNC(&w, "ii:i", "", CALL, (uint8_t)c96, LOCAL_GET, 0, I32_ADD, LOCAL_GET, 1, I32_STORE,
+                        MEMARG(2, 0), I32C(200), I32_LOAD, MEMARG(2, 0)));
+        Bytes b = wm_finish(&w);
+        wm_free(&w);
+        Rig r;
+        if (CHECKF(rig_open(&r, &b, &o), "instantiate: %s", r.err.message)) {
+            CHECK_I32(rig_call(&r, "call+local", 1, vi32(4)), 0x44332211);
+            CHECK_I32(rig_call(&r, "local+call", 1, vi32(8)), (int32_t)0x88776655);
+            CHECK_I32(rig_call(&r, "call+const", 1, vi32(0)), 0x44332211);
+            CHECK_I32(rig_call(&r, "local+local", 2, vi32(50), vi32(50)), 0x22);
+            CHECK_I32(rig_call(&r, "store call+local", 2, vi32(104), vi32(12345)), 12345);
+            CHECK_TRAP(rig_call(&r, "call+local", 1, vi32(65536 - 96 - 3)), LODGE_TRAP_MEMORY_OOB);
+            CHECK_TRAP(rig_call(&r, "store call+local", 2, vi32(65536 - 96 - 3), vi32(1)), LODGE_TRAP_MEMORY_OOB);
+            /* the add wraps at 32 bits: 96 + (-96) is address 0, in bounds */
+            CHECK_I32(rig_call(&r, "store call+local", 2, vi32(-96), vi32(77)), 12345);
+            CHECK_I32(rig_call(&r, "call+local", 1, vi32(-96)), 77);
+            CHECK_TRAP(rig_call(&r, "local+call", 1, vi32(-100)), LODGE_TRAP_MEMORY_OOB); /* 0xfffffffc */
+        }
+        rig_close(&r);
+        bytes_free(&b);
+    }
+}
+
 UNIT_SUITE(interp_mem, UNIT_TEST(guard_pages), UNIT_TEST(bounds_checks), UNIT_TEST(empty_memory),
-           UNIT_TEST(grow_and_store_limit), UNIT_TEST(bulk_memory), UNIT_TEST(data_segments));
+           UNIT_TEST(grow_and_store_limit), UNIT_TEST(bulk_memory), UNIT_TEST(data_segments),
+           UNIT_TEST(address_forms));

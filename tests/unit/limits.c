@@ -209,5 +209,65 @@ static void store_memory_budget(UnitCtx *t)
     lodge_engine_delete(engine);
 }
 
+/* One engine and one module shared by threads, each with a store of its own: the engine's type registry
+ * and the immutable module may be used from many threads at once. */
+typedef struct ThreadJob {
+    lodge_engine_t *engine;
+    const lodge_module_t *shared;
+    const Bytes *bin;
+    int ok;
+} ThreadJob;
+
+static void *thread_job(void *p)
+{
+    ThreadJob *j = p;
+    for (int round = 0; round < 20; round++) {
+        lodge_error_t err;
+        /* compile a module of its own too: types are interned concurrently */
+        lodge_module_t *own = lodge_module_new(j->engine, j->bin->p, j->bin->len, &err);
+        lodge_store_t *s = lodge_store_new(j->engine, NULL);
+        if (!own || !s) {
+            lodge_module_delete(own);
+            lodge_store_delete(s);
+            return NULL;
+        }
+        const lodge_module_t *mods[2] = {j->shared, own};
+        for (int k = 0; k < 2; k++) {
+            lodge_instance_t *in = lodge_instance_new(s, mods[k], NULL, 0, &err);
+            lodge_extern_t e;
+            lodge_val_t res[1];
+            if (in && lodge_instance_export(in, "count", &e) &&
+                lodge_func_call(s, e.of.func, (lodge_val_t[]){vi32(1000 + round)}, 1, res, 1, &err) &&
+                res[0].of.i32 == 1000 + round)
+                j->ok++;
+        }
+        lodge_store_delete(s);
+        lodge_module_delete(own);
+    }
+    return NULL;
+}
+
+static void threads(UnitCtx *t)
+{
+    Bytes b = loops_module();
+    lodge_engine_t *e = lodge_engine_new(NULL);
+    lodge_error_t err;
+    lodge_module_t *m = lodge_module_new(e, b.p, b.len, &err);
+    REQUIRE(m);
+    ThreadJob jobs[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (ThreadJob){e, m, &b, 0};
+        CHECK(pthread_create(&th[i], NULL, thread_job, &jobs[i]) == 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CHECKF(jobs[i].ok == 40, "thread %d: %d of 40 calls right", i, jobs[i].ok);
+    }
+    lodge_module_delete(m);
+    lodge_engine_delete(e);
+    bytes_free(&b);
+}
+
 UNIT_SUITE(limits, UNIT_TEST(fuel), UNIT_TEST(interrupt), UNIT_TEST(interrupt_is_per_store),
-           UNIT_TEST(store_memory_budget));
+           UNIT_TEST(store_memory_budget), UNIT_TEST(threads));
