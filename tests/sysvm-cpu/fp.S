@@ -316,6 +316,24 @@ main:
     fmul.d fa2, fa0, fa1, rne
     fmv.x.d a1, fa2
     CHECK 100, a1, 0x3ff8000000000004
+    li a0, 16777217                   # 2^24 + 1: halfway between two singles
+    fcvt.s.w fa2, a0, rmm
+    fmv.x.w a1, fa2
+    CHECK 101, a1, 0x4b800001
+    fcvt.s.w fa2, a0, rne
+    fmv.x.w a1, fa2
+    CHECK 102, a1, 0x4b800000
+    li a0, -16777217
+    fcvt.s.l fa2, a0, rmm
+    fmv.x.w a1, fa2
+    CHECK 103, a1, 0xffffffffcb800001
+    li a0, 0x20000000000001           # 2^53 + 1: halfway between two doubles
+    fcvt.d.lu fa2, a0, rmm
+    fmv.x.d a1, fa2
+    CHECK 104, a1, 0x4340000000000001
+    fcvt.d.l fa2, a0, rne
+    fmv.x.d a1, fa2
+    CHECK 105, a1, 0x4340000000000000
     csrw fflags, zero
     # writing an FP register marks mstatus.FS dirty
     li t0, MSTATUS_FS

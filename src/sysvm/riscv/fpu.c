@@ -135,6 +135,20 @@ static float rmm_fix_s(float r, double exact)
     return (((double)r + (double)nb) / 2 == exact && fabsf(nb) > fabsf(r)) ? nb : r;
 }
 
+/* RMM for an integer x converted to r (rounded to nearest-even): on a tie, the neighbour away from zero.
+ * Integers up to 2^64 and these results are exact in __int128. */
+static double rmm_fix_int(double r, __int128 x, bool single)
+{
+    __int128 ir = (__int128)r;
+    if (ir == x) return r;
+    double nb = single ? (double)nextafterf((float)r, x > ir ? INFINITY : -INFINITY)
+                       : nextafter(r, x > ir ? INFINITY : -INFINITY);
+    __int128 dr = x - ir, dn = (__int128)nb - x;
+    if (dr < 0) dr = -dr;
+    if (dn < 0) dn = -dn;
+    return (dr == dn && fabs(nb) > fabs(r)) ? nb : r;
+}
+
 /* Exact error of a + b = s (TwoSum; s already rounded to nearest). */
 static double two_sum_err(double a, double b, double s)
 {
@@ -244,10 +258,17 @@ bool riscv_fpu_exec(Hart *h, const RvInsn *in)
         }
         break;
     }
-    case RV_OP_FCVT_S_W: { volatile int32_t a = (int32_t)h->x[r1]; volatile float r = (float)a; set_s(h, rd, r); break; }
-    case RV_OP_FCVT_S_WU: { volatile uint32_t a = (uint32_t)h->x[r1]; volatile float r = (float)a; set_s(h, rd, r); break; }
-    case RV_OP_FCVT_S_L: { volatile int64_t a = (int64_t)h->x[r1]; volatile float r = (float)a; set_s(h, rd, r); break; }
-    case RV_OP_FCVT_S_LU: { volatile uint64_t a = h->x[r1]; volatile float r = (float)a; set_s(h, rd, r); break; }
+    case RV_OP_FCVT_S_W: case RV_OP_FCVT_S_WU: case RV_OP_FCVT_S_L: case RV_OP_FCVT_S_LU: {
+        __int128 x = op == RV_OP_FCVT_S_W ? (__int128)(int32_t)h->x[r1]
+                   : op == RV_OP_FCVT_S_WU ? (__int128)(uint32_t)h->x[r1]
+                   : op == RV_OP_FCVT_S_L ? (__int128)(int64_t)h->x[r1] : (__int128)h->x[r1];
+        volatile float r;
+        if (op == RV_OP_FCVT_S_L) { volatile int64_t a = (int64_t)x; r = (float)a; }
+        else if (op == RV_OP_FCVT_S_LU) { volatile uint64_t a = (uint64_t)x; r = (float)a; }
+        else { volatile int64_t a = (int64_t)x; r = (float)a; }     /* 32-bit values: int64 holds them */
+        set_s(h, rd, rm == RM_RMM ? (float)rmm_fix_int(r, x, true) : r);
+        break;
+    }
     case RV_OP_FMV_W_X: h->f[rd] = BOX | (uint32_t)h->x[r1]; break;
     /* ---- double ---- */
     case RV_OP_FADD_D: case RV_OP_FSUB_D: case RV_OP_FMUL_D: {
@@ -316,8 +337,18 @@ bool riscv_fpu_exec(Hart *h, const RvInsn *in)
     case RV_OP_FMV_X_D: h->x[rd] = h->f[r1]; break;
     case RV_OP_FCVT_D_W: { volatile int32_t a = (int32_t)h->x[r1]; volatile double r = (double)a; set_d(h, rd, r); break; }
     case RV_OP_FCVT_D_WU: { volatile uint32_t a = (uint32_t)h->x[r1]; volatile double r = (double)a; set_d(h, rd, r); break; }
-    case RV_OP_FCVT_D_L: { volatile int64_t a = (int64_t)h->x[r1]; volatile double r = (double)a; set_d(h, rd, r); break; }
-    case RV_OP_FCVT_D_LU: { volatile uint64_t a = h->x[r1]; volatile double r = (double)a; set_d(h, rd, r); break; }
+    case RV_OP_FCVT_D_L: {
+        volatile int64_t a = (int64_t)h->x[r1];
+        volatile double r = (double)a;
+        set_d(h, rd, rm == RM_RMM ? rmm_fix_int(r, (int64_t)h->x[r1], false) : r);
+        break;
+    }
+    case RV_OP_FCVT_D_LU: {
+        volatile uint64_t a = h->x[r1];
+        volatile double r = (double)a;
+        set_d(h, rd, rm == RM_RMM ? rmm_fix_int(r, h->x[r1], false) : r);
+        break;
+    }
     case RV_OP_FMV_D_X: h->f[rd] = h->x[r1]; break;
     default:
         if (uses_rm && rm != RM_RNE) fesetround(FE_TONEAREST);
