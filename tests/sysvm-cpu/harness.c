@@ -1,6 +1,7 @@
 /* A bare-metal test machine for the hart: RAM at 0x80000000 holding a flat binary, a test finisher, a byte
  * console, interrupt-line and timer registers, and optionally a riscv-tests style `tohost` word.
- * usage: harness [--harts N] [--max N] [--tohost ADDR] [--trace N] [--bench] [--mem MiB] FILE.bin
+ * usage: harness [--harts N] [--max N] [--tohost ADDR] [--trace N] [--step] [--bench] [--mem MiB] FILE.bin
+ *        (--step runs everything one hart_run(h, 1) at a time and fails if any call ran more than one)
  *        harness --disasm      (reads hex instruction words from stdin, prints "word: text" for each)
  * Exit status: 0 the program passed, 1 it failed, 2 it did not finish or bad usage. */
 #include "sysvm/riscv/hart.h"
@@ -16,6 +17,7 @@
 #define CONSOLE  0x10000000ull   /* write a byte: print it */
 #define IRQ_SET  0x02100000ull   /* write mask: hart_set_mip(mask, 1) on hart (addr bits 8..11) */
 #define IRQ_CLR  0x02100008ull   /* write mask: hart_set_mip(mask, 0) */
+#define DMA      0x02200000ull   /* +0 dst, +8 src, +16 len (write: copy in RAM as a device would) */
 #define MTIMECMP 0x02004000ull   /* 8 bytes per hart: MTIP when mtime >= mtimecmp */
 #define MTIME    0x0200bff8ull
 #define MSIP     0x02000000ull   /* 4 bytes per hart: bit 0 drives MSIP */
@@ -28,6 +30,8 @@ typedef struct Machine {
     uint64_t mtime, mtimecmp[8];
     int done;          /* 0 running, 1 pass, 2 fail */
     unsigned fail_code;
+    uint64_t dma_dst, dma_src;
+    bool step_violation;
 } Machine;
 
 static void update_timer(Machine *m)
@@ -75,6 +79,18 @@ static bool mmio_write(void *opaque, uint64_t pa, unsigned size, uint64_t val)
         hart_set_mip(m->harts[(pa - MSIP) / 4], MIP_MSIP, val & 1);
         return true;
     }
+    if (pa == DMA && size == 8) { m->dma_dst = val; return true; }
+    if (pa == DMA + 8 && size == 8) { m->dma_src = val; return true; }
+    if (pa == DMA + 16 && size == 8) {
+        /* A device writing guest RAM behind the harts' backs; they are told through hart_invalidate_code. */
+        uint64_t end = RAM_BASE + m->ram_size;
+        if (m->dma_dst < RAM_BASE || m->dma_src < RAM_BASE || val > m->ram_size || m->dma_dst > end - val ||
+            m->dma_src > end - val)
+            return false;
+        memmove(m->ram + (m->dma_dst - RAM_BASE), m->ram + (m->dma_src - RAM_BASE), val);
+        for (unsigned i = 0; i < m->nharts; i++) hart_invalidate_code(m->harts[i], m->dma_dst, val);
+        return true;
+    }
     return false;
 }
 
@@ -82,7 +98,8 @@ static uint64_t get_time(void *opaque) { return ((Machine *)opaque)->mtime; }
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: harness [--harts N] [--max N] [--tohost ADDR] [--trace N] [--bench] [--mem MiB] FILE\n");
+    fprintf(stderr, "usage: harness [--harts N] [--max N] [--tohost ADDR] [--trace N] [--step] [--bench] [--mem MiB] "
+                    "FILE\n");
     return 2;
 }
 
@@ -104,7 +121,7 @@ int main(int argc, char **argv)
     if (argc == 2 && !strcmp(argv[1], "--disasm")) return disasm_stdin();
     uint64_t max = 200000000, tohost = 0, trace = 0, mem_mib = 32;
     unsigned nharts = 1;
-    bool bench = false;
+    bool bench = false, step = false;
     const char *file = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--max") && i + 1 < argc) max = strtoull(argv[++i], NULL, 0);
@@ -113,6 +130,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--harts") && i + 1 < argc) nharts = (unsigned)atoi(argv[++i]);
         else if (!strcmp(argv[i], "--mem") && i + 1 < argc) mem_mib = strtoull(argv[++i], NULL, 0);
         else if (!strcmp(argv[i], "--bench")) bench = true;
+        else if (!strcmp(argv[i], "--step")) step = true;
         else if (argv[i][0] == '-' || file) return usage();
         else file = argv[i];
     }
@@ -163,6 +181,10 @@ int main(int argc, char **argv)
                 }
                 trace--;
                 total += hart_run(h, 1);
+            } else if (step) {
+                uint64_t ran = hart_run(h, 1);
+                if (ran > 1) m.step_violation = true;
+                total += ran;
             } else {
                 total += hart_run(h, nharts > 1 ? 1000 + 37 * i : 100000);
             }
@@ -183,6 +205,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "%" PRIu64 " instructions in %.3f s: %.1f M instructions/s\n", total, secs,
                 (double)total / secs / 1e6);
     int rc = m.done == 1 ? 0 : m.done == 2 ? 1 : 2;
+    if (m.step_violation) {
+        fprintf(stderr, "harness: hart_run(h, 1) ran more than one instruction\n");
+        rc = 1;
+    }
     if (m.done == 2)
         fprintf(stderr, "harness: %s failed with code %u (pc %016" PRIx64 ", s10 %" PRIx64 ", s8 %" PRIx64
                 ", a1 %" PRIx64 ")\n", file, m.fail_code, hart_get_pc(m.harts[0]), hart_get_reg(m.harts[0], 26),

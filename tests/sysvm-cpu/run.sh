@@ -37,6 +37,16 @@ for t in $tests; do
         fail=$((fail+1))
     fi
 done
+# Single-stepping: hart_run(h, 1) must run exactly one instruction (or take one trap), all through a program.
+if [ -f "$OUT/int.bin" ] && [ -f "$OUT/trap.bin" ]; then
+    if timeout 120 "$H" --step "$OUT/int.bin" >"$OUT/step.out" 2>&1 &&
+       timeout 120 "$H" --step "$OUT/trap.bin" >>"$OUT/step.out" 2>&1; then
+        echo "PASS step (int and trap, one instruction per hart_run)"; pass=$((pass+1))
+    else
+        echo "FAIL step:"; tail -3 "$OUT/step.out" | sed 's/^/    /'; fail=$((fail+1))
+    fi
+fi
+
 # Hostile code: pseudo-random bytes (fixed seeds) run as M-mode code, and as S-mode code over pseudo-random
 # page tables, on one and two harts. Any ending is fine except a crash or a sanitizer report.
 if command -v perl >/dev/null; then
