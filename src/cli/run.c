@@ -427,7 +427,8 @@ static int report_failure(const char *file, const lodge_error_t *err)
         return CLI_EXIT_TRAP;
     }
     if (err->status == LODGE_ERR_MALFORMED || err->status == LODGE_ERR_INVALID)
-        fprintf(stderr, "lodge: %s: %s (at byte offset %zu)\n", file, err->message, err->offset);
+        fprintf(stderr, "lodge: %s: %s: %s\n", file, err->status == LODGE_ERR_MALFORMED ? "malformed" : "invalid",
+                err->message); /* the message carries the byte offset */
     else
         fprintf(stderr, "lodge: %s: %s\n", file, err->message[0] ? err->message : "failed");
     return CLI_EXIT_ERROR;
@@ -493,7 +494,7 @@ int cli_run(int argc, char **argv)
     memset(&err, 0, sizeof err);
 
     size_t len;
-    uint8_t *bytes = cli_read_file(file, &len);
+    uint8_t *bytes = cli_load_module_bytes(file, &len);
     if (!bytes) {
         free_opts(&o);
         return CLI_EXIT_ERROR;
