@@ -61,3 +61,8 @@ $(BUILD)/bench/wasi/%.native: bench/wasi/%.c
 ifeq ($(SAN),)
 $(BUILD)/lodge: LDFLAGS += -static
 endif
+
+wasi-bench: $(BUILD)/bench/wasi/timeit
+$(BUILD)/bench/wasi/timeit: bench/wasi/timer/timeit.c
+	@mkdir -p $(dir $@)
+	$(NATIVE_CC) -O2 $(WASI_WARN) -o $@ $<

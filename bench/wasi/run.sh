@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench/wasi/run.sh: whole-process time of WASI programs (bench/wasi/*.c) on Lodge, side by side with
-# the same C built natively, node's WASI and wasm3. Each command runs RUNS times after two warm-ups;
-# the table shows median milliseconds per run (fork and exec included, as a user would see them) and
-# Lodge's ratio to each peer (below 1 = Lodge is faster).
+# the same C built natively, node's WASI and wasm3. bench/wasi/timer/timeit.c runs them in turns (one
+# run each per round, RUNS rounds after a warm-up round) so that a noisy machine's drift hits all
+# alike; the table shows median wall and CPU milliseconds per whole process (exec included, as a user
+# would see it) and Lodge's ratio to each peer (below 1 = Lodge is faster).
 #   make wasi-bench            (builds, then runs this)
 #   WASM3=/path/to/wasm3       wasm3's command-line runner, built outside this repository; without it
 #                              the wasm3 column is skipped with the reason printed
@@ -31,45 +32,41 @@ fi
 
 head -c 4000000 /dev/urandom >"$T/input.bin"
 
-# time_cmd DIR CMD...: median wall milliseconds of RUNS runs of CMD (in DIR, stdin from input.bin);
-# "fail(N)" when the command does not run cleanly (exit status N on the first warm-up).
-time_cmd() {
-    local dir=$1
-    shift
-    local i t0 t1 times=()
-    (cd "$dir" && exec "$@" <"$T/input.bin" >/dev/null 2>&1)
-    local rc=$?
-    if [ $rc -ne 0 ]; then
-        printf 'fail(%d)' $rc
-        return
-    fi
-    for i in $(seq 1 $((RUNS + 2))); do
-        t0=$(date +%s%N)
-        (cd "$dir" && exec "$@" <"$T/input.bin" >/dev/null 2>&1)
-        t1=$(date +%s%N)
-        [ "$i" -gt 2 ] && times+=($(((t1 - t0) / 1000)))
-    done
-    printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%.2f", a[int((NR + 1) / 2)] / 1000 }'
-}
-
 ratio() {
     case "$1$2" in *fail* | *-*) printf -- "-"; return ;; esac
-    awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'
+    awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) printf "-"; else if (a / b < 0.1) printf "%.4f", a / b; else printf "%.2f", a / b }'
 }
 
-printf '%-8s %10s %10s %10s %10s   %14s %14s %14s\n' program native lodge node wasm3 lodge/native lodge/node lodge/wasm3
+TIMEIT=$B/bench/wasi/timeit
+[ -x "$TIMEIT" ] || { echo "bench/wasi: $TIMEIT missing: run make wasi-bench"; exit 1; }
+ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
+
+printf '%-8s %-5s %10s %10s %10s %10s   %12s %12s %12s\n' program ms native lodge node wasm3 lodge/native lodge/node lodge/wasm3
 for src in bench/wasi/*.c; do
     name=$(basename "$src" .c)
     [ -f "$D/$name.wasm" ] || { echo "$name: $D/$name.wasm missing: run make wasi-bench"; continue; }
     mkdir -p "$T/$name"
-    nat=$(time_cmd "$T/$name" "$D/$name.native")
-    lod=$(time_cmd "$T/$name" "$L" run --dir .::. "$D/$name.wasm")
-    nod="-"
-    [ -n "$NODE" ] && nod=$(time_cmd "$T/$name" "$NODE" --no-warnings "$NODE_WASI" --dir .::. "$D/$name.wasm")
-    w3="-"
+    runners=(native lodge)
+    args=(-- "$D/$name.native" -- "$L" run --dir .::. "$D/$name.wasm")
+    if [ -n "$NODE" ]; then runners+=(node); args+=(-- "$NODE" --no-warnings "$NODE_WASI" --dir .::. "$D/$name.wasm"); fi
     # wasm3's runner preopens its current directory as ".", like --dir .::. above.
-    [ -n "$WASM3" ] && w3=$(time_cmd "$T/$name" "$WASM3" "$D/$name.wasm")
-    printf '%-8s %10s %10s %10s %10s   %14s %14s %14s\n' "$name" "$nat" "$lod" "$nod" "$w3" \
-        "$(ratio "$lod" "$nat")" "$(ratio "$lod" "$nod")" "$(ratio "$lod" "$w3")"
+    if [ -n "$WASM3" ]; then runners+=(wasm3); args+=(-- "$WASM3" "$D/$name.wasm"); fi
+    "$TIMEIT" "$RUNS" "$T/input.bin" "$T/$name" "${args[@]}" >"$T/times" || { echo "$name: timing failed"; continue; }
+    declare -A wall=([node]=- [wasm3]=-) cpu=([node]=- [wasm3]=-)
+    i=0
+    while read -r w c st; do
+        r=${runners[$i]}
+        if [ "$st" -eq 0 ]; then wall[$r]=$(ms "$w"); cpu[$r]=$(ms "$c"); else wall[$r]="fail($st)"; cpu[$r]="fail($st)"; fi
+        i=$((i + 1))
+    done <"$T/times"
+    for kind in wall cpu; do
+        declare -n v=$kind
+        printf '%-8s %-5s %10s %10s %10s %10s   %12s %12s %12s\n' "$name" "$kind" "${v[native]}" "${v[lodge]}" \
+            "${v[node]}" "${v[wasm3]}" "$(ratio "${v[lodge]}" "${v[native]}")" "$(ratio "${v[lodge]}" "${v[node]}")" \
+            "$(ratio "${v[lodge]}" "${v[wasm3]}")"
+        unset -n v
+    done
+    unset wall cpu
 done
-echo "(median wall ms per whole process over $RUNS runs; ratios below 1 mean Lodge is faster)"
+echo "(medians over $RUNS interleaved runs of each whole process: wall time, and CPU time = user + system;"
+echo " ratios below 1 mean Lodge is faster; fail(N): that runner exited with status N)"
