@@ -81,6 +81,7 @@ static bool protected_run(lodge_store_t *s, lodge_func_t *f, Slot *fp, uint32_t 
         Exec *ex = &s->exec;
         if (f->host) {
             ex->stack_top = fp + nslots;
+            ex->cur_fn = NULL; /* called by the embedder: no calling instance */
             ok = interp_call_host(s, f, fp);
         } else if (f->code && f->inst) {
             ok = f->code->checked ? interp_run_checked(s, f, fp, NULL) : interp_run_guarded(s, f, fp, NULL);

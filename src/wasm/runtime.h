@@ -86,7 +86,7 @@ typedef struct Exec {
     const char *trap_msg;       /* host error message, when trap == HOST */
     int exit_code;
     bool exiting;               /* a host function asked to exit */
-    lodge_func_t *cur_fn;       /* innermost function, for backtraces after a fault */
+    lodge_func_t *cur_fn;       /* the wasm function calling a host function (its lodge_caller_t) */
     lodge_error_t *host_err;
 } Exec;
 
