@@ -88,11 +88,23 @@ static bool selected(const char *suite, const char *test, int nfilters, char **f
 #define RC_FAILED 10   /* checks failed (the child printed them) */
 #define RC_EMPTY 11    /* the test checked nothing */
 
+/* In a LeakSanitizer build, the leak check a test's child runs before it reports. */
+#if defined(__GNUC__)
+int __lsan_do_recoverable_leak_check(void) __attribute__((weak));
+#define LEAK_CHECK() (__lsan_do_recoverable_leak_check ? __lsan_do_recoverable_leak_check() : 0)
+#else
+#define LEAK_CHECK() 0
+#endif
+
 /* Run one test in this process. Returns 0 pass, RC_FAILED or RC_EMPTY. */
-static int run_here(const UnitSuite *s, const UnitTest *ut)
+static int run_here(const UnitSuite *s, const UnitTest *ut, bool check_leaks)
 {
     UnitCtx ctx = {s->name, ut->name, 0, 0};
     ut->fn(&ctx);
+    if (check_leaks && LEAK_CHECK()) {
+        printf("FAIL %s/%s (memory leaked: see the report above)\n", s->name, ut->name);
+        return RC_FAILED;
+    }
     if (ctx.failures) {
         printf("FAIL %s/%s (%u of %u checks failed)\n", s->name, ut->name, ctx.failures, ctx.checks);
         return RC_FAILED;
@@ -117,7 +129,7 @@ static bool run_forked(const UnitSuite *s, const UnitTest *ut)
     }
     if (pid == 0) {
         alarm(TEST_TIMEOUT);
-        int rc = run_here(s, ut);
+        int rc = run_here(s, ut, true);
         fflush(stdout);
         if (rc)
             _exit(rc);
@@ -184,7 +196,7 @@ int main(int argc, char **argv)
                 skipped++;
                 continue;
             }
-            bool ok = fork_each ? run_forked(s, &s->tests[k]) : run_here(s, &s->tests[k]) == 0;
+            bool ok = fork_each ? run_forked(s, &s->tests[k]) : run_here(s, &s->tests[k], false) == 0;
             if (ok)
                 passed[i]++;
             else
