@@ -16,4 +16,4 @@ $(CAPI_TESTS:%=$(BUILD)/tests/capi/%.o): tests/capi/check.h include/wasm.h
 
 $(BUILD)/tests/capi/%.wasm: tests/capi/%.wat | deps
 	@mkdir -p $(dir $@)
-	wat2wasm --enable-all -o $@ $<
+	wat2wasm -o $@ $<

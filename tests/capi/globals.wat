@@ -1,0 +1,12 @@
+(module
+  (import "host" "const_i32" (global $ci i32))
+  (import "host" "var_f64" (global $vf (mut f64)))
+  (global $g_i64 (export "var_i64") (mut i64) (i64.const -5))
+  (global (export "const_f32") f32 (f32.const 2.5))
+  (global $g_ref (export "var_ext") (mut externref) (ref.null extern))
+  (func (export "read_imports") (result i32 f64) global.get $ci global.get $vf)
+  (func (export "bump") (result i64)
+    (global.set $g_i64 (i64.add (global.get $g_i64) (i64.const 1)))
+    (global.set $vf (f64.mul (global.get $vf) (f64.const 2)))
+    global.get $g_i64)
+  (func (export "ext_is_null") (result i32) (ref.is_null (global.get $g_ref))))

@@ -1,0 +1,11 @@
+(module
+  (type $ii (func (param i32) (result i32)))
+  (import "host" "callback" (func $cb (type $ii)))
+  (table $t (export "table") 2 10 funcref)
+  (elem (table $t) (i32.const 1) func $double)
+  (func $double (param i32) (result i32) (i32.mul (local.get 0) (i32.const 2)))
+  (func (export "call_at") (param i32 i32) (result i32)
+    (call_indirect $t (type $ii) (local.get 1) (local.get 0)))
+  (func (export "size") (result i32) (table.size $t))
+  (func (export "put_cb") (param i32) (table.set $t (local.get 0) (ref.func $cb)))
+  (elem declare func $cb))
