@@ -78,7 +78,7 @@ WasiFd *wasi_ctx_fd(WasiCtx *ctx, uint32_t fd, uint64_t rights, int *e)
 int wasi_ctx_fd_add(WasiCtx *ctx, const WasiFd *entry)
 {
     uint32_t i = 0;
-    while (i < ctx->nfds && ctx->fds[i].host >= 0)
+    while (i < ctx->nfds && ctx->fds[i].host != WASI_FD_FREE)
         i++;
     if (i == ctx->nfds) {
         if (ctx->nfds >= WASI_MAX_FDS)
@@ -166,9 +166,11 @@ WasiCtx *wasi_ctx_new(const WasiConfig *cfg, lodge_error_t *err)
     if (!(ctx->bindings = calloc(WASI_NFUNCS, sizeof *ctx->bindings)))
         goto nomem;
     for (int i = 0; i < 3; i++) {
-        /* A closed stdio fd stays a hole so that later fds keep their numbers. */
-        if (cfg->stdio[i] < 0) {
-            WasiFd hole = {.host = -1};
+        /* A closed stdio fd (not given, or not open in this process) stays a hole, so that later
+         * fds keep their numbers and the guest gets BADF for it. */
+        OsFileType t;
+        if (cfg->stdio[i] < 0 || os_fs_type_of(cfg->stdio[i], &t) < 0) {
+            WasiFd hole = {.host = WASI_FD_HOLE};
             if (wasi_ctx_fd_add(ctx, &hole) < 0)
                 goto nomem;
             continue;

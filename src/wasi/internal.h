@@ -118,8 +118,11 @@ enum { WASI_SDFLAG_RD = 1, WASI_SDFLAG_WR = 2 };
 
 /* ---- the context ------------------------------------------------------------------------------ */
 
+#define WASI_FD_FREE (-1)  /* a slot the guest's next open may take */
+#define WASI_FD_HOLE (-2)  /* a stdio number with nothing behind it: BADF, and never reused */
+
 typedef struct WasiFd {
-    int host;                /* host fd, -1 for a free slot */
+    int host;                /* host fd, or WASI_FD_FREE / WASI_FD_HOLE */
     uint8_t type;            /* WASI_FT_* */
     bool owned;              /* close the host fd when the guest closes it (not stdio, not given sockets) */
     uint64_t base, inheriting;

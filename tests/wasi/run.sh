@@ -24,6 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+exec </dev/null # CI may run us without standard input; tests that want one redirect it
 pass=0 fail=0 skip=0
 ok() { echo "PASS $1"; pass=$((pass + 1)); }
 bad() {
