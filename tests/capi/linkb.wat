@@ -1,0 +1,11 @@
+(module
+  (type $v_i (func (result i32)))
+  (import "a" "inc" (func $inc (type $v_i)))
+  (import "a" "tab" (table 1 funcref))
+  (import "a" "counter" (global $c (mut i32)))
+  (import "a" "mem" (memory 1))
+  (func (export "run") (result i32)
+    (i32.store8 (i32.const 5) (i32.const 77))
+    (drop (call $inc))
+    (drop (call_indirect (type $v_i) (i32.const 0)))
+    (global.get $c)))
