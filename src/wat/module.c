@@ -616,16 +616,21 @@ static bool define_elem(WatParser *p)
         p->pos++;
         mode = 3;
         ok = elem_list(p, &items, &rt, false);
-    } else if (wat_at(p, WAT_TOK_LPAR) && !wat_at_lpar_kw(p, "item")) {
+    } else if ((wat_at(p, WAT_TOK_LPAR) && !wat_at_lpar_kw(p, "item")) ||
+               ((wat_at(p, WAT_TOK_NUM) || wat_at(p, WAT_TOK_ID)) && wat_tok_at(p, 1)->kind == WAT_TOK_LPAR &&
+                !wat_tok_is(p, wat_tok_at(p, 2), "item"))) {
         mode = 0;
         bool explicit_table = false;
         ok = true;
-        if (wat_at_lpar_kw(p, "table")) {
+        if (!wat_at(p, WAT_TOK_LPAR)) {
+            /* The 1.0 form (elem tableidx (offset ...) funcidx*) */
+            ok = wat_parse_index(p, &m->table_ids, "table", &table);
+        } else if (wat_at_lpar_kw(p, "table")) {
             p->pos += 2;
             ok = wat_parse_index(p, &m->table_ids, "table", &table) && wat_parse_expect(p, WAT_TOK_RPAR, "')'");
             explicit_table = true;
         }
-        ok = ok && parse_offset(p, &offset) && elem_list(p, &items, &rt, !explicit_table || true);
+        ok = ok && parse_offset(p, &offset) && elem_list(p, &items, &rt, !explicit_table);
     } else {
         mode = 1;
         ok = elem_list(p, &items, &rt, false);
@@ -674,9 +679,13 @@ static bool define_data(WatParser *p)
     WatBuf offset = {0}, bytes = {0};
     uint32_t mem = 0;
     bool ok = true, passive = true;
-    if (wat_at(p, WAT_TOK_LPAR)) {
+    if (wat_at(p, WAT_TOK_LPAR) || ((wat_at(p, WAT_TOK_NUM) || wat_at(p, WAT_TOK_ID)) &&
+                                    wat_tok_at(p, 1)->kind == WAT_TOK_LPAR)) {
         passive = false;
-        if (wat_at_lpar_kw(p, "memory")) {
+        if (!wat_at(p, WAT_TOK_LPAR)) {
+            /* The 1.0 form (data memidx (offset ...) string*) */
+            ok = wat_parse_index(p, &m->mem_ids, "memory", &mem);
+        } else if (wat_at_lpar_kw(p, "memory")) {
             p->pos += 2;
             ok = wat_parse_index(p, &m->mem_ids, "memory", &mem) && wat_parse_expect(p, WAT_TOK_RPAR, "')'");
         }

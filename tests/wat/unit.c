@@ -212,6 +212,11 @@ static void lexer(void)
     module_case("offset out of range", "(module (memory 1) (func (drop (i32.load offset=4294967296 (i32.const 0)))))",
                 "1:", NULL, 0);
     module_case("duplicate id", "(module (func $f) (func $f))", "1:", NULL, 0);
+    module_case("1.0 forms (elem tableidx ...) (data memidx ...)",
+                "(module (table 1 funcref) (memory 1) (func $f) (elem 0 (offset (i32.const 0)) $f)"
+                " (data 0 (i32.const 0) \"hi\"))", NULL, NULL, 0);
+    module_case("explicit table needs func or a reference type", "(module (table 1 funcref) (func $f)"
+                " (elem (table 0) (i32.const 0) $f))", "1:", NULL, 0);
     module_case("trailing garbage", "(module) (module)", "1:", NULL, 0);
     {
         /* typed select without a table index, table.get without a table index, folded if with a condition
