@@ -258,6 +258,19 @@ else
     skp boot-debian-kernel "Debian's kernel was not fetched (guests/build.sh debian-kernel needs the network)"
 fi
 
+# A Debian riscv64 root file system made with debootstrap (guests/debootstrap.sh, root only): Debian's own bash
+# and coreutils run as init; when bash exits the kernel panics and, with panic=-1, reboots (status 3).
+if [ -s "$G/debian-root.ext4" ]; then
+    timeout "$BOOT_TIMEOUT" "$LODGE" boot --kernel "$G/Image" --disk "$G/debian-root.ext4,ro" --mem 512M \
+        --append 'console=ttyS0 quiet panic=-1 root=/dev/vda ro init=/bin/bash -- -c "cat /etc/debian_version; uname -m; /usr/bin/ls --version"' \
+        </dev/null >"$OUT/debroot.out" 2>&1
+    rc=$?
+    st=1; [ $rc -eq 3 ] && has "GNU coreutils" debroot && has "^riscv64" debroot && st=0
+    boot_result boot-debootstrap-root $st "rc=$rc: $(grep -av '^\[' "$OUT/debroot.out" | tail -3 | tr '\n' '|')"
+else
+    skp boot-debootstrap-root "no guests/cache/debian-root.ext4 (made by guests/debootstrap.sh, which needs root)"
+fi
+
 FW=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
 if [ -r "$FW" ]; then
     run bios "nproc" --bios "$FW" --cpus 2
