@@ -56,7 +56,7 @@ uint64_t wasi_ctx_rights_for(uint8_t type, bool tty)
     case WASI_FT_SOCK_STREAM:
     case WASI_FT_SOCK_DGRAM: return WASI_RIGHTS_SOCK;
     case WASI_FT_CHAR: return tty ? WASI_RIGHTS_TTY : WASI_RIGHTS_FILE;
-    case WASI_FT_UNKNOWN: return WASI_RIGHTS_TTY; /* pipes: read, write, poll; no seek */
+    case WASI_FT_UNKNOWN: return WASI_RIGHTS_FILE; /* pipes: the host answers seeks with SPIPE, as natively */
     default: return WASI_RIGHTS_FILE;
     }
 }
