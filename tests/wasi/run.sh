@@ -342,7 +342,7 @@ else
         [ -d "$T/seed" ] && cp -a "$T/seed/." "$dl/" && cp -a "$T/seed/." "$dn/"
         "$L" run --env WASI_TEST_GENTLE=1 --dir "$dl::sandbox" "$wasm" "$@" <"$T/stdin.txt" >"$T/l.out" 2>/dev/null
         local lrc=$?
-        timeout 8 "$NODE" --no-warnings "$HERE/node-wasi.mjs" --env WASI_TEST_GENTLE=1 --dir "$dn::sandbox" \
+        timeout 15 "$NODE" --no-warnings "$HERE/node-wasi.mjs" --env WASI_TEST_GENTLE=1 --dir "$dn::sandbox" \
             "$wasm" "$@" <"$T/stdin.txt" >"$T/n.out" 2>/dev/null
         local nrc=$?
         keyed "$T/l.out" >"$T/l.keyed"
@@ -400,7 +400,7 @@ else
         cp -a "$T/seed/." "$dl/"
         cp -a "$T/seed/." "$dn/"
         "$L" run --env WASI_TEST_GENTLE=1 --dir-ro "$dl::ro" "$W/w_rights.wasm" >"$T/l.out" 2>/dev/null
-        timeout 8 "$NODE" --no-warnings "$HERE/node-wasi.mjs" --env WASI_TEST_GENTLE=1 --dir "$dn::ro" \
+        timeout 15 "$NODE" --no-warnings "$HERE/node-wasi.mjs" --env WASI_TEST_GENTLE=1 --dir "$dn::ro" \
             "$W/w_rights.wasm" >"$T/n.out" 2>/dev/null
         local nfail
         nfail=$(grep -c '^FAIL' "$T/n.out")
