@@ -16,6 +16,8 @@
 #ifndef WASM_H
 #define WASM_H
 
+/* assert.h and string.h come along: programs written for the interface rely on both. */
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -333,8 +335,9 @@ WASM_API_EXTERN own wasm_functype_t *wasm_func_type(const wasm_func_t *);
 WASM_API_EXTERN size_t wasm_func_param_arity(const wasm_func_t *);
 WASM_API_EXTERN size_t wasm_func_result_arity(const wasm_func_t *);
 
-/* args must match the parameters in number and kind; results must have one slot per result. Returns
- * NULL on success (results are filled and owned by the caller), else an owned trap. */
+/* args must match the parameters in number and kind (else a trap); results should have one slot per
+ * result (Lodge drops results beyond its size). Returns NULL on success (results are filled and owned
+ * by the caller), else an owned trap. */
 WASM_API_EXTERN own wasm_trap_t *wasm_func_call(const wasm_func_t *, const wasm_val_vec_t *args,
                                                 wasm_val_vec_t *results);
 

@@ -88,9 +88,9 @@ struct wasm_engine_t {
 struct wasm_store_t {
     lodge_store_t *store;
     wasm_engine_t *engine;
-    CapiCell **cells;
+    CapiCell **cells;                /* hash table by payload; capcells is a power of two */
     size_t ncells, capcells;
-    CapiInfo *infos;
+    CapiInfo *infos;                 /* hash table by identity */
     size_t ninfos, capinfos;
     CapiGrower *growers;
     size_t ngrowers, capgrowers;
