@@ -121,8 +121,10 @@ a=$(grep -a -E '^[0-9a-f]{64}' "$OUT/rng.out" | sed -n 1p | tr -d '\r'); b=$(gre
 st=1; [ $rc -eq 0 ] && has virtio_rng rng && [ -n "$a" ] && [ "$a" != "$b" ] && [ "$a" != "$(printf '0%.0s' $(seq 64))" ] && st=0
 boot_result boot-entropy $st "rc=$rc a=$a b=$b: $(last rng)"
 
-run hvc "echo via-virtio-console-\$((40+2)) > /dev/hvc0"
-st=1; [ $rc -eq 0 ] && has "via-virtio-console-42" hvc && st=0
+# The default guest's kernel has the SBI console as hvc0 and virtio-console as hvc1: write to both.
+run hvc "echo via-virtio-console-\$((40+2)) > /dev/hvc1; echo via-sbi-console-\$((40+3)) > /dev/hvc0" --trace
+st=1; [ $rc -eq 0 ] && has "via-virtio-console-42" hvc && has "via-sbi-console-43" hvc \
+    && grep -aqE 'virtio-console: [0-9]+ notifies, [1-9][0-9]* requests' "$OUT/hvc.out" && grep -aqE 'legacy [1-9]' "$OUT/hvc.out" && st=0
 boot_result boot-virtio-console $st "rc=$rc: $(last hvc)"
 
 # The console in both directions: the shell reads commands typed on stdin, through the UART (receive
