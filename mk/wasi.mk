@@ -1,16 +1,7 @@
-# mk/wasi.mk: C programs compiled to WASI bytecode: examples/*.c into $(BUILD)/examples/*.wasm, the
-# WASI test programs tests/wasi/*.c into $(BUILD)/tests/wasi/*.wasm (and native twins of both, for the
-# tests that compare Lodge's output with the same C run natively), and bench/wasi/*.c.
-# Debian's clang, lld, wasi-libc and libclang-rt-14-dev-wasm32 are all it needs: the sysroot is /usr.
-WASI_CC      ?= clang
-WASI_WARN     = -Wall -Wextra -Werror
-WASI_CFLAGS   = --target=wasm32-wasi --sysroot=/usr -O2 $(WASI_WARN)
-WASI_LDFLAGS  = -Wl,--strip-debug
-NATIVE_CC    ?= cc
-
-EXAMPLE_NAMES  := $(sort $(basename $(notdir $(wildcard examples/*.c))))
-EXAMPLE_WASM   := $(EXAMPLE_NAMES:%=$(BUILD)/examples/%.wasm)
-EXAMPLE_NATIVE := $(EXAMPLE_NAMES:%=$(BUILD)/examples/%.native)
+# mk/wasi.mk: the WASI test programs tests/wasi/*.c into $(BUILD)/tests/wasi/*.wasm (and native twins
+# of the n_* ones, for the tests that compare Lodge's output with the same C run natively), the WASI
+# benchmarks bench/wasi/*.c, and how build/lodge is linked. The compiler settings are in
+# mk/examples.mk.
 WASITEST_NAMES := $(sort $(basename $(notdir $(wildcard tests/wasi/*.c))))
 WASITEST_WASM  := $(WASITEST_NAMES:%=$(BUILD)/tests/wasi/%.wasm)
 WASITEST_NATIVE:= $(patsubst %,$(BUILD)/tests/wasi/%.native,$(filter n_%,$(WASITEST_NAMES)))
@@ -18,23 +9,9 @@ WASIBENCH_NAMES:= $(sort $(basename $(notdir $(wildcard bench/wasi/*.c))))
 WASIBENCH_WASM := $(WASIBENCH_NAMES:%=$(BUILD)/bench/wasi/%.wasm)
 WASIBENCH_NATIVE:= $(WASIBENCH_NAMES:%=$(BUILD)/bench/wasi/%.native)
 
-.PHONY: examples wasi-tests wasi-bench run
-examples: $(EXAMPLE_WASM) $(EXAMPLE_NATIVE)
+.PHONY: wasi-tests wasi-bench
 wasi-tests: examples $(WASITEST_WASM) $(WASITEST_NATIVE)
 CHECK_DEPS += wasi-tests
-
-# The main job: C source becomes bytecode, and Lodge runs it.
-run: $(BUILD)/lodge $(BUILD)/examples/life.wasm
-	@echo "== examples/life.c compiled to $(BUILD)/examples/life.wasm; running it on Lodge:"
-	$(BUILD)/lodge run $(BUILD)/examples/life.wasm 8
-
-$(BUILD)/examples/%.wasm: examples/%.c
-	@mkdir -p $(dir $@)
-	$(WASI_CC) $(WASI_CFLAGS) -o $@ $< $(WASI_LDFLAGS)
-
-$(BUILD)/examples/%.native: examples/%.c
-	@mkdir -p $(dir $@)
-	$(NATIVE_CC) -O2 $(WASI_WARN) -o $@ $< -lm
 
 $(BUILD)/tests/wasi/%.wasm: tests/wasi/%.c tests/wasi/check.h
 	@mkdir -p $(dir $@)
@@ -44,8 +21,12 @@ $(BUILD)/tests/wasi/%.native: tests/wasi/%.c tests/wasi/check.h
 	@mkdir -p $(dir $@)
 	$(NATIVE_CC) -O2 $(WASI_WARN) -o $@ $< -lm
 
-wasi-bench: $(BUILD)/lodge $(WASIBENCH_WASM) $(WASIBENCH_NATIVE)
+wasi-bench: $(BUILD)/lodge $(WASIBENCH_WASM) $(WASIBENCH_NATIVE) $(BUILD)/bench/wasi/timeit
 	BUILD=$(BUILD) bench/wasi/run.sh
+
+$(BUILD)/bench/wasi/timeit: bench/wasi/timer/timeit.c
+	@mkdir -p $(dir $@)
+	$(NATIVE_CC) -O2 $(WASI_WARN) -o $@ $<
 
 $(BUILD)/bench/wasi/%.wasm: bench/wasi/%.c
 	@mkdir -p $(dir $@)
@@ -61,8 +42,3 @@ $(BUILD)/bench/wasi/%.native: bench/wasi/%.c
 ifeq ($(SAN),)
 $(BUILD)/lodge: LDFLAGS += -static
 endif
-
-wasi-bench: $(BUILD)/bench/wasi/timeit
-$(BUILD)/bench/wasi/timeit: bench/wasi/timer/timeit.c
-	@mkdir -p $(dir $@)
-	$(NATIVE_CC) -O2 $(WASI_WARN) -o $@ $<
