@@ -612,7 +612,6 @@ bool wat_instr_seq(WatParser *p, WatFunc *f, WatBuf *out)
 bool wat_instr_const_expr(WatParser *p, WatBuf *out)
 {
     WatFunc f = {0};
-    f.is_const = true;
     bool ok = wat_instr_seq(p, &f, out);
     wat_parse_space_free(&f.labels);
     wat_buf_byte(out, 0x0B);
@@ -622,7 +621,6 @@ bool wat_instr_const_expr(WatParser *p, WatBuf *out)
 bool wat_instr_const_folded(WatParser *p, WatBuf *out)
 {
     WatFunc f = {0};
-    f.is_const = true;
     bool ok = wat_at(p, WAT_TOK_LPAR) ? instr(p, &f, out) : wat_parse_fail(p, "expected '('");
     wat_parse_space_free(&f.labels);
     wat_buf_byte(out, 0x0B);

@@ -372,7 +372,6 @@ static bool parse_func_body(WatParser *p, WatFunc *f, uint32_t func_index)
     WatModule *m = p->m;
     WatBuf ltypes = {0}, body = {0};
     bool ok = true;
-    uint32_t nparams = f->locals.n;
     while (ok && wat_at_lpar_kw(p, "local")) {
         p->pos += 2;
         if (wat_at(p, WAT_TOK_ID)) {
@@ -390,7 +389,6 @@ static bool parse_func_body(WatParser *p, WatFunc *f, uint32_t func_index)
         }
         ok = ok && wat_parse_expect(p, WAT_TOK_RPAR, "')'");
     }
-    f->nlocals = f->locals.n;
     ok = ok && wat_instr_seq(p, f, &body);
     if (ok) {
         /* Locals as runs of one type, as every encoder does. */
@@ -431,7 +429,6 @@ static bool parse_func_body(WatParser *p, WatFunc *f, uint32_t func_index)
         }
         wat_buf_free(&entry);
     }
-    (void)nparams;
     wat_buf_free(&ltypes);
     wat_buf_free(&body);
     return ok;

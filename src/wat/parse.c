@@ -55,8 +55,11 @@ bool wat_parse_expect(WatParser *p, WatTokKind k, const char *what)
 
 bool wat_parse_expect_kw(WatParser *p, const char *kw)
 {
-    if (!wat_tok_is(p, wat_tok(p), kw))
-        return wat_parse_expect(p, WAT_TOK_EOF, kw) && false;
+    if (!wat_tok_is(p, wat_tok(p), kw)) {
+        const WatToken *t = wat_tok(p);
+        return wat_parse_fail(p, "unexpected token '%.*s', expected %s", (int)(t->len > 40 ? 40 : t->len),
+                              p->text + t->pos, kw);
+    }
     p->pos++;
     return true;
 }

@@ -71,9 +71,7 @@ typedef struct WatParser {
 /* Context of the instructions being parsed: locals and the label stack (empty for constant expressions). */
 typedef struct WatFunc {
     WatSpace locals;
-    uint32_t nlocals;
     WatSpace labels;            /* innermost last */
-    bool is_const;
 } WatFunc;
 
 /* ---- cursor ---- */

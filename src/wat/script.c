@@ -423,7 +423,6 @@ static bool cmd_action(Script *s, const char *type, bool bare)
     WatParser *p = &s->p;
     if (!bare)
         p->pos += 2;
-    size_t save_len = s->json.len;
     WatBuf types = {0};
     const WatToken *line_tok = NULL;
     /* The line goes first but is known only after the action is read: write the action to a side buffer. */
@@ -432,7 +431,6 @@ static bool cmd_action(Script *s, const char *type, bool bare)
     bool ok = action(s, &line_tok, &types);
     WatBuf act = s->json;
     s->json = main;
-    (void)save_len;
     if (ok) {
         jprintf(s, "{\"type\": \"%s\", \"line\": %u, ", type, line_of(line_tok));
         wat_buf_bytes(&s->json, act.data, act.len);
