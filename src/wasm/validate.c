@@ -54,6 +54,17 @@ static bool fail(Validator *v, const char *msg)
     return false;
 }
 
+/* "unknown <space> <index>": the spec's texts name the missing index. */
+static bool fail_unknown(Validator *v, const char *space, uint32_t idx)
+{
+    if (!v->failed) {
+        v->failed = true;
+        lodge_error_set(v->err, LODGE_ERR_INVALID, "unknown %s %u (at byte offset %zu)", space, idx, v->at);
+        v->err->offset = v->at;
+    }
+    return false;
+}
+
 static bool push(Validator *v, ValType t)
 {
     if (v->nvals == v->capvals) {
@@ -173,7 +184,7 @@ static bool block_type(Validator *v, int64_t bt, const ValType **in, uint32_t *n
         return true;
     }
     if ((uint64_t)bt >= v->m->ntypes)
-        return fail(v, "unknown type");
+        return fail_unknown(v, "type", (uint32_t)bt);
     const FuncType *t = &v->m->types[bt];
     *in = t->types;
     *nin = t->nparams;
@@ -202,14 +213,14 @@ unsigned validate_mem_size(uint16_t op)
 static bool need_memory(Validator *v)
 {
     if (v->m->nmems == 0)
-        return fail(v, "unknown memory 0");
+        return fail_unknown(v, "memory", 0);
     return true;
 }
 
 static bool need_table(Validator *v, uint32_t t)
 {
     if (t >= v->m->ntables)
-        return fail(v, "unknown table");
+        return fail_unknown(v, "table", t);
     return true;
 }
 
@@ -218,7 +229,7 @@ static bool need_datacount(Validator *v, uint32_t idx)
     /* Without a data count section the binary format is malformed when segments exist; with none at
      * all, the index is simply unknown (a text module naming no segment encodes no count). */
     if (!v->m->has_datacount && idx >= v->m->ndatas)
-        return fail(v, "unknown data segment");
+        return fail_unknown(v, "data segment", idx);
     if (!v->m->has_datacount) {
         if (!v->failed) {
             v->failed = true;
@@ -228,7 +239,7 @@ static bool need_datacount(Validator *v, uint32_t idx)
         return false;
     }
     if (idx >= v->m->datacount)
-        return fail(v, "unknown data segment");
+        return fail_unknown(v, "data segment", idx);
     return true;
 }
 
@@ -293,7 +304,7 @@ static bool instr(Validator *v, const Instr *in)
     }
     case OP_BR: case OP_BR_IF: {
         if (in->a >= v->nctrls)
-            return fail(v, "unknown label");
+            return fail_unknown(v, "label", in->a);
         Ctrl *c = &v->ctrls[v->nctrls - 1 - in->a];
         const ValType *ts;
         uint32_t n;
@@ -311,7 +322,7 @@ static bool instr(Validator *v, const Instr *in)
     case OP_BR_TABLE: {
         pop_expect(v, LODGE_I32);
         if (in->a >= v->nctrls)
-            return fail(v, "unknown label");
+            return fail_unknown(v, "label", in->a);
         const ValType *dts;
         uint32_t dn;
         label_types(&v->ctrls[v->nctrls - 1 - in->a], &dts, &dn);
@@ -319,7 +330,7 @@ static bool instr(Validator *v, const Instr *in)
         for (uint32_t i = 0; i < in->br_count; i++) {
             uint32_t l = reader_u32(&lr);
             if (l >= v->nctrls)
-                return fail(v, "unknown label");
+                return fail_unknown(v, "label", l);
             const ValType *ts;
             uint32_t n;
             label_types(&v->ctrls[v->nctrls - 1 - l], &ts, &n);
@@ -346,7 +357,7 @@ static bool instr(Validator *v, const Instr *in)
         break;
     case OP_CALL: {
         if (in->a >= m->nfuncs)
-            return fail(v, "unknown function");
+            return fail_unknown(v, "function", in->a);
         const FuncType *t = module_func_type(m, in->a);
         pop_vals(v, t->types, t->nparams);
         push_vals(v, functype_results(t), t->nresults);
@@ -358,7 +369,7 @@ static bool instr(Validator *v, const Instr *in)
         if (m->tables[in->b].elem != LODGE_FUNCREF)
             return fail(v, "type mismatch");
         if (in->a >= m->ntypes)
-            return fail(v, "unknown type");
+            return fail_unknown(v, "type", in->a);
         const FuncType *t = &m->types[in->a];
         pop_expect(v, LODGE_I32);
         pop_vals(v, t->types, t->nparams);
@@ -392,7 +403,7 @@ static bool instr(Validator *v, const Instr *in)
     }
     case OP_LOCAL_GET: case OP_LOCAL_SET: case OP_LOCAL_TEE: {
         if (in->a >= v->body->nlocals)
-            return fail(v, "unknown local");
+            return fail_unknown(v, "local", in->a);
         ValType t = v->body->local_types[in->a];
         if (in->op == OP_LOCAL_GET) {
             push(v, t);
@@ -405,7 +416,7 @@ static bool instr(Validator *v, const Instr *in)
     }
     case OP_GLOBAL_GET: case OP_GLOBAL_SET: {
         if (in->a >= m->nglobals)
-            return fail(v, "unknown global");
+            return fail_unknown(v, "global", in->a);
         const GlobalType *g = &m->globals[in->a];
         if (in->op == OP_GLOBAL_GET) {
             push(v, g->type);
@@ -441,7 +452,7 @@ static bool instr(Validator *v, const Instr *in)
     }
     case OP_REF_FUNC:
         if (in->a >= m->nfuncs)
-            return fail(v, "unknown function");
+            return fail_unknown(v, "function", in->a);
         if (!m->func_declared[in->a])
             return fail(v, "undeclared function reference");
         push(v, LODGE_FUNCREF);
@@ -468,7 +479,7 @@ static bool instr(Validator *v, const Instr *in)
         if (!need_table(v, in->b))
             return false;
         if (in->a >= m->nelems)
-            return fail(v, "unknown elem segment");
+            return fail_unknown(v, "elem segment", in->a);
         if (m->elems[in->a].type != m->tables[in->b].elem)
             return fail(v, "type mismatch");
         pop_expect(v, LODGE_I32);
@@ -477,7 +488,7 @@ static bool instr(Validator *v, const Instr *in)
         break;
     case OP_ELEM_DROP:
         if (in->a >= m->nelems)
-            return fail(v, "unknown elem segment");
+            return fail_unknown(v, "elem segment", in->a);
         break;
     case OP_TABLE_COPY:
         if (!need_table(v, in->a) || !need_table(v, in->b))
@@ -562,6 +573,13 @@ static bool invalid(lodge_error_t *err, const char *msg)
     return false;
 }
 
+static bool invalid_unknown(lodge_error_t *err, const char *space, uint32_t idx)
+{
+    lodge_error_set(err, LODGE_ERR_INVALID, "unknown %s %u", space, idx);
+    err->offset = 0;
+    return false;
+}
+
 static bool check_limits(const Limits *l, uint64_t bound, const char *too_big, lodge_error_t *err)
 {
     if (l->min > bound || (l->has_max && l->max > bound))
@@ -583,12 +601,12 @@ static bool check_const(const Module *m, const ConstExpr *e, ValType want, lodge
     case OP_REF_NULL: t = (ValType)e->value; break;
     case OP_REF_FUNC:
         if (e->value >= m->nfuncs)
-            return invalid(err, "unknown function");
+            return invalid_unknown(err, "function", (uint32_t)e->value);
         t = LODGE_FUNCREF;
         break;
     case OP_GLOBAL_GET:
         if (e->value >= m->nimported_globals)
-            return invalid(err, "unknown global");
+            return invalid_unknown(err, "global", (uint32_t)e->value);
         if (m->globals[e->value].mut)
             return invalid(err, "constant expression required");
         t = m->globals[e->value].type;
@@ -613,7 +631,7 @@ bool module_validate(Module *m, lodge_error_t *err)
 {
     for (uint32_t i = 0; i < m->nfuncs; i++)
         if (m->func_types[i] >= m->ntypes)
-            return invalid(err, "unknown type");
+            return invalid_unknown(err, "type", m->func_types[i]);
     for (uint32_t i = 0; i < m->ntables; i++)
         if (!check_limits(&m->tables[i].lim, UINT32_MAX, "table size must be at most 2^32-1", err))
             return false;
@@ -641,8 +659,8 @@ bool module_validate(Module *m, lodge_error_t *err)
                          : e->kind == LODGE_EXTERN_TABLE ? m->ntables
                          : e->kind == LODGE_EXTERN_MEMORY ? m->nmems : m->nglobals;
         if (e->index >= limit) {
-            static const char *msg[] = {"unknown function", "unknown table", "unknown memory", "unknown global"};
-            return invalid(err, msg[e->kind]);
+            static const char *space[] = {"function", "table", "memory", "global"};
+            return invalid_unknown(err, space[e->kind], e->index);
         }
     }
     /* duplicate export names: sort a copy of the indices by name */
@@ -662,7 +680,7 @@ bool module_validate(Module *m, lodge_error_t *err)
     }
     if (m->has_start) {
         if (m->start >= m->nfuncs)
-            return invalid(err, "unknown function");
+            return invalid_unknown(err, "function", m->start);
         const FuncType *t = module_func_type(m, m->start);
         if (t->nparams || t->nresults)
             return invalid(err, "start function");
@@ -671,7 +689,7 @@ bool module_validate(Module *m, lodge_error_t *err)
         const ElemSeg *s = &m->elems[i];
         if (s->mode == SEG_ACTIVE) {
             if (s->table >= m->ntables)
-                return invalid(err, "unknown table");
+                return invalid_unknown(err, "table", s->table);
             if (!check_const(m, &s->offset, LODGE_I32, err))
                 return false;
             if (m->tables[s->table].elem != s->type)
@@ -685,7 +703,7 @@ bool module_validate(Module *m, lodge_error_t *err)
         const DataSeg *s = &m->datas[i];
         if (s->mode == SEG_ACTIVE) {
             if (s->mem >= m->nmems)
-                return invalid(err, "unknown memory");
+                return invalid_unknown(err, "memory", s->mem);
             if (!check_const(m, &s->offset, LODGE_I32, err))
                 return false;
         }
