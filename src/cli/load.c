@@ -13,9 +13,9 @@ uint8_t *cli_load_module_bytes(const char *path, size_t *len)
     uint8_t *bytes = cli_read_file(path, &n);
     if (!bytes)
         return NULL;
-    /* Binary if it has the magic, or if it looks binary at all (a NUL early on): then the decoder's
-     * "magic header not detected" is the right complaint, not a text-format syntax error. */
-    if ((n >= 4 && memcmp(bytes, "\0asm", 4) == 0) || memchr(bytes, 0, n < 64 ? n : 64)) {
+    /* Binary if it has the magic, or if it looks binary at all (a NUL early on), or is empty: then the
+     * decoder's complaint is the right one, not a text-format error (or an empty text module). */
+    if (n == 0 || (n >= 4 && memcmp(bytes, "\0asm", 4) == 0) || memchr(bytes, 0, n < 64 ? n : 64)) {
         *len = n;
         return bytes;
     }
