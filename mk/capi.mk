@@ -14,6 +14,8 @@ $(BUILD)/tests/capi/%: $(BUILD)/tests/capi/%.o $(BUILD)/liblodge.a
 
 $(CAPI_TESTS:%=$(BUILD)/tests/capi/%.o): tests/capi/check.h include/wasm.h
 
+# Modules named *_names keep their function names (a name section), for the tests of trap frames.
+$(BUILD)/tests/capi/%_names.wasm: CAPI_WATFLAGS = --debug-names
 $(BUILD)/tests/capi/%.wasm: tests/capi/%.wat | deps
 	@mkdir -p $(dir $@)
-	wat2wasm -o $@ $<
+	wat2wasm $(CAPI_WATFLAGS) -o $@ $<

@@ -177,6 +177,11 @@ void capi_ref_release(CapiRef *r);
 CapiModule *capi_module_retain(CapiModule *m);
 void capi_module_release(CapiModule *m);
 
+/* ---- Module bytes (reflect.c) ------------------------------------------------------------------- */
+
+/* The function a backtrace name stands for in module m: its name-section name, else an export name. */
+bool capi_reflect_func_index(const CapiModule *m, const char *name, uint32_t *index);
+
 /* ---- Values (val.c) ------------------------------------------------------------------------------ */
 
 /* A wasm value as Lodge's value of type t; false when the kinds differ (or out of memory). */
@@ -191,7 +196,8 @@ wasm_ref_t *capi_val_ref_from_lodge(wasm_store_t *s, lodge_valtype_t t, void *p)
 
 /* An owned trap carrying msg (NUL-terminated); NULL when out of memory. */
 wasm_trap_t *capi_trap_new(wasm_store_t *s, const char *msg);
-/* A trap for a Lodge error: its message, and frames from its backtrace. */
-wasm_trap_t *capi_trap_from_error(wasm_store_t *s, const lodge_error_t *err);
+/* A trap for a Lodge error: its message, and frames from its backtrace. Frames are matched to the store's
+ * instances; failing that, to `hint` (may be NULL: the module of a failed instantiation), index only. */
+wasm_trap_t *capi_trap_from_error(wasm_store_t *s, const lodge_error_t *err, const CapiModule *hint);
 
 #endif

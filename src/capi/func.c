@@ -156,7 +156,7 @@ wasm_trap_t *wasm_func_call(const wasm_func_t *f, const wasm_val_vec_t *args, wa
     lodge_error_t err;
     wasm_trap_t *trap = NULL;
     if (!lodge_func_call(s->store, f->r.of.func, a, t.nparams, r, t.nresults, &err)) {
-        trap = capi_trap_from_error(s, &err);
+        trap = capi_trap_from_error(s, &err, NULL);
     } else {
         /* Results that do not fit in `results` are dropped: some programs pass an empty vector for
          * results they do not want, and other engines run those calls. */

@@ -25,10 +25,11 @@ static void *payload(const lodge_extern_t *x)
     }
 }
 
-static wasm_instance_t *fail(wasm_store_t *s, wasm_trap_t **trap, const lodge_error_t *err, const char *msg)
+static wasm_instance_t *fail(wasm_store_t *s, wasm_trap_t **trap, const lodge_error_t *err, const CapiModule *m,
+                             const char *msg)
 {
     if (trap)
-        *trap = err ? capi_trap_from_error(s, err) : capi_trap_new(s, msg);
+        *trap = err ? capi_trap_from_error(s, err, m) : capi_trap_new(s, msg);
     return NULL;
 }
 
@@ -41,22 +42,22 @@ wasm_instance_t *wasm_instance_new(wasm_store_t *s, const wasm_module_t *module,
         return NULL;
     CapiModule *m = module->m;
     if (m->engine != s->engine->engine)
-        return fail(s, trap, NULL, "the module was compiled by another engine");
+        return fail(s, trap, NULL, NULL, "the module was compiled by another engine");
     size_t n = lodge_module_num_imports(m->module), given = imports ? imports->size : 0;
     char msg[96];
     if (given != n) {
         snprintf(msg, sizeof msg, "the module has %zu imports, %zu were given", n, given);
-        return fail(s, trap, NULL, msg);
+        return fail(s, trap, NULL, NULL, msg);
     }
     lodge_extern_t *x = calloc(n ? n : 1, sizeof *x);
     if (!x)
-        return fail(s, trap, NULL, "out of memory");
+        return fail(s, trap, NULL, NULL, "out of memory");
     for (size_t i = 0; i < n; i++) {
         const wasm_extern_t *e = imports->data[i];
         if (!e || e->r.kind > CAPI_MEMORY) {
             free(x);
             snprintf(msg, sizeof msg, "import %zu is not a function, global, table or memory", i);
-            return fail(s, trap, NULL, msg);
+            return fail(s, trap, NULL, NULL, msg);
         }
         switch (e->r.kind) {
         case CAPI_FUNC: x[i].kind = LODGE_EXTERN_FUNC; x[i].of.func = e->r.of.func; break;
@@ -69,14 +70,14 @@ wasm_instance_t *wasm_instance_new(wasm_store_t *s, const wasm_module_t *module,
     lodge_instance_t *in = lodge_instance_new(s->store, m->module, x, n, &err);
     free(x);
     if (!in)
-        return fail(s, trap, &err, NULL);
+        return fail(s, trap, &err, m, NULL);
     CapiInstanceRec rec = {in, capi_module_retain(m)};
     if (!capi_engine_push((void **)&s->instances, &s->ninstances, &s->capinstances, sizeof rec, &rec)) {
         capi_module_release(m);
-        return fail(s, trap, NULL, "out of memory");
+        return fail(s, trap, NULL, NULL, "out of memory");
     }
     wasm_instance_t *w = (wasm_instance_t *)capi_ref_new(s, CAPI_INSTANCE, in);
-    return w ? w : fail(s, trap, NULL, "out of memory");
+    return w ? w : fail(s, trap, NULL, NULL, "out of memory");
 }
 
 void wasm_instance_exports(const wasm_instance_t *instance, wasm_extern_vec_t *out)

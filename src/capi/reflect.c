@@ -1,6 +1,6 @@
-/* reflect.c: the types of a module's exports. lodge.h describes an export by kind and index only, so
- * the types of the module's own functions, tables, memories and globals are read here from its bytes
- * (already validated by Lodge); imported ones come from lodge_module_import. */
+/* reflect.c: what lodge.h does not tell about a module, read from its bytes (already validated by
+ * Lodge): the types of its exports (lodge.h gives kind and index only; imported entities' types come from
+ * lodge_module_import), and the function a backtrace name stands for (the name section, then exports). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -273,4 +273,66 @@ void wasm_module_imports(const wasm_module_t *module, wasm_importtype_vec_t *out
             return;
         }
     }
+}
+
+/* The function index of `name` in the name section's function names (subsection 1). */
+static bool name_section_index(const CapiModule *m, const char *name, uint32_t *index)
+{
+    Cursor c = {(const uint8_t *)m->bytes.data, (const uint8_t *)m->bytes.data + m->bytes.size, false};
+    skip(&c, 8);
+    size_t want = strlen(name);
+    while (!c.bad && c.p < c.end) {
+        uint8_t id = byte(&c);
+        uint64_t len = uleb(&c);
+        if (c.bad || len > (uint64_t)(c.end - c.p))
+            return false;
+        Cursor sec = {c.p, c.p + len, false};
+        c.p += len;
+        if (id != 0)
+            continue;
+        uint64_t nlen = uleb(&sec);
+        if (sec.bad || nlen != 4 || (uint64_t)(sec.end - sec.p) < 4 || memcmp(sec.p, "name", 4) != 0)
+            continue;
+        sec.p += 4;
+        while (!sec.bad && sec.p < sec.end) {
+            uint8_t sub = byte(&sec);
+            uint64_t slen = uleb(&sec);
+            if (sec.bad || slen > (uint64_t)(sec.end - sec.p))
+                return false;
+            Cursor names = {sec.p, sec.p + slen, false};
+            sec.p += slen;
+            if (sub != 1)
+                continue;
+            uint64_t n = uleb(&names);
+            for (uint64_t i = 0; i < n && !names.bad; i++) {
+                uint32_t idx = (uint32_t)uleb(&names);
+                uint64_t l = uleb(&names);
+                if (names.bad || l > (uint64_t)(names.end - names.p))
+                    return false;
+                if (l == want && memcmp(names.p, name, want) == 0) {
+                    *index = idx;
+                    return true;
+                }
+                names.p += l;
+            }
+        }
+    }
+    return false;
+}
+
+bool capi_reflect_func_index(const CapiModule *m, const char *name, uint32_t *index)
+{
+    /* Lodge names a frame by the name section first, then by the function's first export name. */
+    if (name_section_index(m, name, index))
+        return true;
+    uint32_t n = lodge_module_num_exports(m->module);
+    for (uint32_t e = 0; e < n; e++) {
+        lodge_export_desc_t d;
+        lodge_module_export(m->module, e, &d);
+        if (d.kind == LODGE_EXTERN_FUNC && strcmp(d.name, name) == 0) {
+            *index = d.index;
+            return true;
+        }
+    }
+    return false;
 }

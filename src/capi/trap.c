@@ -1,6 +1,6 @@
 /* trap.c: traps and their frames, and the one place a Lodge error becomes a wasm_trap_t: its message,
- * and frames read from Lodge's text backtrace ("  0: name"), each matched to an instance made through
- * this interface when the name tells which (export names, or "func[N]" for the function index). */
+ * and frames read from Lodge's text backtrace ("  0: name"): "func[N]" gives the function index; a name
+ * (name section or export) is matched to an instance made through this interface, which gives both. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,48 +80,29 @@ void wasm_trap_trace(const wasm_trap_t *t, wasm_frame_vec_t *out)
     wasm_frame_vec_copy(out, &t->trace);
 }
 
-/* The instance and function index a backtrace name stands for, searching the newest instances first. */
-static bool resolve(wasm_store_t *s, const char *name, lodge_instance_t **inst, uint32_t *index)
-{
-    for (size_t i = s->ninstances; i-- > 0;) {
-        const lodge_module_t *m = s->instances[i].module->module;
-        uint32_t n = lodge_module_num_exports(m);
-        for (uint32_t e = 0; e < n; e++) {
-            lodge_export_desc_t d;
-            lodge_module_export(m, e, &d);
-            if (d.kind != LODGE_EXTERN_FUNC)
-                continue;
-            lodge_extern_t x;
-            const char *fname = NULL;
-            if (lodge_instance_export_n(s->instances[i].instance, d.name, d.name_len, &x))
-                fname = lodge_func_name(x.of.func);
-            if (strcmp(d.name, name) == 0 || (fname && strcmp(fname, name) == 0)) {
-                *inst = s->instances[i].instance;
-                *index = d.index;
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
-static wasm_frame_t *frame_from_line(wasm_store_t *s, const char *name)
+static wasm_frame_t *frame_from_line(wasm_store_t *s, const char *name, const CapiModule *hint)
 {
     wasm_frame_t *f = calloc(1, sizeof *f);
     if (!f)
         return NULL;
     unsigned idx;
-    lodge_instance_t *inst = NULL;
     char tail;
     if (sscanf(name, "func[%u%c", &idx, &tail) == 2 && tail == ']') {
         f->func_index = idx;
-    } else if (resolve(s, name, &inst, &f->func_index)) {
-        f->instance = (wasm_instance_t *)capi_ref_new(s, CAPI_INSTANCE, inst);
+        return f;
     }
+    /* The newest instance first: it is the likeliest to be running. */
+    for (size_t i = s->ninstances; i-- > 0;)
+        if (capi_reflect_func_index(s->instances[i].module, name, &f->func_index)) {
+            f->instance = (wasm_instance_t *)capi_ref_new(s, CAPI_INSTANCE, s->instances[i].instance);
+            return f;
+        }
+    if (hint)
+        capi_reflect_func_index(hint, name, &f->func_index);
     return f;
 }
 
-wasm_trap_t *capi_trap_from_error(wasm_store_t *s, const lodge_error_t *err)
+wasm_trap_t *capi_trap_from_error(wasm_store_t *s, const lodge_error_t *err, const CapiModule *hint)
 {
     const char *msg = err->message[0] ? err->message : lodge_trap_name(err->trap);
     wasm_trap_t *t = capi_trap_new(s, msg);
@@ -142,7 +123,7 @@ wasm_trap_t *capi_trap_from_error(wasm_store_t *s, const lodge_error_t *err)
             size_t nl = (size_t)(p + len - (colon + 2));
             memcpy(name, colon + 2, nl);
             name[nl] = 0;
-            wasm_frame_t *f = frame_from_line(s, name);
+            wasm_frame_t *f = frame_from_line(s, name, hint);
             if (f)
                 t->trace.data[k++] = f;
         }

@@ -45,6 +45,17 @@ int main(int argc, char **argv)
     wasm_trap_delete(trap);
     CHECK(wasm_instance_new(store, module, &iv, NULL) == NULL && logged == 2, "the same with no trap pointer");
 
+    /* The start function known by its name: its index comes from the module that failed to instantiate. */
+    wasm_module_t *named = check_module(store, dir, "start_names");
+    trap = NULL;
+    CHECK(wasm_instance_new(store, named, &iv, &trap) == NULL && logged == 3, "named start function traps");
+    origin = trap ? wasm_trap_origin(trap) : NULL;
+    CHECK(origin && wasm_frame_func_index(origin) == 1 && wasm_frame_instance(origin) == NULL,
+          "its origin: function 1, no instance (none was made)");
+    wasm_frame_delete(origin);
+    wasm_trap_delete(trap);
+    wasm_module_delete(named);
+
     wasm_extern_vec_t empty = WASM_EMPTY_VEC;
     trap = NULL;
     CHECK(wasm_instance_new(store, module, &empty, &trap) == NULL && has_message(trap), "missing import");
@@ -66,7 +77,7 @@ int main(int argc, char **argv)
     trap = NULL;
     CHECK(wasm_instance_new(store, module, &wt, &trap) == NULL && has_message(trap), "a function of another type");
     wasm_trap_delete(trap);
-    CHECK(logged == 2, "no start function ran for a link error");
+    CHECK(logged == 3, "no start function ran for a link error");
 
     wasm_func_delete(f_wrong);
     wasm_functype_delete(t_wrong);

@@ -69,6 +69,27 @@ int main(int argc, char **argv)
     a[1].of.i32 = 2;
     CHECK(!wasm_func_call(div, &a2, &r1) && r[0].of.i32 == 42, "the instance works after its traps");
 
+    /* Functions known by their name-section names only: every frame still has instance and index. */
+    wasm_module_t *named = check_module(store, dir, "traps_names");
+    wasm_instance_t *ni = wasm_instance_new(store, named, NULL, &trap);
+    REQUIRE(ni && !trap, "instantiate the module with names");
+    wasm_extern_vec_t nex;
+    wasm_instance_exports(ni, &nex);
+    a[0].of.i32 = 0;
+    trap = wasm_func_call(wasm_extern_as_func(nex.data[0]), &a1, &r1);
+    CHECK(check_trap_message(trap, "integer divide by zero"), "named functions: the trap");
+    wasm_trap_trace(trap, &trace);
+    int all = trace.size == 3;
+    for (size_t i = 0; all && i < 3; i++)
+        all = wasm_frame_func_index(trace.data[i]) == i && wasm_frame_instance(trace.data[i]) &&
+              wasm_instance_same(wasm_frame_instance(trace.data[i]), ni);
+    CHECK(all, "named functions: three frames with instance and index");
+    wasm_frame_vec_delete(&trace);
+    wasm_trap_delete(trap);
+    wasm_extern_vec_delete(&nex);
+    wasm_instance_delete(ni);
+    wasm_module_delete(named);
+
     /* Traps made by the host. */
     wasm_message_t msg;
     wasm_name_new_from_string_nt(&msg, "made by the host");
