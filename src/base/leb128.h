@@ -23,12 +23,13 @@ static inline LebStatus leb_read_u(const uint8_t *p, size_t end, size_t *pos, un
             return LEB_TOO_LONG;
         uint8_t b = p[i++];
         if (n == max_bytes - 1) {
-            /* last byte: bits above `bits` must be zero, and no continuation */
+            /* last byte: payload bits above `bits` must be zero, then no continuation (checked in the
+             * reference decoder's order: 0xF0 as a u32's fifth byte is too large, 0x8F too long) */
             unsigned used = bits - shift;
+            if (used < 7 && ((b & 0x7f) >> used) != 0)
+                return LEB_TOO_LARGE;
             if (b & 0x80)
                 return LEB_TOO_LONG;
-            if (used < 7 && (b >> used) != 0)
-                return LEB_TOO_LARGE;
         }
         result |= (uint64_t)(b & 0x7f) << shift;
         shift += 7;
@@ -55,16 +56,16 @@ static inline LebStatus leb_read_s(const uint8_t *p, size_t end, size_t *pos, un
             return LEB_TOO_LONG;
         b = p[i++];
         if (n == max_bytes - 1) {
-            if (b & 0x80)
-                return LEB_TOO_LONG;
-            /* remaining bits of the last byte must all equal the sign bit */
+            /* remaining payload bits of the last byte must all equal the sign bit; then no continuation */
             unsigned used = bits - shift; /* 1..7 meaningful bits */
             if (used < 7) {
-                int8_t sb = (int8_t)(b << 1) >> 1; /* sign-extend 7-bit payload */
+                int8_t sb = (int8_t)(uint8_t)(b << 1) >> 1; /* sign-extend 7-bit payload */
                 int8_t top = (int8_t)(sb >> (used - 1));
                 if (top != 0 && top != -1)
                     return LEB_TOO_LARGE;
             }
+            if (b & 0x80)
+                return LEB_TOO_LONG;
         }
         result |= (uint64_t)(b & 0x7f) << shift;
         shift += 7;

@@ -62,11 +62,22 @@ static char *read_name(Reader *r, uint32_t *len_out)
     return s;
 }
 
+/* Type codes are one-byte signed LEB128 (s7) in the spec's grammar: a byte with the continuation bit
+ * is an over-long integer before it is an unknown type, as the reference decoder reports. */
+static bool s7_too_long(Reader *r, uint8_t b)
+{
+    if (!r->failed && (b & 0x80)) {
+        reader_fail(r, "integer representation too long");
+        return true;
+    }
+    return false;
+}
+
 static ValType read_valtype(Reader *r)
 {
     size_t at = r->pos;
     uint8_t t = reader_u8(r);
-    if (r->failed)
+    if (r->failed || s7_too_long(r, t))
         return 0;
     switch (t) {
     case LODGE_I32: case LODGE_I64: case LODGE_F32: case LODGE_F64: case LODGE_FUNCREF: case LODGE_EXTERNREF:
@@ -86,6 +97,8 @@ static ValType read_reftype(Reader *r)
 {
     size_t at = r->pos;
     uint8_t t = reader_u8(r);
+    if (s7_too_long(r, t))
+        return 0;
     if (!r->failed && t != LODGE_FUNCREF && t != LODGE_EXTERNREF) {
         r->pos = at;
         reader_fail(r, "malformed reference type");
@@ -100,9 +113,14 @@ static Limits read_limits(Reader *r)
     uint8_t flag = reader_u8(r);
     if (r->failed)
         return l;
-    if (flag > 1) {
+    /* The flag is a 1-bit LEB128 (u1): payload bits first, then a continuation bit is one byte too many. */
+    if ((flag & 0x7f) > 1) {
         r->pos = at;
         reader_fail(r, "integer too large");
+        return l;
+    }
+    if (flag & 0x80) {
+        reader_fail(r, "integer representation too long");
         return l;
     }
     l.min = reader_u32(r);
@@ -174,6 +192,8 @@ static bool sec_type(Decoder *d)
     for (uint32_t i = 0; i < n && !r->failed; i++) {
         size_t at = r->pos;
         uint8_t form = reader_u8(r);
+        if (s7_too_long(r, form))
+            break;
         if (!r->failed && form != 0x60) {
             r->pos = at;
             reader_fail(r, "malformed functype");

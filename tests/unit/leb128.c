@@ -29,6 +29,9 @@ static const LebCase cases[] = {
     {"u32 unused bit 4", 32, false, B(0xff, 0xff, 0xff, 0xff, 0x1f), LEB_TOO_LARGE, 0, 0},
     {"u32 unused bit 6", 32, false, B(0x80, 0x80, 0x80, 0x80, 0x40), LEB_TOO_LARGE, 0, 0},
     {"u32 6 bytes", 32, false, B(0x80, 0x80, 0x80, 0x80, 0x80, 0x00), LEB_TOO_LONG, 0, 0},
+    /* last byte with unused bits and the continuation bit: too large (the reference decoder's order) */
+    {"u32 unused bits and continuation", 32, false, B(0x80, 0x80, 0x80, 0x80, 0xf0, 0x00), LEB_TOO_LARGE, 0, 0},
+    {"u32 continuation only", 32, false, B(0x80, 0x80, 0x80, 0x80, 0x8f, 0x00), LEB_TOO_LONG, 0, 0},
     {"u32 empty", 32, false, {0}, 0, LEB_TRUNCATED, 0, 0},
     {"u32 truncated", 32, false, B(0x80, 0x80), LEB_TRUNCATED, 0, 0},
     {"u32 truncated at 4", 32, false, B(0xff, 0xff, 0xff, 0xff), LEB_TRUNCATED, 0, 0},
@@ -49,6 +52,7 @@ static const LebCase cases[] = {
     {"s32 unused bits mixed", 32, true, B(0x80, 0x80, 0x80, 0x80, 0x70), LEB_TOO_LARGE, 0, 0},
     {"s32 negative without sign bits", 32, true, B(0x80, 0x80, 0x80, 0x80, 0x08), LEB_TOO_LARGE, 0, 0},
     {"s32 6 bytes", 32, true, B(0xff, 0xff, 0xff, 0xff, 0xff, 0x7f), LEB_TOO_LONG, 0, 0},
+    {"s32 unused bits and continuation", 32, true, B(0x80, 0x80, 0x80, 0x80, 0xf0, 0x7f), LEB_TOO_LARGE, 0, 0},
     {"s32 truncated", 32, true, B(0xff), LEB_TRUNCATED, 0, 0},
     /* signed 33 (block types) */
     {"s33 max", 33, true, B(0xff, 0xff, 0xff, 0xff, 0x0f), LEB_OK, 0xffffffffu, 5},
