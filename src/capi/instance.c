@@ -54,9 +54,11 @@ wasm_instance_t *wasm_instance_new(wasm_store_t *s, const wasm_module_t *module,
         return fail(s, trap, NULL, NULL, "out of memory");
     for (size_t i = 0; i < n; i++) {
         const wasm_extern_t *e = imports->data[i];
-        if (!e || e->r.kind > CAPI_MEMORY) {
+        if (!e || e->r.kind > CAPI_MEMORY || e->r.store != s) {
             free(x);
-            snprintf(msg, sizeof msg, "import %zu is not a function, global, table or memory", i);
+            snprintf(msg, sizeof msg, "import %zu is %s", i,
+                     e && e->r.kind <= CAPI_MEMORY ? "an object of another store"
+                                                   : "not a function, global, table or memory");
             return fail(s, trap, NULL, NULL, msg);
         }
         switch (e->r.kind) {

@@ -24,6 +24,8 @@ bool capi_val_ref_to_lodge(wasm_store_t *s, const wasm_ref_t *r, lodge_valtype_t
     *out = NULL;
     if (!r)
         return true;
+    if (r->r.store != s && r->r.kind != CAPI_TRAP && r->r.kind != CAPI_MODULE)
+        return false;   /* another store's object would outlive its store in this one */
     if (t == LODGE_FUNCREF) {
         if (r->r.kind != CAPI_FUNC)
             return false;

@@ -74,6 +74,25 @@ int main(int argc, char **argv)
           "the second b counts on from the shared global");
     CHECK(!wasm_func_same(wasm_extern_as_func(exb2.data[0]), run), "the two instances' functions differ");
 
+    /* Another store's objects cannot be imported or stored. */
+    wasm_store_t *other = wasm_store_new(engine);
+    trap = NULL;
+    CHECK(wasm_instance_new(other, mb, &iv, &trap) == NULL && trap, "importing another store's objects fails");
+    wasm_message_t msg;
+    if (trap) {
+        wasm_trap_message(trap, &msg);
+        printf("# %s\n", msg.data);
+        wasm_byte_vec_delete(&msg);
+    }
+    wasm_trap_delete(trap);
+    wasm_limits_t l = {1, 1};
+    wasm_tabletype_t *tt = wasm_tabletype_new(wasm_valtype_new_funcref(), &l);
+    wasm_table_t *ot = wasm_table_new(other, tt, NULL);
+    CHECK(ot && !wasm_table_set(ot, 0, wasm_func_as_ref(run)), "storing another store's function fails");
+    wasm_table_delete(ot);
+    wasm_tabletype_delete(tt);
+    wasm_store_delete(other);
+
     wasm_extern_vec_delete(&exb2);
     wasm_instance_delete(ib2);
     wasm_extern_vec_delete(&exb);
