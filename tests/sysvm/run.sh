@@ -69,8 +69,10 @@ if ! guests/build.sh >"$OUT/guest-build.log" 2>&1; then
 fi
 G=guests/cache
 export LODGE_GUEST_DIR=$PWD/$G
-if [ -s tests/sysvm/skip.txt ] && grep -qv '^#' tests/sysvm/skip.txt; then
+if grep -qv '^#' tests/sysvm/skip.txt 2>/dev/null; then
     echo "skip list (tests/sysvm/skip.txt):"; grep -v '^#' tests/sysvm/skip.txt | sed 's/^/  /'
+else
+    echo "skip list (tests/sysvm/skip.txt): empty"
 fi
 
 # run NAME CMDLINE [lodge options...]: boots the default guest with lodge_cmd=CMDLINE; output in $OUT/NAME.out,
