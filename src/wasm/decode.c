@@ -25,11 +25,30 @@ static void *zalloc(size_t count, size_t size)
     return calloc(count ? count : 1, size ? size : 1);
 }
 
-/* A vector count: each element takes at least min_bytes, so more than the bytes left is malformed. */
+/* A length or count read at `at` (before its LEB128) is "length out of bounds" beyond the bytes left from
+ * there to the module's end: the reference decoder's rule, bytes of the length itself included. */
+static bool length_fits(Reader *r, size_t at, uint32_t n)
+{
+    if (r->failed)
+        return false;
+    if (n > r->end - at) {
+        r->pos = at;
+        reader_fail(r, "length out of bounds");
+        return false;
+    }
+    return true;
+}
+
+/* A vector count (see length_fits). Each element takes at least min_bytes, so fewer bytes left than
+ * that cannot hold the vector (the reference decoder would read on and meet the end). Either way
+ * nothing is allocated for a hostile count. */
 static uint32_t read_count(Reader *r, size_t min_bytes)
 {
+    size_t at = r->pos;
     uint32_t n = reader_u32(r);
-    if (!r->failed && min_bytes && (uint64_t)n * min_bytes > r->end - r->pos) {
+    if (!length_fits(r, at, n))
+        return 0;
+    if (min_bytes && (uint64_t)n * min_bytes > r->end - r->pos) {
         reader_fail(r, "unexpected end of section or function");
         return 0;
     }
@@ -38,11 +57,12 @@ static uint32_t read_count(Reader *r, size_t min_bytes)
 
 static char *read_name(Reader *r, uint32_t *len_out)
 {
+    size_t at = r->pos;
     uint32_t len = reader_u32(r);
-    if (r->failed)
+    if (!length_fits(r, at, len))
         return NULL;
     if (len > r->end - r->pos) {
-        reader_fail(r, "length out of bounds");
+        reader_fail(r, "unexpected end of section or function");
         return NULL;
     }
     if (!utf8_valid(r->p + r->pos, len)) {
@@ -149,31 +169,91 @@ static GlobalType read_globaltype(Reader *r)
  * op = 0xFFFF (not a constant instruction) or 0xFFFE (wrong number of values). */
 #define CONST_NOT_CONSTANT 0xFFFF
 #define CONST_BAD_ARITY 0xFFFE
+static void const_note(ConstExpr *e, const Instr *in)
+{
+    switch (in->op) {
+    case OP_I32_CONST: case OP_I64_CONST: case OP_F32_CONST: case OP_F64_CONST:
+        if (e->op != CONST_NOT_CONSTANT)
+            *e = (ConstExpr){in->op, in->bits};
+        break;
+    case OP_GLOBAL_GET: case OP_REF_FUNC: case OP_REF_NULL:
+        if (e->op != CONST_NOT_CONSTANT)
+            *e = (ConstExpr){in->op, in->a};
+        break;
+    default:
+        e->op = CONST_NOT_CONSTANT;
+        break;
+    }
+}
+
+/* An expression's instructions up to the `end` that closes it, nested blocks included: the syntax only,
+ * as the reference decoder reads it (a body or constant expression that runs past its declared size reads
+ * on into the bytes after it, and the size is checked afterwards). `else` is allowed only once, in an
+ * `if`; anything else where an `end` must come is "END opcode expected". With `ce`, the instructions are
+ * noted for the constant-expression check; `*count` receives their number. No recursion: the open
+ * blocks are a byte each on a heap stack. */
+enum { OPEN_BLOCK, OPEN_IF, OPEN_ELSE };
+static void read_expr(Reader *r, ConstExpr *ce, unsigned *count)
+{
+    uint8_t first[64], *open = first;
+    size_t depth = 1, cap = sizeof first;
+    unsigned n = 0;
+    open[0] = OPEN_BLOCK;
+    while (!r->failed) {
+        if (reader_eof(r)) {
+            reader_fail(r, "unexpected end of section or function");
+            break;
+        }
+        uint8_t b = r->p[r->pos];
+        if (b == 0x0b) {
+            r->pos++;
+            if (--depth == 0)
+                break;
+            continue;
+        }
+        if (b == 0x05) {
+            if (open[depth - 1] != OPEN_IF) {
+                reader_fail(r, "END opcode expected");
+                break;
+            }
+            open[depth - 1] = OPEN_ELSE;
+            r->pos++;
+            continue;
+        }
+        Instr in;
+        if (!reader_instr(r, &in))
+            break;
+        n++;
+        if (ce)
+            const_note(ce, &in);
+        if (in.op == OP_BLOCK || in.op == OP_LOOP || in.op == OP_IF) {
+            if (depth == cap) {
+                uint8_t *p = open == first ? malloc(cap * 2) : realloc(open, cap * 2);
+                if (!p) {
+                    reader_fail(r, "out of memory");
+                    break;
+                }
+                if (open == first)
+                    memcpy(p, first, sizeof first);
+                open = p;
+                cap *= 2;
+            }
+            open[depth++] = in.op == OP_IF ? OPEN_IF : OPEN_BLOCK;
+        }
+    }
+    if (open != first)
+        free(open);
+    if (count)
+        *count = n;
+}
+
 static ConstExpr read_const_expr(Reader *r)
 {
     ConstExpr e = {CONST_BAD_ARITY, 0};
     unsigned n = 0;
-    for (;;) {
-        Instr in;
-        if (!reader_instr(r, &in))
-            return e;
-        if (in.op == OP_END)
-            break;
-        n++;
-        switch (in.op) {
-        case OP_I32_CONST: case OP_I64_CONST: case OP_F32_CONST: case OP_F64_CONST:
-            if (e.op != CONST_NOT_CONSTANT)
-                e = (ConstExpr){in.op, in.bits};
-            break;
-        case OP_GLOBAL_GET: case OP_REF_FUNC: case OP_REF_NULL:
-            if (e.op != CONST_NOT_CONSTANT)
-                e = (ConstExpr){in.op, in.a};
-            break;
-        default:
-            e.op = CONST_NOT_CONSTANT;
-            break;
-        }
-    }
+    read_expr(r, &e, &n);
+    if (r->failed)
+        return e;
     if (n != 1 && e.op != CONST_NOT_CONSTANT)
         e.op = CONST_BAD_ARITY;
     return e;
@@ -497,32 +577,33 @@ static bool sec_datacount(Decoder *d)
     return true;
 }
 
-static bool sec_code(Decoder *d, uint32_t nbodies)
+/* Each body is read through (locals, then the instructions' syntax) here, as the reference decoder does,
+ * so a malformed body is reported as such before anything is validated. A count that differs from the
+ * function section's is reported after the last section, in the reference decoder's order; meanwhile
+ * the bodies are read into scratch space. */
+static bool sec_code(Decoder *d, uint32_t nbodies, uint32_t *ncode)
 {
     Reader *r = &d->r;
     Module *m = d->m;
-    size_t at = r->pos;
     uint32_t n = read_count(r, 1);
     if (r->failed)
         return true;
-    if (n != nbodies) {
-        r->pos = at;
-        reader_fail(r, "function and code section have inconsistent lengths");
-        return true;
-    }
+    *ncode = n;
     for (uint32_t i = 0; i < n && !r->failed; i++) {
-        FuncBody *b = &m->bodies[i];
+        FuncBody scratch = {0};
+        FuncBody *b = n == nbodies ? &m->bodies[i] : &scratch;
+        size_t size_at = r->pos;
         uint32_t size = reader_u32(r);
-        if (r->failed)
+        if (!length_fits(r, size_at, size))
             break;
-        if (size > r->end - r->pos) {
-            reader_fail(r, "unexpected end of section or function");
-            break;
+        if (size > r->end - r->pos) { /* the body reads to the module's end, then its size is wrong */
+            b = &scratch;
+            size = (uint32_t)(r->end - r->pos) + 1;
         }
         b->start = r->pos;
         b->end = r->pos + size;
-        Reader br = {r->p, r->pos, b->end, false, 0, NULL};
-        uint32_t tidx = m->func_types[m->nimported_funcs + i];
+        Reader br = {r->p, r->pos, r->end, false, 0, NULL};
+        uint32_t tidx = n == nbodies ? m->func_types[m->nimported_funcs + i] : UINT32_MAX;
         static const FuncType no_type = {0, 0, NULL, 0};
         const FuncType *ft = tidx < m->ntypes ? &m->types[tidx] : &no_type; /* validator reports it */
         uint32_t ngroups = read_count(&br, 1);
@@ -552,10 +633,13 @@ static bool sec_code(Decoder *d, uint32_t nbodies)
                 k += c;
             }
             b->code_start = br.pos;
+            read_expr(&br, NULL, NULL);
         }
+        free(scratch.local_types);
+        if (!br.failed && br.pos != b->end)
+            reader_fail(&br, "section size mismatch");
         if (br.failed) {
             *r = br;
-            r->end = d->r.end;
             break;
         }
         r->pos = b->end;
@@ -567,15 +651,9 @@ static bool sec_data(Decoder *d)
 {
     Reader *r = &d->r;
     Module *m = d->m;
-    size_t at = r->pos;
     uint32_t n = read_count(r, 1);
     if (r->failed)
         return true;
-    if (m->has_datacount && n != m->datacount) {
-        r->pos = at;
-        reader_fail(r, "data count and data section have inconsistent lengths");
-        return true;
-    }
     m->datas = zalloc(n, sizeof *m->datas);
     if (!m->datas)
         return false;
@@ -596,8 +674,9 @@ static bool sec_data(Decoder *d)
             s->mem = reader_u32(r);
         if (flags != 1)
             s->offset = read_const_expr(r);
+        size_t len_at = r->pos;
         uint32_t len = reader_u32(r);
-        if (r->failed)
+        if (!length_fits(r, len_at, len))
             break;
         if (len > r->end - r->pos) {
             reader_fail(r, "unexpected end of section or function");
@@ -707,25 +786,27 @@ Module *module_decode(lodge_engine_t *engine, Alloc *alloc, const uint8_t *bytes
         goto malformed;
     }
 
+    /* Sections are read as the reference decoder reads them: the id first, then the size; the contents
+     * are read on to the module's end (a section whose contents run past its size reads into the next
+     * bytes), and the size is compared once the section is read. */
     int last_rank = 0;
-    bool have_code_sec = false;
+    uint32_t ncode = 0;
     while (!reader_eof(r) && !r->failed) {
         size_t sec_at = r->pos;
         uint8_t id = reader_u8(r);
-        uint32_t size = reader_u32(r);
-        if (r->failed)
-            break;
-        if (size > r->end - r->pos) {
-            reader_fail(r, "length out of bounds");
-            break;
-        }
-        size_t payload = r->pos;
-        size_t sec_end = r->pos + size;
         if (id > 12) {
             r->pos = sec_at;
             reader_fail(r, "malformed section id");
             break;
         }
+        size_t size_at = r->pos;
+        uint32_t size = reader_u32(r);
+        if (!length_fits(r, size_at, size))
+            break;
+        /* A size reaching past the end by no more than its own bytes passes that rule; the contents then
+         * read to the end and the size mismatches (a custom section meets the end). */
+        size_t payload = r->pos;
+        size_t sec_end = size > r->end - r->pos ? r->end + 1 : r->pos + size;
         if (id != 0) {
             int rank = section_rank(id);
             if (rank <= last_rank) {
@@ -737,14 +818,14 @@ Module *module_decode(lodge_engine_t *engine, Alloc *alloc, const uint8_t *bytes
             if (!ensure_spaces(m, &sp, rank))
                 goto nomem;
         }
-        size_t outer_end = r->end;
-        r->end = sec_end;
         bool ok = true;
         char *custom_name = NULL;
         uint32_t n;
         switch (id) {
         case 0:
             custom_name = read_name(r, NULL);
+            if (!r->failed && (r->pos > sec_end || sec_end > r->end))
+                reader_fail(r, "unexpected end of section or function");
             if (!r->failed && strcmp(custom_name, "name") == 0 && sp.funcs)
                 sec_name(&d, sec_end);
             if (!r->failed)
@@ -777,10 +858,7 @@ Module *module_decode(lodge_engine_t *engine, Alloc *alloc, const uint8_t *bytes
         case 8: m->has_start = true; m->start = reader_u32(r); break;
         case 9: ok = sec_elem(&d); break;
         case 12: ok = sec_datacount(&d); break;
-        case 10:
-            have_code_sec = true;
-            ok = sec_code(&d, sp.nbodies);
-            break;
+        case 10: ok = sec_code(&d, sp.nbodies, &ncode); break;
         case 11: ok = sec_data(&d); break;
         default: break;
         }
@@ -792,7 +870,7 @@ Module *module_decode(lodge_engine_t *engine, Alloc *alloc, const uint8_t *bytes
             free(custom_name);
             if (strcmp(r->fail_msg, "out of memory") == 0)
                 goto nomem;
-            if (strcmp(r->fail_msg, "unexpected end") == 0 && sec_end < outer_end)
+            if (strcmp(r->fail_msg, "unexpected end") == 0)
                 r->fail_msg = "unexpected end of section or function";
             break;
         }
@@ -805,7 +883,6 @@ Module *module_decode(lodge_engine_t *engine, Alloc *alloc, const uint8_t *bytes
             free(custom_name);
             goto nomem;
         }
-        r->end = outer_end;
     }
     if (!r->failed && !ensure_spaces(m, &sp, 100))
         goto nomem;
@@ -813,7 +890,7 @@ Module *module_decode(lodge_engine_t *engine, Alloc *alloc, const uint8_t *bytes
     sp.body_types = NULL;
     if (r->failed)
         goto malformed;
-    if (sp.nbodies > 0 && !have_code_sec) {
+    if (sp.nbodies != ncode) {
         reader_fail(r, "function and code section have inconsistent lengths");
         goto malformed;
     }

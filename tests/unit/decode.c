@@ -369,7 +369,7 @@ static void section_framing(UnitCtx *t)
 {
     expect_malformed(t, "section id 13", RAW_MODULE(13, 0), "malformed section id", 8);
     expect_malformed(t, "section id 0x7f", RAW_MODULE(0x7f, 0), "malformed section id", 8);
-    expect_malformed(t, "size past the end", RAW_MODULE(1, 5, 0), "length out of bounds", 10);
+    expect_malformed(t, "size past the end", RAW_MODULE(1, 5, 0), "length out of bounds", 9);
     expect_malformed(t, "size missing", RAW_MODULE(1), "unexpected end", 9);
     expect_malformed(t, "size too long", RAW_MODULE(1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00),
                      "integer representation too long", 9);
@@ -382,8 +382,13 @@ static void section_framing(UnitCtx *t)
                      "unexpected content after last section", 11);
     expect_malformed(t, "section longer than its content", RAW_MODULE(1, 5, 1, 0x60, 0, 0, 0),
                      "section size mismatch", 14);
+    /* contents are read on past a section's size, which is compared afterwards (the reference decoder's way) */
     expect_malformed(t, "section shorter than its content", RAW_MODULE(1, 3, 1, 0x60, 0, 0),
-                     "unexpected end", ANY_OFFSET);
+                     "section size mismatch", ANY_OFFSET);
+    /* a length may reach past the end by its own bytes before it is out of bounds; then the end comes */
+    expect_malformed(t, "table count 1, no bytes", RAW_MODULE(4, 1, 1), "unexpected end of section or function",
+                     ANY_OFFSET);
+    expect_malformed(t, "table count 2, no bytes", RAW_MODULE(4, 1, 2), "length out of bounds", 10);
     expect_malformed(t, "custom section name past its end", RAW_MODULE(0, 2, 5, 'a'), "length out of bounds",
                      ANY_OFFSET);
     expect_malformed(t, "custom section name bad UTF-8", RAW_MODULE(0, 3, 2, 0xc0, 0x80), "malformed UTF-8 encoding",
@@ -394,11 +399,11 @@ static void type_and_import_faults(UnitCtx *t)
 {
     expect_malformed(t, "functype form 0x61", RAW_MODULE(1, 4, 1, 0x61, 0, 0), "malformed functype", 11);
     expect_malformed(t, "bad value type", RAW_MODULE(1, 5, 1, 0x60, 1, 0x00, 0), "malformed value type", 13);
-    expect_malformed(t, "type count past the end", RAW_MODULE(1, 1, 5), "unexpected end", ANY_OFFSET);
-    expect_malformed(t, "huge type count", RAW_MODULE(1, 5, 0xff, 0xff, 0xff, 0xff, 0x0f), "unexpected end",
+    expect_malformed(t, "type count past the end", RAW_MODULE(1, 1, 5), "length out of bounds", 10);
+    expect_malformed(t, "huge type count", RAW_MODULE(1, 5, 0xff, 0xff, 0xff, 0xff, 0x0f), "length out of bounds",
                      ANY_OFFSET);
-    expect_malformed(t, "huge param count", RAW_MODULE(1, 7, 1, 0x60, 0xff, 0xff, 0xff, 0xff, 0x0f), "unexpected end",
-                     ANY_OFFSET);
+    expect_malformed(t, "huge param count", RAW_MODULE(1, 7, 1, 0x60, 0xff, 0xff, 0xff, 0xff, 0x0f),
+                     "length out of bounds", ANY_OFFSET);
     /* import: module "m", name "n", kind 4 */
     expect_malformed(t, "import kind 4", RAW_MODULE(2, 7, 1, 1, 'm', 1, 'n', 4, 0), "malformed import kind", 15);
     expect_malformed(t, "import name bad UTF-8", RAW_MODULE(2, 8, 1, 1, 'm', 2, 0xed, 0xa0, 2, 0),
@@ -418,7 +423,9 @@ static void export_and_segment_faults(UnitCtx *t)
     expect_malformed(t, "elem kind 1", RAW_MODULE(9, 4, 1, 1, 1, 0), "malformed element kind", 12);
     expect_malformed(t, "data segment flags 3", RAW_MODULE(11, 2, 1, 3), "malformed data segment kind", 11);
     expect_malformed(t, "data bytes past the end", RAW_MODULE(11, 6, 1, 1, 10, 'a', 'b', 'c'),
-                     "unexpected end", ANY_OFFSET);
+                     "length out of bounds", ANY_OFFSET);
+    expect_malformed(t, "data bytes one past the end", RAW_MODULE(11, 6, 1, 1, 4, 'a', 'b', 'c'),
+                     "unexpected end of section or function", ANY_OFFSET);
     expect_malformed(t, "data count 1, no data", RAW_MODULE(12, 1, 1),
                      "data count and data section have inconsistent lengths", ANY_OFFSET);
     expect_malformed(t, "data count 2, one segment", RAW_MODULE(12, 1, 2, 11, 3, 1, 1, 0),
@@ -433,7 +440,18 @@ static void code_faults(UnitCtx *t)
     expect_malformed(t, "code without function", RAW_MODULE(1, 4, 1, 0x60, 0, 0, 10, 4, 1, 2, 0, END),
                      "function and code section have inconsistent lengths", ANY_OFFSET);
     expect_malformed(t, "body size past the section",
-                     RAW_MODULE(1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 4, 1, 9, 0, END), "unexpected end", ANY_OFFSET);
+                     RAW_MODULE(1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 4, 1, 9, 0, END), "length out of bounds",
+                     ANY_OFFSET);
+    /* a body without its end reads on into the next body: its size byte 5 is where `end` must be */
+    expect_malformed(t, "body without end, another after it",
+                     RAW_MODULE(1, 4, 1, 0x60, 0, 0, 3, 3, 2, 0, 0, 10, 10, 2, 2, 0, NOP, 5, 0, NOP, NOP, NOP, END),
+                     "END opcode expected", 25);
+    expect_malformed(t, "else outside if",
+                     RAW_MODULE(1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 6, 1, 4, 0, NOP, 0x05, END),
+                     "END opcode expected", 24);
+    expect_malformed(t, "two code sections",
+                     RAW_MODULE(1, 4, 1, 0x60, 0, 0, 3, 3, 2, 0, 0, 10, 4, 1, 2, 0, END, 10, 4, 1, 2, 0, END),
+                     "unexpected content after last section", ANY_OFFSET);
     expect_malformed(t, "too many locals",
                      RAW_MODULE(1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 10, 1, 8, 1, 0xff, 0xff, 0xff, 0xff, 0x0f, T_I32,
                                 END),
