@@ -58,9 +58,18 @@ wasm_valkind_t wasm_valtype_kind(const wasm_valtype_t *t) { return t->kind; }
 
 /* ---- Function types ---- */
 
+static bool all_set(const wasm_valtype_vec_t *v)
+{
+    for (size_t i = 0; i < v->size; i++)
+        if (!v->data[i])
+            return false;
+    return true;
+}
+
 wasm_functype_t *wasm_functype_new(wasm_valtype_vec_t *params, wasm_valtype_vec_t *results)
 {
-    wasm_functype_t *t = malloc(sizeof *t);
+    /* A value type that could not be allocated leaves a NULL in the vector: no type then. */
+    wasm_functype_t *t = all_set(params) && all_set(results) ? malloc(sizeof *t) : NULL;
     if (!t) {
         wasm_valtype_vec_delete(params);
         wasm_valtype_vec_delete(results);

@@ -23,6 +23,10 @@
         wasm_##name##_vec_new_uninitialized(out, n);                                                \
         if (out->size)                                                                              \
             memcpy(out->data, src, n * sizeof *out->data);                                          \
+        for (size_t i = 0; !out->size && i < n; i++) { /* owned elements with nowhere to go */      \
+            wasm_##name##_t e = src[i];                                                             \
+            delete_one(&e);                                                                         \
+        }                                                                                           \
     }                                                                                               \
     void wasm_##name##_vec_copy(wasm_##name##_vec_t *out, const wasm_##name##_vec_t *src)          \
     {                                                                                               \
@@ -65,6 +69,8 @@ CAPI_VEC_PLAIN(val, wasm_val_copy, wasm_val_delete)
         wasm_##name##_vec_new_uninitialized(out, n);                                                \
         if (out->size)                                                                              \
             memcpy(out->data, src, n * sizeof *out->data);                                          \
+        for (size_t i = 0; !out->size && i < n; i++) /* owned elements with nowhere to go */        \
+            wasm_##name##_delete(src[i]);                                                           \
     }                                                                                               \
     void wasm_##name##_vec_copy(wasm_##name##_vec_t *out, const wasm_##name##_vec_t *src)          \
     {                                                                                               \
