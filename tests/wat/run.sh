@@ -4,7 +4,8 @@
 #  2. a differential test against wabt's wast2json on every non-SIMD file of wasm-2.0/: the JSON must be
 #     identical and every module file byte-identical (differences allowed only as listed, with the reason,
 #     in tests/wat/known-diffs.txt); every `module quote` meant to be malformed must be rejected by our
-#     parser with a message containing the assertion's text; the files wast2json cannot read are run through wabt's spectest-interp instead;
+#     parser with a message containing the assertion's text; the files wast2json cannot read are run
+#     through wabt's spectest-interp instead;
 #  3. a name-section check;
 #  4. a short libFuzzer run of tests/wat/wat_fuzz.c (WAT_FUZZ_SECONDS, default 15) seeded with the spec
 #     scripts, when clang and its libFuzzer runtime are installed.
@@ -21,12 +22,15 @@ bad()  { fail=$((fail + 1)); echo "FAIL $*"; }
 
 # ---- 1. unit cases
 if [ -x "$BUILD/wat-unit-tests" ]; then
-    out=$("$BUILD/wat-unit-tests")
+    out=$("$BUILD/wat-unit-tests" 2>&1)
     grep -v '^ok' <<<"$out" | grep -v 'passed, ' || true
     line=$(tail -n1 <<<"$out")
-    up=$(sed -E 's/^([0-9]+) passed.*/\1/' <<<"$line"); uf=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
-    echo "unit: $line"
-    pass=$((pass + up)); fail=$((fail + uf))
+    if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        echo "unit: $line"
+        pass=$((pass + BASH_REMATCH[1])); fail=$((fail + BASH_REMATCH[2]))
+    else
+        bad "unit: $BUILD/wat-unit-tests ended without its summary line (crashed?)"
+    fi
 else
     bad "unit: $BUILD/wat-unit-tests not built (make $BUILD/wat-unit-tests)"
 fi
