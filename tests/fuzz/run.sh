@@ -13,10 +13,10 @@ set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 FZ=build-fuzz
-OUT=$FZ/run
+OUT=$FZ/run-$(basename "$BUILD")   # one per build: the build/ and build-san/ runs may overlap
 if [ "$BUILD" = build ]; then SECONDS_DEFAULT=60; else SECONDS_DEFAULT=20; fi
 FUZZ_SECONDS=${FUZZ_SECONDS:-$SECONDS_DEFAULT}
-SPEC_DIR=${LODGE_SPEC_TESTS:-../shared/wasm-spec-tests}
+SPEC_DIR=$(realpath -m "${LODGE_SPEC_TESTS:-../shared/wasm-spec-tests}")
 passed=0; failed=0; skipped=0
 
 ok()   { echo "ok   $*"; passed=$((passed + 1)); }
@@ -53,7 +53,7 @@ elif command -v wast2json >/dev/null && [ -d "$SPEC_DIR/wasm-2.0" ]; then
     for w in "$SPEC_DIR"/wasm-2.0/*.wast; do
         n=$(basename "$w" .wast)
         case $n in simd_*) continue ;; esac
-        (cd "$SEEDS" && timeout 60 wast2json --enable-all "$w" -o "$n.json" >/dev/null 2>&1)
+        (cd "$SEEDS" && timeout 60 wast2json --enable-all "$w" -o "$n.json") >/dev/null 2>&1  # newer syntax: skipped
     done
     rm -f "$SEEDS"/*.json "$SEEDS"/*.wat
     seed_from="wast2json of $SPEC_DIR/wasm-2.0"
