@@ -4,6 +4,32 @@
 #include "wasm/opcode.h"
 #include "wasm/reader.h"
 
+/* A value type: a one-byte signed LEB128 (s7) in the spec's grammar, so a continuation bit makes it
+ * over-long before it is unknown. Fails with the decoder's messages; returns the type byte. */
+static uint8_t value_type(Reader *r)
+{
+    size_t at = r->pos;
+    uint8_t t = reader_u8(r);
+    if (r->failed)
+        return 0;
+    if (t & 0x80) {
+        reader_fail(r, "integer representation too long");
+        return 0;
+    }
+    switch (t) {
+    case LODGE_I32: case LODGE_I64: case LODGE_F32: case LODGE_F64: case LODGE_FUNCREF: case LODGE_EXTERNREF:
+        return t;
+    case LODGE_V128:
+        r->pos = at;
+        reader_fail(r, "v128 (SIMD) is not supported");
+        return 0;
+    default:
+        r->pos = at;
+        reader_fail(r, "malformed value type");
+        return 0;
+    }
+}
+
 static void zero_byte(Reader *r)
 {
     if (reader_u8(r) != 0 && !r->failed) {
@@ -39,10 +65,13 @@ bool reader_instr(Reader *r, Instr *in)
     case IMM_NONE:
         break;
     case IMM_BLOCK: {
-        /* 0x40 empty, a value type byte, or an s33 type index */
-        if (r->pos < r->end && (r->p[r->pos] == 0x40 || (r->p[r->pos] >= 0x6F && r->p[r->pos] <= 0x7F))) {
-            in->blocktype = -(int64_t)r->p[r->pos];
+        /* 0x40 empty, a value type byte, or an s33 type index. A one-byte negative s33 that is neither
+         * 0x40 nor a value type is malformed here, where the reference decoder finds it, not invalid. */
+        if (r->pos < r->end && r->p[r->pos] == 0x40) {
+            in->blocktype = -0x40;
             r->pos++;
+        } else if (r->pos < r->end && r->p[r->pos] >= 0x41 && r->p[r->pos] <= 0x7F) {
+            in->blocktype = -(int64_t)value_type(r);
         } else {
             in->blocktype = reader_s33(r);
             if (!r->failed && in->blocktype < 0) {
@@ -56,7 +85,13 @@ bool reader_instr(Reader *r, Instr *in)
         in->a = reader_u32(r);
         break;
     case IMM_BRTABLE: {
+        size_t at = r->pos;
         in->br_count = reader_u32(r);
+        if (!r->failed && in->br_count > r->end - at) { /* a vector's length, as the reference bounds it */
+            r->pos = at;
+            reader_fail(r, "length out of bounds");
+            break;
+        }
         in->br_labels = r->pos;
         for (uint64_t i = 0; i <= in->br_count && !r->failed; i++)
             in->a = reader_u32(r); /* the default label ends up in a */
@@ -89,17 +124,28 @@ bool reader_instr(Reader *r, Instr *in)
     case IMM_F64:
         in->bits = reader_fixed64(r);
         break;
-    case IMM_SELECTT:
+    case IMM_SELECTT: {
+        size_t at = r->pos;
         in->a = reader_u32(r); /* number of types; the validator insists on 1 */
         in->select_type = 0;
+        if (!r->failed && in->a > r->end - at) {
+            r->pos = at;
+            reader_fail(r, "length out of bounds");
+            break;
+        }
         for (uint32_t i = 0; i < in->a && !r->failed; i++) {
-            uint8_t t = reader_u8(r);
+            uint8_t t = value_type(r);
             if (i == 0)
                 in->select_type = t;
         }
         break;
+    }
     case IMM_REFNULL:
         in->a = reader_u8(r);
+        if (!r->failed && (in->a & 0x80)) {
+            reader_fail(r, "integer representation too long");
+            break;
+        }
         if (!r->failed && in->a != LODGE_FUNCREF && in->a != LODGE_EXTERNREF) {
             r->pos--;
             reader_fail(r, "malformed reference type");

@@ -481,6 +481,20 @@ static void code_faults(UnitCtx *t)
                      RAW_MODULE(1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 5, 3, 1, 0, 1, 10, 7, 1, 5, 0, MEMORY_SIZE, 1, DROP,
                                 END),
                      "zero byte expected", ANY_OFFSET);
+    /* immediates read as the reference decoder reads them: malformed, never left to the validator */
+    expect_malformed(t, "block type 0x7a",
+                     RAW_MODULE(1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 7, 1, 5, 0, BLOCK, 0x7a, END, END),
+                     "malformed value type", 24);
+    expect_malformed(t, "select with a bad type",
+                     RAW_MODULE(1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 7, 1, 5, 0, 0x1c, 1, 0x00, END),
+                     "malformed value type", 25);
+    expect_malformed(t, "br_table count past the end",
+                     RAW_MODULE(1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 10, 1, 8, 0, 0x0e, 0xff, 0xff, 0xff, 0xff, 0x0f,
+                                END),
+                     "length out of bounds", 24);
+    expect_malformed(t, "ref.null type over-long",
+                     RAW_MODULE(1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 8, 1, 6, 0, 0xd0, 0xf0, 0x00, 0x1a, END),
+                     "integer representation too long", ANY_OFFSET);
     expect_malformed(t, "block type index too large",
                      RAW_MODULE(1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 8, 1, 6, 0, BLOCK, 0xff, 0x7f, END, END),
                      "malformed block type", ANY_OFFSET);
