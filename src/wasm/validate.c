@@ -391,7 +391,7 @@ static bool instr(Validator *v, const Instr *in)
     }
     case OP_SELECT_T: {
         if (in->a != 1)
-            return fail(v, "invalid result arity");
+            return fail(v, "invalid result arity other than 1 is not (yet) allowed");
         ValType t = in->select_type;
         if (!is_num(t) && !is_ref(t))
             return fail(v, "malformed value type");
@@ -453,8 +453,15 @@ static bool instr(Validator *v, const Instr *in)
     case OP_REF_FUNC:
         if (in->a >= m->nfuncs)
             return fail_unknown(v, "function", in->a);
-        if (!m->func_declared[in->a])
-            return fail(v, "undeclared function reference");
+        if (!m->func_declared[in->a]) {
+            if (!v->failed) {
+                v->failed = true;
+                lodge_error_set(v->err, LODGE_ERR_INVALID, "undeclared function reference %u (at byte offset %zu)",
+                                in->a, v->at);
+                v->err->offset = v->at;
+            }
+            return false;
+        }
         push(v, LODGE_FUNCREF);
         break;
     case OP_MEMORY_INIT:
@@ -636,7 +643,7 @@ bool module_validate(Module *m, lodge_error_t *err)
         if (!check_limits(&m->tables[i].lim, UINT32_MAX, "table size must be at most 2^32-1", err))
             return false;
     if (m->nmems > 1)
-        return invalid(err, "multiple memories");
+        return invalid(err, "multiple memories are not allowed (yet)");
     for (uint32_t i = 0; i < m->nmems; i++)
         if (!check_limits(&m->mems[i], WASM_MAX_PAGES, "memory size must be at most 65536 pages (4GiB)", err))
             return false;
@@ -683,7 +690,7 @@ bool module_validate(Module *m, lodge_error_t *err)
             return invalid_unknown(err, "function", m->start);
         const FuncType *t = module_func_type(m, m->start);
         if (t->nparams || t->nresults)
-            return invalid(err, "start function");
+            return invalid(err, "start function must not have parameters or results");
     }
     for (uint32_t i = 0; i < m->nelems; i++) {
         const ElemSeg *s = &m->elems[i];
