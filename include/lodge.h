@@ -218,6 +218,8 @@ LODGE_API lodge_func_t *lodge_func_new(lodge_store_t *store, const lodge_functyp
 /* The export `name` of the instance whose code called the host function; false if none. */
 LODGE_API bool lodge_caller_export(lodge_caller_t *caller, const char *name, lodge_extern_t *out);
 LODGE_API lodge_store_t *lodge_caller_store(lodge_caller_t *caller);
+/* Memory 0 of the instance whose code called the host function (imported or its own), or NULL. */
+LODGE_API lodge_memory_t *lodge_caller_memory(lodge_caller_t *caller);
 
 /* ---- Instances -------------------------------------------------------------------------------- */
 
@@ -257,6 +259,8 @@ LODGE_API uint32_t lodge_table_size(const lodge_table_t *table);
 LODGE_API bool lodge_table_get(const lodge_table_t *table, uint32_t i, lodge_val_t *out);
 LODGE_API bool lodge_table_set(lodge_table_t *table, uint32_t i, lodge_val_t val);
 LODGE_API void lodge_table_type(const lodge_table_t *table, lodge_valtype_t *elem, lodge_limits_t *limits);
+/* Grow by delta elements set to init; returns the old size, or -1 if it cannot grow (maximum, memory limit). */
+LODGE_API int64_t lodge_table_grow(lodge_table_t *table, uint32_t delta, lodge_val_t init);
 
 LODGE_API lodge_memory_t *lodge_memory_new(lodge_store_t *store, lodge_limits_t limits, lodge_error_t *err);
 /* Borrowed; valid until the memory grows. */

@@ -70,3 +70,9 @@ lodge_store_t *lodge_caller_store(lodge_caller_t *caller)
     lodge_func_t *f = (lodge_func_t *)caller;
     return f ? f->store : NULL;
 }
+
+lodge_memory_t *lodge_caller_memory(lodge_caller_t *caller)
+{
+    lodge_func_t *f = (lodge_func_t *)caller;
+    return f && f->inst ? f->inst->mem : NULL;
+}

@@ -98,3 +98,8 @@ void lodge_table_type(const lodge_table_t *t, lodge_valtype_t *elem, lodge_limit
     lim->max = t->lim.max;
     lim->has_max = t->lim.has_max;
 }
+
+int64_t lodge_table_grow(lodge_table_t *t, uint32_t delta, lodge_val_t init)
+{
+    return table_grow(t, delta, init.of.ext);
+}
