@@ -18,6 +18,7 @@ typedef struct Decoder {
     Module *m;
     Reader r;
     lodge_error_t *err;
+    uint32_t min_data_use; /* lowest data index a body's memory.init or data.drop names; UINT32_MAX: none */
 } Decoder;
 
 static void *zalloc(size_t count, size_t size)
@@ -190,10 +191,11 @@ static void const_note(ConstExpr *e, const Instr *in)
  * as the reference decoder reads it (a body or constant expression that runs past its declared size reads
  * on into the bytes after it, and the size is checked afterwards). `else` is allowed only once, in an
  * `if`; anything else where an `end` must come is "END opcode expected". With `ce`, the instructions are
- * noted for the constant-expression check; `*count` receives their number. No recursion: the open
- * blocks are a byte each on a heap stack. */
+ * noted for the constant-expression check; `*count` receives their number. With `data_use`, the lowest
+ * data index named by memory.init or data.drop is kept there. No recursion: the open blocks are a byte
+ * each on a heap stack. */
 enum { OPEN_BLOCK, OPEN_IF, OPEN_ELSE };
-static void read_expr(Reader *r, ConstExpr *ce, unsigned *count)
+static void read_expr(Reader *r, ConstExpr *ce, unsigned *count, uint32_t *data_use)
 {
     uint8_t first[64], *open = first;
     size_t depth = 1, cap = sizeof first;
@@ -226,6 +228,8 @@ static void read_expr(Reader *r, ConstExpr *ce, unsigned *count)
         n++;
         if (ce)
             const_note(ce, &in);
+        if (data_use && (in.op == OP_MEMORY_INIT || in.op == OP_DATA_DROP) && in.a < *data_use)
+            *data_use = in.a;
         if (in.op == OP_BLOCK || in.op == OP_LOOP || in.op == OP_IF) {
             if (depth == cap) {
                 uint8_t *p = open == first ? malloc(cap * 2) : realloc(open, cap * 2);
@@ -251,7 +255,7 @@ static ConstExpr read_const_expr(Reader *r)
 {
     ConstExpr e = {CONST_BAD_ARITY, 0};
     unsigned n = 0;
-    read_expr(r, &e, &n);
+    read_expr(r, &e, &n, NULL);
     if (r->failed)
         return e;
     if (n != 1 && e.op != CONST_NOT_CONSTANT)
@@ -633,7 +637,7 @@ static bool sec_code(Decoder *d, uint32_t nbodies, uint32_t *ncode)
                 k += c;
             }
             b->code_start = br.pos;
-            read_expr(&br, NULL, NULL);
+            read_expr(&br, NULL, NULL, &d->min_data_use);
         }
         free(scratch.local_types);
         if (!br.failed && br.pos != b->end)
@@ -765,7 +769,7 @@ Module *module_decode(lodge_engine_t *engine, Alloc *alloc, const uint8_t *bytes
         memcpy(m->bytes, bytes, len);
     m->len = len;
 
-    Decoder d = {m, {m->bytes, 0, len, false, 0, NULL}, err};
+    Decoder d = {m, {m->bytes, 0, len, false, 0, NULL}, err, UINT32_MAX};
     Reader *r = &d.r;
     if (len < 4 || (len < 8 && memcmp(m->bytes, "\0asm", 4) == 0)) {
         reader_fail(r, "unexpected end");
@@ -896,6 +900,13 @@ Module *module_decode(lodge_engine_t *engine, Alloc *alloc, const uint8_t *bytes
     }
     if (m->has_datacount && m->datacount != m->ndatas) {
         reader_fail(r, "data count and data section have inconsistent lengths");
+        goto malformed;
+    }
+    /* The reference decoder's last rule. A body naming only segments that do not exist is left to the
+     * validator ("unknown data segment"): a text module with no data segments is encoded without a
+     * count section, so that is how such a module looks in binary. */
+    if (!m->has_datacount && d.min_data_use < m->ndatas) {
+        reader_fail(r, "data count section required");
         goto malformed;
     }
     return m;

@@ -495,6 +495,12 @@ static void code_faults(UnitCtx *t)
     expect_malformed(t, "ref.null type over-long",
                      RAW_MODULE(1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 8, 1, 6, 0, 0xd0, 0xf0, 0x00, 0x1a, END),
                      "integer representation too long", ANY_OFFSET);
+    /* malformed before invalid: the missing count section is found while decoding, before the export
+     * naming function 5 is validated */
+    expect_malformed(t, "data.drop without a data count section",
+                     RAW_MODULE(1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 7, 5, 1, 1, 'e', 0, 5, 10, 7, 1, 5, 0, 0xfc, 9, 0, END,
+                                11, 4, 1, 1, 1, 'x'),
+                     "data count section required", ANY_OFFSET);
     expect_malformed(t, "block type index too large",
                      RAW_MODULE(1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 8, 1, 6, 0, BLOCK, 0xff, 0x7f, END, END),
                      "malformed block type", ANY_OFFSET);
