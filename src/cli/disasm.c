@@ -97,7 +97,12 @@ static void print_imm(const Module *m, const Instr *in, const Reader *r)
 /* The interpreter's threaded code for the function, as lowered at load time. */
 static void lowered_func(const Module *m, uint32_t idx)
 {
-    const InterpCode *c = m->bodies[idx - m->nimported_funcs].code;
+    lodge_error_t err;
+    const InterpCode *c = interp_code_get(m, idx, &err);
+    if (!c) {
+        printf("func[%u]: %s\n\n", idx, err.message);
+        return;
+    }
     const char *name = wasmfile_func_name(m, idx);
     printf("func[%u]%s%s  threaded code: %u units, frame of %u slots (s0..s%u locals, then operands)\n", idx,
            name ? " $" : "", name ? name : "", c->len, c->frame_slots, c->nlocals ? c->nlocals - 1 : 0);

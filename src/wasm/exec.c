@@ -83,7 +83,9 @@ static bool protected_run(lodge_store_t *s, lodge_func_t *f, Slot *fp, uint32_t 
             ex->stack_top = fp + nslots;
             ex->cur_fn = NULL; /* called by the embedder: no calling instance */
             ok = interp_call_host(s, f, fp);
-        } else if (f->code && f->inst) {
+        } else if (f->inst && !f->code && !interp_code_for(f)) {
+            ex->trap = LODGE_TRAP_MEMORY_LIMIT; /* the host could not allocate the lowered code */
+        } else if (f->inst) {
             ok = f->code->checked ? interp_run_checked(s, f, fp, NULL) : interp_run_guarded(s, f, fp, NULL);
         }
         s->depth--;
@@ -91,6 +93,7 @@ static bool protected_run(lodge_store_t *s, lodge_func_t *f, Slot *fp, uint32_t 
         return ok;
     }
     lodge_store_t *st = scope.owner;
+    /* (a fault in code lowering would be a host bug, not a guest access; only guest memory is claimed) */
     st->exec.trap = LODGE_TRAP_MEMORY_OOB;
     st->depth--;
     os_trap_pop(&scope);

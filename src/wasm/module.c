@@ -61,16 +61,8 @@ lodge_module_t *lodge_module_new(lodge_engine_t *engine, const uint8_t *bytes, s
         module_free(m);
         return NULL;
     }
-    bool checked = engine->cfg.bounds_checks || sizeof(void *) != 8;
-    for (uint32_t i = m->nimported_funcs; i < m->nfuncs; i++) {
-        FuncBody *b = &m->bodies[i - m->nimported_funcs];
-        b->code = interp_lower(m, i, checked, err);
-        if (!b->code) {
-            free_codes(m);
-            module_free(m);
-            return NULL;
-        }
-    }
+    /* Functions are lowered to threaded code on their first call (interp_code_get), so a large module
+     * whose program uses a small part of it starts quickly; validation above covered all of them. */
     return (lodge_module_t *)m;
 }
 

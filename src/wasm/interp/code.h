@@ -86,6 +86,12 @@ typedef struct InterpCode {
  * variant (no guard pages). */
 const void *const *interp_handlers(bool checked);
 
+/* The threaded code of function `funcidx` of a validated module, lowered on first use and kept in the
+ * module (thread-safe). NULL with err NOMEM on allocation failure. */
+InterpCode *interp_code_get(const Module *m, uint32_t funcidx, lodge_error_t *err);
+/* The same for a function object, cached in it (the interpreter's call path). NULL on failure. */
+InterpCode *interp_code_for(lodge_func_t *f);
+
 /* Lower function `funcidx` of a validated module. NULL with err NOMEM on allocation failure. */
 InterpCode *interp_lower(const Module *m, uint32_t funcidx, bool checked, lodge_error_t *err);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wasm/engine.h"
 #include "wasm/interp/code.h"
 #include "wasm/reader.h"
 
@@ -1044,5 +1045,25 @@ InterpCode *interp_lower(const Module *m, uint32_t funcidx, bool checked, lodge_
     c->npool = l.pool_used;
     memcpy(c->pool, l.pool, l.pool_used * sizeof(uint64_t));
     c->checked = checked;
+    return c;
+}
+
+InterpCode *interp_code_get(const Module *m, uint32_t funcidx, lodge_error_t *err)
+{
+    FuncBody *b = &m->bodies[funcidx - m->nimported_funcs];
+    InterpCode *c = __atomic_load_n(&b->code, __ATOMIC_ACQUIRE);
+    if (c)
+        return c;
+    bool checked = m->engine->cfg.bounds_checks || sizeof(void *) != 8;
+    c = interp_lower(m, funcidx, checked, err);
+    if (!c)
+        return NULL;
+    /* Modules are shared between threads: the first lowering to be published wins. */
+    InterpCode *expected = NULL;
+    if (!__atomic_compare_exchange_n(&b->code, &expected, c, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        free(c->code);
+        free(c);
+        c = expected;
+    }
     return c;
 }

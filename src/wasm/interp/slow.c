@@ -81,6 +81,13 @@ __attribute__((noinline)) bool interp_call_host(lodge_store_t *s, lodge_func_t *
     return true;
 }
 
+__attribute__((noinline)) InterpCode *interp_code_for(lodge_func_t *f)
+{
+    lodge_error_t err;
+    f->code = interp_code_get(f->inst->module, f->index, &err);
+    return f->code;
+}
+
 static bool in_range(uint64_t off, uint64_t n, uint64_t size)
 {
     return off + n <= size;
