@@ -57,7 +57,6 @@ typedef enum Iop {
     IOP_BR_UNLESS,            /* cond off */
     IOP_BR_IF_BACK,           /* cond off */
     IOP_COPY,                 /* dst src */
-    IOP_ENTRY_CHECK,          /* (function entry is implicit; unused) */
 #define X(op, field, ...) IOP_##op##_I,        /* dst a imm */
     INTERP_IMM_OPS(X)
     INTERP_CMP_OPS(X)

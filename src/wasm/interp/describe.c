@@ -12,7 +12,6 @@ static const char *iop_name(unsigned iop)
         [IOP_BR_UNLESS - OP_COUNT_] = "br_unless",
         [IOP_BR_IF_BACK - OP_COUNT_] = "br_if.back",
         [IOP_COPY - OP_COUNT_] = "copy",
-        [IOP_ENTRY_CHECK - OP_COUNT_] = "nop",
 #define X(op, ...) [IOP_##op##_I - OP_COUNT_] = #op "_imm",
         INTERP_IMM_OPS(X)
         INTERP_CMP_OPS(X)
@@ -37,7 +36,6 @@ static const char *operands(unsigned iop)
         if (iop == IOP_BR_BACK) return ">";
         if (iop == IOP_BR_UNLESS || iop == IOP_BR_IF_BACK) return "s>";
         if (iop == IOP_COPY) return "ss";
-        if (iop == IOP_ENTRY_CHECK) return "";
         if (iop < IOP_BR_I32_EQ) return "ss#";
         if (iop < IOP_I32_LOAD_RI) return (iop - IOP_BR_I32_EQ) % 2 ? "s#>" : "ss>";
         bool ri = (iop - IOP_I32_LOAD_RI) % 2 == 0;
@@ -88,7 +86,7 @@ bool interp_describe(const InterpCode *c, uint32_t *pos, char *buf, size_t n)
     const void *const *table = interp_handlers(c->checked);
     unsigned iop = IOP_COUNT_;
     for (unsigned i = 0; i < IOP_COUNT_; i++)
-        if (table[i] == h && (i < OP_COUNT_ ? opcode_info[i].name != NULL : true)) {
+        if (table[i] == h) {
             iop = i;
             break;
         }
