@@ -5,7 +5,8 @@ BUILD   ?= build
 SAN     ?=
 OPT     ?= -O2
 WARN     = -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) -fvisibility=hidden -Iinclude -Isrc -MMD -MP $(CFLAGS)
+# -ffp-contract=off: WebAssembly rounds every float operation; the compiler must not fuse a*b+c into an FMA.
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) -ffp-contract=off -fvisibility=hidden -Iinclude -Isrc -MMD -MP $(CFLAGS)
 LDLIBS_ALL = -lm -lpthread $(LDLIBS)
 ifneq ($(SAN),)
 CFLAGS_ALL += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -68,6 +68,7 @@ typedef enum Iop {
     INTERP_LOAD_OPS(X)
     INTERP_STORE_OPS(X)
 #undef X
+    IOP_F64_MULADD, IOP_F64_MULSUB, IOP_F64_SUBMUL, /* dst a b c: a*b+c, a*b-c, c-a*b */
     IOP_COUNT_
 } Iop;
 

@@ -12,6 +12,9 @@ static const char *iop_name(unsigned iop)
         [IOP_BR_UNLESS - OP_COUNT_] = "br_unless",
         [IOP_BR_IF_BACK - OP_COUNT_] = "br_if.back",
         [IOP_COPY - OP_COUNT_] = "copy",
+        [IOP_F64_MULADD - OP_COUNT_] = "f64.muladd",
+        [IOP_F64_MULSUB - OP_COUNT_] = "f64.mulsub",
+        [IOP_F64_SUBMUL - OP_COUNT_] = "f64.submul",
 #define X(op, ...) [IOP_##op##_I - OP_COUNT_] = #op "_imm",
         INTERP_IMM_OPS(X)
         INTERP_CMP_OPS(X)
@@ -36,6 +39,7 @@ static const char *operands(unsigned iop)
         if (iop == IOP_BR_BACK) return ">";
         if (iop == IOP_BR_UNLESS || iop == IOP_BR_IF_BACK) return "s>";
         if (iop == IOP_COPY) return "ss";
+        if (iop >= IOP_F64_MULADD) return "ssss";
         if (iop < IOP_BR_I32_EQ) return "ss#";
         if (iop < IOP_I32_LOAD_RI) return (iop - IOP_BR_I32_EQ) % 2 ? "s#>" : "ss>";
         bool ri = (iop - IOP_I32_LOAD_RI) % 2 == 0;

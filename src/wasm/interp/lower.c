@@ -50,6 +50,8 @@ typedef struct Lower {
     /* The same for an i32.add, which a following load or store may absorb as its address. */
     uint32_t add_at, add_a, add_b, add_dst_slot, add_end;
     bool add_imm;
+    /* The same for an f64.mul, which a following f64.add/sub may absorb (two roundings, not an FMA). */
+    uint32_t mul_at, mul_a, mul_b, mul_dst_slot, mul_end;
     bool oom;
 } Lower;
 
@@ -74,6 +76,15 @@ static bool grow(Lower *l, uint32_t n)
     return true;
 }
 
+/* Nothing emitted so far may be rewritten by what follows (a label, or a new instruction). */
+static void forget_recent(Lower *l)
+{
+    l->last_dst = NO_PATCH;
+    l->cmp_at = NO_PATCH;
+    l->add_at = NO_PATCH;
+    l->mul_at = NO_PATCH;
+}
+
 /* Emit a handler; returns the code index of its first operand. */
 static uint32_t emit_op(Lower *l, unsigned iop)
 {
@@ -81,9 +92,7 @@ static uint32_t emit_op(Lower *l, unsigned iop)
         return 0;
     memcpy(&l->code[l->len], &l->h[iop], sizeof(void *));
     l->len += 2;
-    l->last_dst = NO_PATCH;
-    l->cmp_at = NO_PATCH;
-    l->add_at = NO_PATCH;
+    forget_recent(l);
     return l->len;
 }
 
@@ -177,21 +186,31 @@ static void materialize(Lower *l, uint32_t i)
     }
 }
 
+/* The pool slot holding constant v, if the pool has it. */
+static bool pool_slot(Lower *l, uint64_t v, uint32_t *slot)
+{
+    for (uint32_t k = 0; k < l->npool; k++)
+        if (l->pool[k] == v) {
+            if (k + 1 > l->pool_used)
+                l->pool_used = k + 1;
+            *slot = l->nlocals + k;
+            return true;
+        }
+    return false;
+}
+
 /* Pop the top entry as a slot: a constant comes from the pool (or, if it is not there, is first written
  * to its home). */
 static uint32_t pop_slot(Lower *l)
 {
     if (!l->height)
         return home(l, 0);
-    uint32_t top = l->height - 1;
+    uint32_t top = l->height - 1, slot;
     if (l->stack[top] == KSLOT) {
-        for (uint32_t k = 0; k < l->npool; k++)
-            if (l->pool[k] == l->kval[top]) {
-                if (k + 1 > l->pool_used)
-                    l->pool_used = k + 1;
-                l->height--;
-                return l->nlocals + k;
-            }
+        if (pool_slot(l, l->kval[top], &slot)) {
+            l->height--;
+            return slot;
+        }
         materialize(l, top);
     }
     return l->stack[--l->height];
@@ -321,10 +340,7 @@ static LCtrl *push_ctrl(Lower *l, uint16_t op, uint32_t nparams, uint32_t nresul
     c->loop_start = l->len;
     c->end_patch = NO_PATCH;
     c->else_patch = NO_PATCH;
-    /* a label starts here: nothing emitted before it may be rewritten by what follows */
-    l->last_dst = NO_PATCH;
-    l->cmp_at = NO_PATCH;
-    l->add_at = NO_PATCH;
+    forget_recent(l); /* a label starts here */
     return c;
 }
 
@@ -398,9 +414,7 @@ static void close_block(Lower *l, bool reachable)
     for (uint32_t i = 0; i < c->nresults; i++)
         push_slot(l, home(l, c->base + i));
     l->nctrls--;
-    l->last_dst = NO_PATCH;
-    l->cmp_at = NO_PATCH;
-    l->add_at = NO_PATCH;
+    forget_recent(l);
 }
 
 static int imm_form(uint16_t op)
@@ -556,6 +570,16 @@ static void note_cmp(Lower *l, uint32_t at, uint16_t op, uint32_t a, uint32_t b,
     l->cmp_end = l->len;
 }
 
+/* The slot entry i reads without emitting anything: its own, or its constant's pool slot. */
+static bool peek_slot(Lower *l, uint32_t i, uint32_t *slot)
+{
+    if (l->stack[i] != KSLOT) {
+        *slot = l->stack[i];
+        return true;
+    }
+    return pool_slot(l, l->kval[i], slot);
+}
+
 /* Plain operators: operands, then an optional result in its home slot. */
 static void lower_plain(Lower *l, const Instr *in, const OpInfo *info)
 {
@@ -612,6 +636,30 @@ static void lower_plain(Lower *l, const Instr *in, const OpInfo *info)
             return;
         }
     }
+    if ((op == OP_F64_ADD || op == OP_F64_SUB) && l->height >= 2 && l->mul_at != NO_PATCH &&
+        l->len == l->mul_end) {
+        uint32_t top = l->height - 1;
+        int iop = -1;
+        uint32_t c = 0;
+        if (l->stack[top] == l->mul_dst_slot && l->stack[top - 1] != l->mul_dst_slot &&
+            peek_slot(l, top - 1, &c)) {
+            iop = op == OP_F64_ADD ? IOP_F64_MULADD : IOP_F64_SUBMUL;
+        } else if (l->stack[top - 1] == l->mul_dst_slot && l->stack[top] != l->mul_dst_slot &&
+                   peek_slot(l, top, &c)) {
+            iop = op == OP_F64_ADD ? IOP_F64_MULADD : IOP_F64_MULSUB;
+        }
+        if (iop >= 0) {
+            l->height -= 2;
+            l->len = l->mul_at;
+            uint32_t at = emit_op(l, (unsigned)iop);
+            emit(l, push_home(l));
+            emit(l, l->mul_a);
+            emit(l, l->mul_b);
+            emit(l, c);
+            l->last_dst = at;
+            return;
+        }
+    }
     uint32_t b = info->b ? pop_slot(l) : 0;
     uint32_t a = info->a ? pop_slot(l) : 0;
     uint32_t at = emit_op(l, op);
@@ -624,6 +672,13 @@ static void lower_plain(Lower *l, const Instr *in, const OpInfo *info)
         l->last_dst = at;
         if (op == OP_I32_ADD)
             note_add(l, at, a, b, false);
+        if (op == OP_F64_MUL) {
+            l->mul_at = at - 2;
+            l->mul_a = a;
+            l->mul_b = b;
+            l->mul_dst_slot = l->code[at];
+            l->mul_end = l->len;
+        }
         if (info->b)
             note_cmp(l, at, op, a, b, false);
         else if (op == OP_I32_EQZ || op == OP_I64_EQZ)
@@ -765,9 +820,7 @@ static void lower_body(Lower *l)
             l->height = c->base;
             for (uint32_t i = 0; i < c->nparams; i++)
                 push_slot(l, home(l, c->base + i));
-            l->last_dst = NO_PATCH;
-            l->cmp_at = NO_PATCH;
-            l->add_at = NO_PATCH;
+            forget_recent(l);
             break;
         case OP_END:
             close_block(l, true);
@@ -1021,9 +1074,7 @@ InterpCode *interp_lower(const Module *m, uint32_t funcidx, bool checked, lodge_
     l.h = interp_handlers(checked);
     l.nlocals = l.body->nlocals;
     l.max_slot = l.nlocals > l.ftype->nresults ? l.nlocals : l.ftype->nresults;
-    l.last_dst = NO_PATCH;
-    l.cmp_at = NO_PATCH;
-    l.add_at = NO_PATCH;
+    forget_recent(&l);
     scan_pool(&l);
     l.max_slot = l.nlocals + l.npool > l.max_slot ? l.nlocals + l.npool : l.max_slot;
     lower_body(&l);
