@@ -308,11 +308,11 @@ static bool sec_type(Decoder *d)
         t->types = malloc(np + nr + 1);
         if (!t->types)
             return false;
+        m->ntypes = i + 1; /* from here module_free owns t->types */
         memcpy(t->types, tmp, np + nr);
         t->id = engine_intern_type(m->engine, tmp, np, nr);
         if (t->id == UINT32_MAX)
             return false;
-        m->ntypes = i + 1;
     }
     return true;
 }

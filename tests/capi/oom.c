@@ -11,15 +11,6 @@ void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t n, size_t k);
 void *__wrap_realloc(void *p, size_t n);
 
-/* Known leak in the core's decoder on an allocation failure (reported to the core engineer; see the
- * project's bug notes): the type section's parameter lists. Suppressed by name only, so any other leak
- * still fails the test; main() prints the reason. */
-#define KNOWN_CORE_LEAKS "leak:sec_type\n"
-const char *__lsan_default_suppressions(void);
-__attribute__((visibility("default"), used)) const char *__lsan_default_suppressions(void)
-{
-    return KNOWN_CORE_LEAKS;
-}
 
 static long countdown = -1;   /* allocations left before the failing one; -1: never fail */
 static int injected;
@@ -111,8 +102,6 @@ static int session(const wasm_byte_vec_t *bytes)
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : ".";
-    printf("# leaks suppressed under LeakSanitizer (known core bug, decoder on allocation failure): %s",
-           KNOWN_CORE_LEAKS);
     wasm_byte_vec_t bytes;
     check_load(dir, "tables", &bytes);
     REQUIRE(session(&bytes), "the session works without failures");
