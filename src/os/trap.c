@@ -17,6 +17,12 @@ static void on_fault(int sig, siginfo_t *info, void *uctx)
     uintptr_t addr = (uintptr_t)info->si_addr;
     if (s && s->claim && s->claim(s->owner, addr)) {
         s->fault_addr = addr;
+        /* Our handler is SA_NODEFER, but another handler that chained to us may have blocked the signal;
+         * the jump does not restore the mask (sigsetjmp saves none, to keep guest entry cheap). */
+        sigset_t m;
+        sigemptyset(&m);
+        sigaddset(&m, sig);
+        pthread_sigmask(SIG_UNBLOCK, &m, NULL);
         siglongjmp(s->jmp, 1);
     }
     /* Not ours: restore the default action and return, so the fault repeats and kills the process. */

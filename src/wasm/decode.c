@@ -830,7 +830,7 @@ Module *module_decode(lodge_engine_t *engine, Alloc *alloc, const uint8_t *bytes
             custom_name = read_name(r, NULL);
             if (!r->failed && (r->pos > sec_end || sec_end > r->end))
                 reader_fail(r, "unexpected end of section or function");
-            if (!r->failed && strcmp(custom_name, "name") == 0 && sp.funcs)
+            if (!r->failed && strcmp(custom_name, "name") == 0)
                 sec_name(&d, sec_end);
             if (!r->failed)
                 r->pos = sec_end;

@@ -265,8 +265,8 @@ static bool instr(Validator *v, const Instr *in)
             push(v, info->r);
         return !v->failed;
     }
-    const ValType *tin, *tout;
-    uint32_t nin, nout;
+    const ValType *tin = NULL, *tout = NULL;
+    uint32_t nin = 0, nout = 0;
     switch ((Opcode)in->op) {
     case OP_UNREACHABLE:
         set_unreachable(v);
