@@ -23,7 +23,8 @@ void wat_summary_text(const WatModule *m, WatSummary *sm)
         WatExportInfo *e = add_export(sm);
         if (!e)
             return;
-        wat_buf_bytes(&e->name, m->export_names.data + we->name_off, we->name_len);
+        if (we->name_len) /* an empty name may sit in a still-empty buffer: no pointer arithmetic on NULL */
+            wat_buf_bytes(&e->name, m->export_names.data + we->name_off, we->name_len);
         e->kind = we->kind;
         if (we->kind == 0 && we->index < m->func_ids.n && m->func_type[we->index] < m->ntypes) {
             const WatType *t = &m->types[m->func_type[we->index]];
