@@ -94,26 +94,6 @@ static bool s7_too_long(Reader *r, uint8_t b)
     return false;
 }
 
-static ValType read_valtype(Reader *r)
-{
-    size_t at = r->pos;
-    uint8_t t = reader_u8(r);
-    if (r->failed || s7_too_long(r, t))
-        return 0;
-    switch (t) {
-    case LODGE_I32: case LODGE_I64: case LODGE_F32: case LODGE_F64: case LODGE_FUNCREF: case LODGE_EXTERNREF:
-        return t;
-    case LODGE_V128:
-        r->pos = at;
-        reader_fail(r, "v128 (SIMD) is not supported");
-        return 0;
-    default:
-        r->pos = at;
-        reader_fail(r, "malformed value type");
-        return 0;
-    }
-}
-
 static ValType read_reftype(Reader *r)
 {
     size_t at = r->pos;
@@ -155,7 +135,7 @@ static Limits read_limits(Reader *r)
 static GlobalType read_globaltype(Reader *r)
 {
     GlobalType g;
-    g.type = read_valtype(r);
+    g.type = reader_valtype(r);
     size_t at = r->pos;
     uint8_t mut = reader_u8(r);
     if (!r->failed && mut > 1) {
@@ -292,14 +272,14 @@ static bool sec_type(Decoder *d)
             break;
         }
         for (uint32_t k = 0; k < np; k++)
-            tmp[k] = read_valtype(r);
+            tmp[k] = reader_valtype(r);
         uint32_t nr = read_count(r, 1);
         if (!r->failed && nr > MAX_PARAMS) {
             reader_fail(r, "too many results");
             break;
         }
         for (uint32_t k = 0; k < nr && !r->failed; k++)
-            tmp[np + k] = read_valtype(r);
+            tmp[np + k] = reader_valtype(r);
         if (r->failed)
             break;
         FuncType *t = &m->types[i];
@@ -615,7 +595,7 @@ static bool sec_code(Decoder *d, uint32_t nbodies, uint32_t *ncode)
         size_t groups_at = br.pos;
         for (uint32_t g = 0; g < ngroups && !br.failed; g++) {
             total += reader_u32(&br);
-            read_valtype(&br);
+            reader_valtype(&br);
             if (total > MAX_LOCALS) {
                 reader_fail(&br, "too many locals");
                 break;
@@ -632,7 +612,7 @@ static bool sec_code(Decoder *d, uint32_t nbodies, uint32_t *ncode)
             uint32_t k = ft->nparams;
             for (uint32_t g = 0; g < ngroups; g++) {
                 uint32_t c = reader_u32(&br);
-                ValType t = read_valtype(&br);
+                ValType t = reader_valtype(&br);
                 memset(b->local_types + k, t, c);
                 k += c;
             }

@@ -6,7 +6,7 @@
 
 /* A value type: a one-byte signed LEB128 (s7) in the spec's grammar, so a continuation bit makes it
  * over-long before it is unknown. Fails with the decoder's messages; returns the type byte. */
-static uint8_t value_type(Reader *r)
+uint8_t reader_valtype(Reader *r)
 {
     size_t at = r->pos;
     uint8_t t = reader_u8(r);
@@ -71,7 +71,7 @@ bool reader_instr(Reader *r, Instr *in)
             in->blocktype = -0x40;
             r->pos++;
         } else if (r->pos < r->end && r->p[r->pos] >= 0x41 && r->p[r->pos] <= 0x7F) {
-            in->blocktype = -(int64_t)value_type(r);
+            in->blocktype = -(int64_t)reader_valtype(r);
         } else {
             in->blocktype = reader_s33(r);
             if (!r->failed && in->blocktype < 0) {
@@ -134,7 +134,7 @@ bool reader_instr(Reader *r, Instr *in)
             break;
         }
         for (uint32_t i = 0; i < in->a && !r->failed; i++) {
-            uint8_t t = value_type(r);
+            uint8_t t = reader_valtype(r);
             if (i == 0)
                 in->select_type = t;
         }

@@ -115,6 +115,10 @@ static inline uint64_t reader_fixed64(Reader *r)
     return v;
 }
 
+/* A value type byte (the spec's s7): "integer representation too long" with a continuation bit, a clear
+ * message for v128, "malformed value type" otherwise; 0 on failure. */
+uint8_t reader_valtype(Reader *r);
+
 /* One decoded instruction: its Opcode and immediates. */
 typedef struct Instr {
     uint16_t op;          /* Opcode */
