@@ -13,7 +13,11 @@ CFLAGS_ALL += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=al
 LDFLAGS    += -fsanitize=$(SAN)
 endif
 
-LIB_SRCS  := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
+# src/mgr (the hypervisor) is not part of liblodge.a: it is an embedder of lodge.h, linked into build/lodged
+# with the libraries it uses (cJSON, libseccomp), while the runtime core stays dependency-free.
+LIB_SRCS  := $(shell find src -name '*.c' -not -path 'src/cli/*' -not -path 'src/mgr/*' | sort)
+MGR_SRCS  := $(shell find src/mgr -name '*.c' 2>/dev/null | sort)
+MGR_OBJS  := $(MGR_SRCS:%.c=$(BUILD)/%.o)
 CLI_SRCS  := $(sort $(wildcard src/cli/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
@@ -21,7 +25,7 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 
 .PHONY: all test check spec unit bench clean fuzz guest deps run
-all: $(BUILD)/lodge $(BUILD)/liblodge.a
+all: $(BUILD)/lodge $(BUILD)/liblodge.a $(if $(MGR_SRCS),$(BUILD)/lodged)
 
 V ?= 0
 ifeq ($(V),0)
@@ -40,6 +44,11 @@ $(BUILD)/liblodge.a: $(LIB_OBJS)
 
 $(BUILD)/lodge: $(CLI_OBJS) $(BUILD)/liblodge.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/liblodge.a $(LDLIBS_ALL)
+
+# The hypervisor: daemon, machine processes, the client verbs. Dynamically linked (Debian ships cJSON as a
+# shared library only).
+$(BUILD)/lodged: $(MGR_OBJS) $(BUILD)/liblodge.a
+	$(CC) $(LDFLAGS) -o $@ $(MGR_OBJS) $(BUILD)/liblodge.a $(LDLIBS_ALL) -lcjson -lseccomp
 
 $(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/liblodge.a
 	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(BUILD)/liblodge.a $(LDLIBS_ALL)

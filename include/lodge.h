@@ -1,8 +1,13 @@
-/* lodge.h: the public C API of Lodge's process VM (WebAssembly).
- * Engine -> Module (decoded, validated, compiled once) -> Store (one guest's world and its memory budget)
- * -> Instance. Every fallible call returns NULL/false and fills a caller-supplied lodge_error_t.
+/* lodge.h: the public C API of Lodge: the process VM (WebAssembly, with WASI) and the system VM (RISC-V
+ * machines). The hypervisor (src/mgr) is written against this header like any other embedder.
+ * Process VM: Engine -> Module (decoded, validated, compiled once) -> Store (one guest's world and its
+ * memory budget) -> Instance; lodge_wasi_* gives a store's instance the WASI preview1 system interface.
+ * System VM: lodge_machine_* configures a machine, runs it on threads of its own, and hands its console to
+ * the embedder as a byte stream.
+ * Every fallible call returns NULL/false and fills a caller-supplied lodge_error_t.
  * Thread-safety: an engine and a module may be shared between threads; a store and everything in it
- * belong to one thread at a time, except lodge_store_interrupt(), which any thread may call. */
+ * belong to one thread at a time, except lodge_store_interrupt(), which any thread may call. A machine's
+ * control calls (pause, resume, stop, wait, stats) may come from any thread. */
 #ifndef LODGE_H
 #define LODGE_H
 
@@ -269,6 +274,141 @@ LODGE_API size_t lodge_memory_size(const lodge_memory_t *memory); /* bytes */
 /* Grow by delta pages; returns the old size in pages, or -1 if it cannot grow. */
 LODGE_API int64_t lodge_memory_grow(lodge_memory_t *memory, uint32_t delta);
 LODGE_API void lodge_memory_type(const lodge_memory_t *memory, lodge_limits_t *limits);
+
+/* ---- WASI preview1 ---------------------------------------------------------------------------- */
+
+/* What a WASI guest may touch. Everything is copied by lodge_wasi_new. */
+typedef struct lodge_wasi_dir {
+    const char *host_path;   /* host directory to preopen */
+    const char *guest_path;  /* the name the guest sees (fd_prestat_dir_name); NULL: host_path */
+    bool read_only;          /* no right that would create, change or remove anything */
+} lodge_wasi_dir_t;
+
+typedef struct lodge_wasi_config {
+    int argc;
+    const char *const *argv;
+    int envc;
+    const char *const *env;          /* "KEY=VALUE" */
+    int ndirs;
+    const lodge_wasi_dir_t *dirs;    /* become the guest's fds 3+nlisten, 4+nlisten, ... in order */
+    int nlisten;
+    const char *const *listen;       /* "HOST:PORT": listening TCP sockets, the guest's fds 3, 4, ... */
+    int stdin_fd, stdout_fd, stderr_fd; /* host fds behind the guest's 0, 1, 2 (borrowed, never closed);
+                                         * -1: the guest's fd is closed (EBADF) */
+} lodge_wasi_config_t;
+
+typedef struct lodge_wasi lodge_wasi_t;
+
+/* A WASI context for one instance in `store`. Its memory is accounted to the store (so the store's
+ * max_memory bounds it) and it is freed with the store. NULL with err: IO (a directory or address that
+ * cannot be opened, named in the message), NOMEM. */
+LODGE_API lodge_wasi_t *lodge_wasi_new(lodge_store_t *store, const lodge_wasi_config_t *cfg, lodge_error_t *err);
+/* Fill imports[i] for every wasi_snapshot_preview1 import of module (and set linked[i]; linked may be
+ * NULL); other imports are left alone. UNLINKABLE for an unknown WASI name or a wrong type. */
+LODGE_API bool lodge_wasi_link(lodge_wasi_t *wasi, const lodge_module_t *module, lodge_extern_t *imports,
+                               bool *linked, lodge_error_t *err);
+/* Link and instantiate a module whose imports are all WASI; UNLINKABLE names the first other import. */
+LODGE_API lodge_instance_t *lodge_wasi_instantiate(lodge_wasi_t *wasi, const lodge_module_t *module,
+                                                   lodge_error_t *err);
+/* Run a command (its _start) or a reactor's _initialize. True when the guest finished: *exit_code is its
+ * proc_exit code, or 0 when _start returned. False with err on a trap (TRAP, with kind and backtrace) or
+ * when the instance exports neither function (ARG). */
+LODGE_API bool lodge_wasi_run(lodge_wasi_t *wasi, lodge_instance_t *instance, int *exit_code,
+                              lodge_error_t *err);
+
+/* ---- System VM: RISC-V machines ---------------------------------------------------------------- */
+
+typedef struct lodge_machine lodge_machine_t;
+
+typedef enum lodge_console_mode {
+    LODGE_CONSOLE_STREAM = 0, /* the embedder reads the guest's output from and writes its input to
+                               * lodge_machine_console_fd() */
+    LODGE_CONSOLE_STDIO,      /* the process's stdin and stdout (raw terminal; Ctrl-A x stops the machine) */
+    LODGE_CONSOLE_NONE,       /* output dropped, no input */
+    LODGE_CONSOLE_FILE,       /* output appended to console_file, no input */
+} lodge_console_mode_t;
+
+#define LODGE_MACHINE_MAX_DISKS 4
+#define LODGE_MACHINE_MAX_CPUS 8
+
+typedef struct lodge_machine_disk {
+    const char *path;        /* a raw image file */
+    bool read_only;
+} lodge_machine_disk_t;
+
+typedef struct lodge_machine_config {
+    uint64_t mem_bytes;      /* guest RAM, a whole number of MiB from 16 MiB to 64 GiB; 0: 256 MiB */
+    unsigned cpus;           /* harts, 1..LODGE_MACHINE_MAX_CPUS; 0: 1 */
+    const char *kernel;      /* a Linux RISC-V Image, or an ELF with physical addresses (required) */
+    const char *initrd;      /* optional */
+    const char *cmdline;     /* kernel command line; NULL: "console=ttyS0" */
+    const char *bios;        /* M-mode firmware (OpenSBI fw_dynamic.bin); NULL: Lodge's own SBI */
+    lodge_machine_disk_t disks[LODGE_MACHINE_MAX_DISKS]; /* /dev/vda, /dev/vdb, ... */
+    unsigned ndisks;
+    const char *tap;         /* host tap interface behind a virtio-net device; NULL: no network */
+    bool no_rng, no_vconsole; /* leave out virtio-rng / virtio-console */
+    lodge_console_mode_t console;
+    const char *console_file; /* LODGE_CONSOLE_FILE */
+    size_t max_overhead;     /* bytes Lodge may allocate for the machine beyond guest RAM; 0: unlimited */
+} lodge_machine_config_t;
+
+/* One state machine for every kind of guest (machines here, instances in the hypervisor). */
+typedef enum lodge_guest_state {
+    LODGE_STATE_CREATED = 0, /* configured, not started */
+    LODGE_STATE_RUNNING,
+    LODGE_STATE_PAUSED,      /* no guest instruction runs; time stands still for the guest's devices */
+    LODGE_STATE_STOPPED,     /* ended: see lodge_machine_exit_t */
+    LODGE_STATE_CRASHED,     /* ended by a fault of the host side (a hypervisor's worker or machine process) */
+} lodge_guest_state_t;
+
+typedef enum lodge_machine_exit {
+    LODGE_MACHINE_NOT_EXITED = 0,
+    LODGE_MACHINE_POWEROFF,  /* the guest powered off */
+    LODGE_MACHINE_REBOOT,    /* the guest asked for a reboot */
+    LODGE_MACHINE_FAIL,      /* the guest reported failure (fail_code) */
+    LODGE_MACHINE_STOPPED,   /* lodge_machine_stop(), or Ctrl-A x on a STDIO console */
+    LODGE_MACHINE_HALTED,    /* every hart stopped */
+} lodge_machine_exit_t;
+
+typedef struct lodge_machine_stats {
+    lodge_guest_state_t state;
+    lodge_machine_exit_t exit;
+    uint32_t fail_code;
+    uint64_t instructions;          /* retired, all harts */
+    uint64_t run_ns;                /* wall time spent running (not paused) */
+    uint64_t mem_bytes;             /* guest RAM size */
+    uint64_t mem_resident;          /* guest RAM the host has actually backed */
+    uint64_t overhead_bytes;        /* Lodge's own allocations for this machine */
+    uint64_t disk_read_bytes, disk_write_bytes, disk_reads, disk_writes;
+    uint64_t net_rx_bytes, net_tx_bytes;
+    uint64_t traps, interrupts, sbi_calls, mmio_accesses;
+    uint64_t console_dropped;       /* output bytes lost because the embedder did not read */
+} lodge_machine_stats_t;
+
+/* Builds the machine: RAM reserved, devices made, images loaded, the device tree written. Nothing runs
+ * yet. NULL with err: ARG (a bad value, named), IO (a file that cannot be read, named), NOMEM. */
+LODGE_API lodge_machine_t *lodge_machine_new(const lodge_machine_config_t *cfg, lodge_error_t *err);
+/* Starts the guest on host threads of its own; returns at once. */
+LODGE_API bool lodge_machine_start(lodge_machine_t *m, lodge_error_t *err);
+/* Returns once no hart runs (RUNNING -> PAUSED), or false if the machine is not running. */
+LODGE_API bool lodge_machine_pause(lodge_machine_t *m, lodge_error_t *err);
+LODGE_API bool lodge_machine_resume(lodge_machine_t *m, lodge_error_t *err);
+/* Any thread, async-signal-safe: end the run at the next time slice (exit STOPPED). */
+LODGE_API void lodge_machine_stop(lodge_machine_t *m);
+/* Ask the guest to power itself off (a graceful stop); the run ends when it does. */
+LODGE_API bool lodge_machine_shutdown(lodge_machine_t *m, lodge_error_t *err);
+/* Waits until the run ends; timeout_ms < 0 waits forever. False on timeout. *exit may be NULL. */
+LODGE_API bool lodge_machine_wait(lodge_machine_t *m, int timeout_ms, lodge_machine_exit_t *exit);
+LODGE_API lodge_guest_state_t lodge_machine_state(const lodge_machine_t *m);
+LODGE_API void lodge_machine_stats(const lodge_machine_t *m, lodge_machine_stats_t *out);
+/* LODGE_CONSOLE_STREAM: a non-blocking socket: read() gives the guest's console output, write() types at
+ * it. Owned by the machine. -1 in other console modes. */
+LODGE_API int lodge_machine_console_fd(const lodge_machine_t *m);
+/* Stops the machine if it runs, waits for it, flushes its disks and frees everything. */
+LODGE_API void lodge_machine_delete(lodge_machine_t *m);
+/* The name of a state ("running") or an exit ("poweroff"). Never NULL. */
+LODGE_API const char *lodge_state_name(lodge_guest_state_t state);
+LODGE_API const char *lodge_machine_exit_name(lodge_machine_exit_t exit);
 
 #ifdef __cplusplus
 }
