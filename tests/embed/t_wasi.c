@@ -310,7 +310,7 @@ static void test_many(const char *tmp)
     lodge_wasi_t *ws[MANY];
     lodge_instance_t *insts[MANY];
     int pipes[MANY][2];
-    char codes[MANY][8];
+    char codes[MANY][12];
     int made = 0;
     for (int i = 0; i < MANY; i++) {
         if (pipe(pipes[i]))
