@@ -16,17 +16,6 @@
 #include "check.h"
 #include "os/trap.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
-
 static const char *dir;
 static volatile int stop_recursion; /* never set: keeps the compiler from proving the recursion endless */
 
@@ -487,7 +476,5 @@ int main(int argc, char **argv)
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "a thread near the end of its stack survives guest traps (status 0x%x)",
           st);
     test_threads();
-    if (UNDER_ASAN)
-        printf("# under AddressSanitizer\n");
     return check_failed ? 1 : 0;
 }
