@@ -214,7 +214,7 @@ int cli_boot(int argc, char **argv)
         cfg.console = TERM_NONE;
     cfg.stop_flag = &stop_signal;
 
-    VmError err = {{0}};
+    VmError err = {{0}, VMERR_ARG};
     Machine *m = machine_new(&cfg, &err);
     if (!m) {
         fprintf(stderr, "lodge boot: %s\n", err.msg);

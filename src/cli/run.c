@@ -1,5 +1,6 @@
 /* cli/run.c: `lodge run`: run a WASI command module (its _start) or call one export with typed
- * arguments (--invoke), with the sandbox, limits and exit status that the README documents. */
+ * arguments (--invoke), with the sandbox, limits and exit status that the README documents. An embedder
+ * like any other: it uses lodge.h only (lodge_wasi_* for the system interface). */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -10,7 +11,6 @@
 #include "cli/cli.h"
 #include "cli/guestopts.h"
 #include "lodge.h"
-#include "wasi/wasi.h"
 
 #define MAX_LIST 256 /* --dir, --env and --tcplisten entries */
 
@@ -36,7 +36,7 @@ static const char run_usage_tail[] =
     "invalid or unlinkable; 2 bad options; 134 the guest trapped (the trap and a backtrace go to stderr).\n";
 
 typedef struct RunOpts {
-    WasiDir dirs[MAX_LIST];
+    lodge_wasi_dir_t dirs[MAX_LIST];
     char *dir_owned[MAX_LIST];
     int ndirs;
     const char *envs[MAX_LIST];
@@ -73,7 +73,7 @@ static int add_dir(RunOpts *o, const char *spec, bool readonly, bool reversed)
     if (o->ndirs == MAX_LIST)
         return usage_error("too many directories (at most 256): %s", spec);
     const char *sep = strstr(spec, "::");
-    WasiDir *d = &o->dirs[o->ndirs];
+    lodge_wasi_dir_t *d = &o->dirs[o->ndirs];
     if (reversed && !sep)
         return usage_error("--mapdir wants GUEST::HOST, got '%s'", spec);
     if (sep) {
@@ -83,15 +83,15 @@ static int add_dir(RunOpts *o, const char *spec, bool readonly, bool reversed)
             free(first);
             return usage_error("bad directory mapping '%s'", spec);
         }
-        d->host = reversed ? second : first;
-        d->guest = reversed ? first : second;
+        d->host_path = reversed ? second : first;
+        d->guest_path = reversed ? first : second;
         o->dir_owned[o->ndirs] = first;
     } else {
         if (!*spec)
             return usage_error("empty directory name%s", "");
-        d->host = d->guest = spec;
+        d->host_path = d->guest_path = spec;
     }
-    d->readonly = readonly;
+    d->read_only = readonly;
     o->ndirs++;
     return 0;
 }
@@ -434,6 +434,24 @@ static int call_export(lodge_store_t *store, lodge_instance_t *inst, const char 
     return rc;
 }
 
+/* The entry point of a command (_start) or a reactor (_initialize), as lodge_wasi_run picks it. */
+static int run_entry(lodge_wasi_t *wasi, lodge_instance_t *inst, const char *file)
+{
+    lodge_extern_t ext;
+    if (!(lodge_instance_export(inst, "_start", &ext) && ext.kind == LODGE_EXTERN_FUNC) &&
+        !(lodge_instance_export(inst, "_initialize", &ext) && ext.kind == LODGE_EXTERN_FUNC)) {
+        fprintf(stderr, "lodge: %s: no _start export; name a function to call with --invoke NAME\n", file);
+        return CLI_EXIT_ERROR;
+    }
+    lodge_error_t err;
+    memset(&err, 0, sizeof err);
+    int code = 0;
+    fflush(stdout);
+    if (!lodge_wasi_run(wasi, inst, &code, &err))
+        return report_failure(file, &err);
+    return code & 0xFF;
+}
+
 int cli_run(int argc, char **argv)
 {
     RunOpts o;
@@ -460,9 +478,7 @@ int cli_run(int argc, char **argv)
     lodge_engine_t *engine = lodge_engine_new(&cfg);
     lodge_module_t *module = NULL;
     lodge_store_t *store = NULL;
-    WasiCtx *wasi = NULL;
-    lodge_extern_t *imports = NULL;
-    bool *linked = NULL;
+    const char **gv = NULL;
     if (!engine) {
         fprintf(stderr, "lodge: out of memory\n");
         goto out;
@@ -474,85 +490,49 @@ int cli_run(int argc, char **argv)
         rc = report_failure(file, &err);
         goto out;
     }
-    const char *resolver = getenv("LODGE_WASI_RESOLVER");
-    const char *const *args = (const char *const *)gargv;
-    const char *argv0 = o.argv0 ? o.argv0 : file;
-    const char **gv = malloc(((size_t)gargc + 1) * sizeof *gv);
-    if (!gv) {
+    lodge_store_limits_t limits = {.max_memory = o.max_memory, .fuel = o.fuel};
+    store = lodge_store_new(engine, &limits);
+    gv = malloc(((size_t)gargc + 1) * sizeof *gv);
+    if (!store || !gv) {
         fprintf(stderr, "lodge: out of memory\n");
         goto out;
     }
-    gv[0] = argv0;
+    gv[0] = o.argv0 ? o.argv0 : file;
     for (int i = 1; i < gargc; i++)
-        gv[i] = args[i];
-    WasiConfig wc = {
-        .argc = gargc, .argv = gv, .envc = o.nenvs, .envp = o.envs, .ndirs = o.ndirs, .dirs = o.dirs,
-        .nlisten = o.nlisten, .listen = o.listen, .stdio = {0, 1, 2},
-        .portable_resolver = resolver && strcmp(resolver, "walk") == 0,
+        gv[i] = gargv[i];
+    lodge_wasi_config_t wc = {
+        .argc = gargc, .argv = gv, .envc = o.nenvs, .env = o.envs, .ndirs = o.ndirs, .dirs = o.dirs,
+        .nlisten = o.nlisten, .listen = o.listen, .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
     };
-    wasi = wasi_ctx_new(&wc, &err);
-    free(gv);
+    /* The context lives in the store (on its memory budget) and goes with it. */
+    lodge_wasi_t *wasi = lodge_wasi_new(store, &wc, &err);
     if (!wasi) {
         fprintf(stderr, "lodge: %s\n", err.message);
         goto out;
     }
-    lodge_store_limits_t limits = {.max_memory = o.max_memory, .fuel = o.fuel};
-    store = lodge_store_new(engine, &limits);
-    if (!store) {
-        fprintf(stderr, "lodge: out of memory\n");
-        goto out;
-    }
-    lodge_store_set_data(store, wasi);
-    uint32_t nimp = lodge_module_num_imports(module);
-    imports = calloc(nimp + 1, sizeof *imports);
-    linked = calloc(nimp + 1, sizeof *linked);
-    if (!imports || !linked) {
-        fprintf(stderr, "lodge: out of memory\n");
-        goto out;
-    }
-    if (!wasi_ctx_link(wasi, store, module, imports, linked, &err)) {
-        rc = report_failure(file, &err);
-        goto out;
-    }
-    for (uint32_t i = 0; i < nimp; i++) {
-        if (!linked[i]) {
-            lodge_import_desc_t d;
-            lodge_module_import(module, i, &d);
-            fprintf(stderr, "lodge: %s: unknown import: %s::%s (lodge run provides wasi_snapshot_preview1 only)\n",
-                    file, d.module, d.name);
-            goto out;
-        }
-    }
-    lodge_instance_t *inst = lodge_instance_new(store, module, imports, nimp, &err);
+    lodge_instance_t *inst = lodge_wasi_instantiate(wasi, module, &err);
     if (!inst) {
         rc = report_failure(file, &err);
         goto out;
     }
-    lodge_extern_t ext;
-    bool has_init = lodge_instance_export(inst, "_initialize", &ext) && ext.kind == LODGE_EXTERN_FUNC;
     if (o.invoke) {
         /* A reactor is initialised first, as wasmtime does. */
+        lodge_extern_t ext;
+        bool has_init = lodge_instance_export(inst, "_initialize", &ext) && ext.kind == LODGE_EXTERN_FUNC;
         if (has_init && strcmp(o.invoke, "_initialize") != 0) {
             rc = call_export(store, inst, file, "_initialize", 0, NULL, false);
             if (rc != CLI_EXIT_OK)
                 goto out;
         }
         rc = call_export(store, inst, file, o.invoke, gargc - 1, gargv + 1, true);
-    } else if (lodge_instance_export(inst, "_start", &ext) && ext.kind == LODGE_EXTERN_FUNC) {
-        rc = call_export(store, inst, file, "_start", 0, NULL, false);
-    } else if (has_init) {
-        rc = call_export(store, inst, file, "_initialize", 0, NULL, false);
     } else {
-        fprintf(stderr, "lodge: %s: no _start export; name a function to call with --invoke NAME\n", file);
-        rc = CLI_EXIT_ERROR;
+        rc = run_entry(wasi, inst, file);
     }
 out:
     fflush(stdout);
     free(bytes);
-    free(imports);
-    free(linked);
+    free(gv);
     lodge_store_delete(store);
-    wasi_ctx_delete(wasi);
     lodge_module_delete(module);
     lodge_engine_delete(engine);
     free_opts(&o);
