@@ -59,3 +59,15 @@ void os_trap_pop(TrapScope *scope)
 {
     current_scope = scope->prev;
 }
+
+TrapScope *os_trap_take(void)
+{
+    TrapScope *s = current_scope;
+    current_scope = NULL;
+    return s;
+}
+
+void os_trap_give(TrapScope *scope)
+{
+    current_scope = scope;
+}

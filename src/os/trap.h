@@ -25,5 +25,9 @@ bool os_trap_init(void);
 /* Push/pop the calling thread's current scope. The caller does sigsetjmp(scope->jmp, 0) after push. */
 void os_trap_push(TrapScope *scope);
 void os_trap_pop(TrapScope *scope);
+/* The calling thread's scope chain, set aside while a coroutine leaves the thread and put back (on any
+ * thread) when it continues; os_trap_take leaves the thread with no scope. */
+TrapScope *os_trap_take(void);
+void os_trap_give(TrapScope *scope);
 
 #endif
