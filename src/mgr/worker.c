@@ -103,7 +103,7 @@ static void unlink_inst(Worker *w, WInst *in)
 
 /* ---- Status and events ---- */
 
-static void status_of(const WInst *in, InstanceStatus *st)
+static void status_of(Worker *w, const WInst *in, InstanceStatus *st)
 {
     memset(st, 0, sizeof *st);
     snprintf(st->id, sizeof st->id, "%s", in->id);
@@ -111,7 +111,7 @@ static void status_of(const WInst *in, InstanceStatus *st)
     st->exit_code = in->exit_code;
     snprintf(st->error, sizeof st->error, "%s", in->error);
     st->memory_bytes = in->st == WI_CREATED && in->store ? lodge_store_memory_used(in->store) : in->mem_bytes;
-    st->cpu_ns = in->cpu_ns;
+    st->cpu_ns = wsched_cpu_ns(w->sched, in);
     st->fuel_used = in->fuel_used;
 }
 
@@ -147,7 +147,7 @@ static void on_event(void *opaque, WInst *in)
     if (!want)
         return; /* nobody listens (no daemon): the next daemon lists instead */
     InstanceStatus st;
-    status_of(in, &st);
+    status_of(w, in, &st);
     cJSON *msg = cJSON_CreateObject();
     cJSON_AddStringToObject(msg, "event", "state");
     cJSON_AddItemToObject(msg, "status", wproto_status_json(&st));
@@ -215,10 +215,10 @@ static cJSON *fail(const char *fmt, const char *arg)
     return r;
 }
 
-static cJSON *ok_status(const WInst *in)
+static cJSON *ok_status(Worker *w, const WInst *in)
 {
     InstanceStatus st;
-    status_of(in, &st);
+    status_of(w, in, &st);
     cJSON *r = cJSON_CreateObject();
     cJSON_AddBoolToObject(r, "ok", true);
     cJSON_AddItemToObject(r, "status", wproto_status_json(&st));
@@ -344,7 +344,7 @@ static cJSON *create(Worker *w, const cJSON *spec)
     else if (!insert(w, in))
         r = fail("%s", "out of memory");
     else
-        r = ok_status(in);
+        r = ok_status(w, in);
     wsched_unlock(w->sched);
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok")))
         in = NULL;
@@ -383,7 +383,7 @@ static cJSON *by_id(Worker *w, const char *op, const char *id)
             ok = false;
         } else {
             unlink_inst(w, in);
-            r = ok_status(in);
+            r = ok_status(w, in);
             wsched_unlock(w->sched);
             if (in->st == WI_CREATED)
                 drop_unstarted(w, in);
@@ -392,7 +392,7 @@ static cJSON *by_id(Worker *w, const char *op, const char *id)
             return r;
         }
     }
-    r = ok ? ok_status(in) : fail("%s", err);
+    r = ok ? ok_status(w, in) : fail("%s", err);
     wsched_unlock(w->sched);
     return r;
 }
@@ -406,7 +406,7 @@ static cJSON *list(Worker *w)
     for (size_t i = 0; i < w->nbuckets; i++)
         for (WInst *in = w->buckets[i]; in; in = in->hnext) {
             InstanceStatus st;
-            status_of(in, &st);
+            status_of(w, in, &st);
             cJSON_AddItemToArray(a, wproto_status_json(&st));
         }
     wsched_unlock(w->sched);

@@ -43,6 +43,8 @@ typedef struct Runner {
     WInst *cur;
     uint64_t slice_start;
     bool interrupted;
+    clockid_t cpu_clock;  /* this runner thread's CPU clock, readable from other threads */
+    uint64_t c0;          /* its value when the current slice began */
     ucontext_t ctx;
     void *asan_fake;
 } Runner;
@@ -215,11 +217,16 @@ static void set_result(WInst *in, bool ok, int code, const lodge_error_t *err)
         in->error[0] = 0;
     } else {
         in->exit_code = 134; /* as `lodge run` reports a trap */
-        if (err->backtrace[0])
-            snprintf(in->error, sizeof in->error, "%s\n%s", err->message, err->backtrace);
-        else
-            snprintf(in->error, sizeof in->error, "%s", err->message[0] ? err->message : "trap");
-        size_t n = strlen(in->error);
+        /* The message, then as much of the backtrace as fits. */
+        size_t n = (size_t)snprintf(in->error, sizeof in->error, "%s", err->message[0] ? err->message : "trap");
+        if (n < sizeof in->error - 2 && err->backtrace[0]) {
+            in->error[n++] = '\n';
+            size_t room = sizeof in->error - 1 - n, bl = strnlen(err->backtrace, sizeof err->backtrace);
+            memcpy(in->error + n, err->backtrace, bl < room ? bl : room);
+            n += bl < room ? bl : room;
+            in->error[n] = 0;
+        }
+        n = strlen(in->error);
         while (n && in->error[n - 1] == '\n')
             in->error[--n] = 0;
     }
@@ -351,6 +358,8 @@ static void *runner_main(void *arg)
 {
     Runner *r = arg;
     WSched *s = r->s;
+    if (pthread_getcpuclockid(pthread_self(), &r->cpu_clock) != 0)
+        r->cpu_clock = CLOCK_THREAD_CPUTIME_ID;
     wsched_lock(s);
     for (;;) {
         while (!s->quit && s->run.n == 0)
@@ -388,8 +397,8 @@ static void *runner_main(void *arg)
             }
             s->stacks++;
         }
+        uint64_t c0 = r->c0 = thread_cpu_ns();
         wsched_unlock(s);
-        uint64_t c0 = thread_cpu_ns();
         switch_to(r, in);
         uint64_t dt = thread_cpu_ns() - c0;
         if (in->store)
@@ -565,14 +574,14 @@ bool wsched_stop(WSched *s, WInst *in, bool kill, char *err, size_t errlen)
         break;
     }
     case WI_RUNNABLE:
-        heap_remove(&s->run, in);
-        /* fall through: to the front of the queue, so it ends now */
     case WI_SLEEPING:
-        if (in->st == WI_SLEEPING)
-            heap_remove(&s->sleep, in);
-        /* fall through */
     case WI_CREATED:
     case WI_PAUSED:
+        /* To the front of the run queue, so it unwinds (or is dropped) now. */
+        if (in->st == WI_RUNNABLE)
+            heap_remove(&s->run, in);
+        else if (in->st == WI_SLEEPING)
+            heap_remove(&s->sleep, in);
         in->vruntime = 0;
         in->st = WI_RUNNABLE;
         heap_push(&s->run, in);
@@ -592,6 +601,16 @@ lodge_guest_state_t wsched_state(const WInst *in)
     case WI_PAUSED: return LODGE_STATE_PAUSED;
     default: return atomic_load(&in->pause_req) ? LODGE_STATE_PAUSED : LODGE_STATE_RUNNING;
     }
+}
+
+uint64_t wsched_cpu_ns(WSched *s, const WInst *in)
+{
+    Runner *r = in->st == WI_RUNNING ? runner_of(s, (WInst *)in) : NULL;
+    struct timespec ts;
+    if (!r || r->cpu_clock == CLOCK_THREAD_CPUTIME_ID || clock_gettime(r->cpu_clock, &ts) != 0)
+        return in->cpu_ns;
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    return in->cpu_ns + (now > r->c0 ? now - r->c0 : 0);
 }
 
 void wsched_guard(WSched *s, lodge_store_t *store, unsigned timeout_ms)

@@ -80,8 +80,9 @@ bool wsched_pause(WSched *s, WInst *in, char *err, size_t errlen);
 bool wsched_resume(WSched *s, WInst *in, char *err, size_t errlen);
 bool wsched_stop(WSched *s, WInst *in, bool kill, char *err, size_t errlen);
 
-/* The instance's public state and status (lock held). */
+/* The instance's public state; its CPU time including the slice it is running now (lock held). */
 lodge_guest_state_t wsched_state(const WInst *in);
+uint64_t wsched_cpu_ns(WSched *s, const WInst *in);
 
 /* Links the instance's WASI imports (with the scheduler's own poll_oneoff, which sleeps without holding
  * a thread) and instantiates the module in in->store. NULL with err. */
