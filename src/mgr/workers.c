@@ -576,10 +576,11 @@ static void *pool_main(void *arg)
 {
     WorkerPool *p = arg;
     struct pollfd *pf = calloc(2 * (size_t)p->n + 1, sizeof *pf);
-    unsigned *who = calloc(2 * (size_t)p->n + 1, sizeof *who);
-    if (!pf || !who) {
+    unsigned *who = calloc(2 * (size_t)p->n + 1, sizeof *who), *gen = calloc(2 * (size_t)p->n + 1, sizeof *gen);
+    if (!pf || !who || !gen) {
         free(pf);
         free(who);
+        free(gen);
         return NULL;
     }
     for (;;) {
@@ -593,9 +594,11 @@ static void *pool_main(void *arg)
                 continue;
             }
             who[n] = k;
+            gen[n] = p->w[k].gen;
             pf[n++] = (struct pollfd){.fd = p->w[k].ev, .events = POLLIN};
             if (p->w[k].pidfd >= 0) {
                 who[n] = k;
+                gen[n] = p->w[k].gen;
                 pf[n++] = (struct pollfd){.fd = p->w[k].pidfd, .events = POLLIN};
             }
         }
@@ -618,8 +621,8 @@ static void *pool_main(void *arg)
             if (!pf[i].revents)
                 continue;
             unsigned k = who[i];
-            if (pf[i].fd != p->w[k].ev && pf[i].fd != p->w[k].pidfd)
-                continue; /* restarted in this round already */
+            if (gen[i] != p->w[k].gen)
+                continue; /* died and restarted in this round already (its new fds may reuse the numbers) */
             cJSON *msg = NULL;
             char err[200];
             if (pf[i].fd == p->w[k].ev && !(pf[i].revents & (POLLERR | POLLNVAL)))
@@ -633,6 +636,7 @@ static void *pool_main(void *arg)
     }
     free(pf);
     free(who);
+    free(gen);
     return NULL;
 }
 
