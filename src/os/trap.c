@@ -270,12 +270,12 @@ void os_trap_pop(TrapScope *scope)
 
 TrapScope *os_trap_take(void)
 {
-    TrapScope *s = current_scope;
-    current_scope = NULL;
+    TrapScope *s = trap_thread.scope;
+    trap_thread.scope = NULL;
     return s;
 }
 
 void os_trap_give(TrapScope *scope)
 {
-    current_scope = scope;
+    trap_thread.scope = scope;
 }
