@@ -267,3 +267,15 @@ void os_trap_pop(TrapScope *scope)
 {
     trap_thread.scope = scope->prev;
 }
+
+TrapScope *os_trap_take(void)
+{
+    TrapScope *s = trap_thread.scope;
+    trap_thread.scope = NULL;
+    return s;
+}
+
+void os_trap_give(TrapScope *scope)
+{
+    trap_thread.scope = scope;
+}

@@ -43,6 +43,10 @@ bool os_trap_init(void);
  * are still handled, on the thread's own stack). */
 void os_trap_push(TrapScope *scope);
 void os_trap_pop(TrapScope *scope);
+/* The calling thread's scope chain, set aside while a coroutine leaves the thread and put back (on any
+ * thread) when it continues; os_trap_take leaves the thread with no scope. */
+TrapScope *os_trap_take(void);
+void os_trap_give(TrapScope *scope);
 
 /* A fatal hook: called with the signal number for a SIGSEGV or SIGBUS that is not a guest's, and for
  * SIGILL, SIGFPE and SIGABRT, before the signal is passed on (the process is usually about to die).
