@@ -118,7 +118,7 @@ int wasi_poll_oneoff(WasiCall *c, const lodge_val_t *a)
     if (immediate)
         timeout = 0;
     if (npoll > 0 || timeout > 0)
-        r = npoll > 0 ? os_sys_poll(pfds, npoll, timeout) : os_sys_sleep(1, (uint64_t)timeout, false);
+        r = npoll > 0 ? os_sys_poll(NULL, pfds, npoll, timeout) : os_sys_sleep(1, (uint64_t)timeout, false);
     if (r < 0 && r != -EINTR) {
         free(subs);
         free(pfds);

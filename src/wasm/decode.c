@@ -674,7 +674,13 @@ static bool sec_data(Decoder *d)
 }
 
 /* The name section is advisory: a malformed one is ignored, as the spec allows for custom sections. */
-static void sec_name(Decoder *d, size_t end)
+/* False only when out of memory: the host's failure is not the module's, so it is not ignored. */
+static bool oom(const Reader *r)
+{
+    return r->failed && strcmp(r->fail_msg, "out of memory") == 0;
+}
+
+static bool sec_name(Decoder *d, size_t end)
 {
     Module *m = d->m;
     Reader r = {d->r.p, d->r.pos, end, false, 0, NULL};
@@ -682,11 +688,13 @@ static void sec_name(Decoder *d, size_t end)
         uint8_t id = reader_u8(&r);
         uint32_t size = reader_u32(&r);
         if (r.failed || size > r.end - r.pos)
-            return;
+            return true;
         size_t sub_end = r.pos + size;
         if (id == 0) {
             Reader s = {r.p, r.pos, sub_end, false, 0, NULL};
             char *name = read_name(m, &s, NULL);
+            if (oom(&s))
+                return false;
             if (!s.failed) {
                 alloc_hfree(&m->alloc, m->name);
                 m->name = name;
@@ -694,11 +702,13 @@ static void sec_name(Decoder *d, size_t end)
         } else if (id == 1 && m->nfuncs) {
             Reader s = {r.p, r.pos, sub_end, false, 0, NULL};
             uint32_t n = read_count(&s, 1);
-            if (!m->func_names)
-                m->func_names = zalloc(m, m->nfuncs, sizeof *m->func_names);
-            for (uint32_t i = 0; i < n && !s.failed && m->func_names; i++) {
+            if (!m->func_names && !(m->func_names = zalloc(m, m->nfuncs, sizeof *m->func_names)))
+                return false;
+            for (uint32_t i = 0; i < n && !s.failed; i++) {
                 uint32_t idx = reader_u32(&s);
                 char *name = read_name(m, &s, NULL);
+                if (oom(&s))
+                    return false;
                 if (s.failed)
                     break;
                 if (idx < m->nfuncs && !m->func_names[idx])
@@ -709,6 +719,7 @@ static void sec_name(Decoder *d, size_t end)
         }
         r.pos = sub_end;
     }
+    return true;
 }
 
 static bool note_section(Module *m, uint8_t id, size_t offset, size_t size, char *custom_name)
@@ -820,7 +831,7 @@ Module *module_decode(lodge_engine_t *engine, Alloc *alloc, const uint8_t *bytes
             if (!r->failed && (r->pos > sec_end || sec_end > r->end))
                 reader_fail(r, "unexpected end of section or function");
             if (!r->failed && strcmp(custom_name, "name") == 0)
-                sec_name(&d, sec_end);
+                ok = sec_name(&d, sec_end);
             if (!r->failed)
                 r->pos = sec_end;
             break;
