@@ -18,8 +18,10 @@ fi
 sweep() {
     local name=$1 budget=$2
     shift 2
-    if [ ! -f "$1" ]; then
-        echo "FAIL $name: $1 is missing: run make examples BUILD=$BUILD"
+    local prog=$1
+    [ "$prog" = -b ] && prog=$2
+    if [ ! -f "$prog" ]; then
+        echo "FAIL $name: $prog is missing: run make oom-tests BUILD=$BUILD"
         fail=$((fail + 1))
         return
     fi
@@ -38,6 +40,7 @@ sweep() {
     fi
 }
 sweep "hello: every allocation fails in turn" 20 "$E/hello.wasm" a b
-sweep "life: every allocation fails in turn" 25 "$E/life.wasm" 2
+sweep "life: every allocation fails in turn" 20 "$E/life.wasm" 2
+sweep "life, bounds-check mode: every allocation fails in turn" 20 -b "$E/life.wasm" 2
 echo "$pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]

@@ -8,7 +8,8 @@
  * absorbed, e.g. by a host function reporting ENOMEM to the guest) with the guest's own exit; never a
  * crash, and a run that completes prints what the reference run printed. Leaks are the sanitizer's to
  * find (build-san). When the runs would take longer than the time budget, k is sampled evenly and the
- * output says so. Usage: sweep [-t SECONDS] PROGRAM.wasm [ARGS...]; prints "N passed, N failed". */
+ * output says so. Usage: sweep [-t SECONDS] [-b] PROGRAM.wasm [ARGS...] (-b: explicit bounds checks
+ * instead of guard pages); prints "N passed, N failed". */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@ void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t n, size_t k);
 void *__wrap_realloc(void *p, size_t n);
 
+static bool bounds_checks; /* -b: the engine uses explicit bounds checks, not guard pages */
 static long raw_calls;     /* allocations since the run was armed */
 static long raw_fail_at;   /* fail this one (1-based); 0: none */
 static int armed;
@@ -157,7 +159,8 @@ static Run run_once(const Prog *p, long raw_k, uint64_t store_k)
     raw_calls = 0;
     raw_fail_at = raw_k;
     armed = 1;
-    lodge_engine_t *e = lodge_engine_new(NULL);
+    lodge_config_t cfg = {.bounds_checks = bounds_checks};
+    lodge_engine_t *e = lodge_engine_new(&cfg);
     if (!e)
         r.result = R_NOMEM;
     else
@@ -224,12 +227,19 @@ int main(int argc, char **argv)
 {
     double budget = 40;
     int a = 1;
-    if (a + 1 < argc && strcmp(argv[a], "-t") == 0) {
-        budget = atof(argv[a + 1]);
-        a += 2;
+    for (;;) {
+        if (a + 1 < argc && strcmp(argv[a], "-t") == 0) {
+            budget = atof(argv[a + 1]);
+            a += 2;
+        } else if (a < argc && strcmp(argv[a], "-b") == 0) {
+            bounds_checks = true;
+            a++;
+        } else {
+            break;
+        }
     }
     if (a >= argc) {
-        fprintf(stderr, "usage: %s [-t SECONDS] PROGRAM.wasm [ARGS...]\n", argv[0]);
+        fprintf(stderr, "usage: %s [-t SECONDS] [-b] PROGRAM.wasm [ARGS...]\n", argv[0]);
         return 2;
     }
     Prog p = {.argc = argc - a, .argv = (const char *const *)argv + a};
