@@ -19,6 +19,8 @@ enum {
 #define VERB(name, fn, summary) int fn(int argc, char **argv);
 #include "cli/verbs.def"
 #undef VERB
+/* Runs lodged with the same arguments (the hypervisor's verbs). */
+int cli_forward(int argc, char **argv);
 
 /* Read a whole file into a malloc'd buffer; on failure prints "lodge: PATH: reason" and returns NULL. */
 uint8_t *cli_read_file(const char *path, size_t *len);

@@ -100,7 +100,13 @@ typedef struct Exec {
     lodge_error_t *host_err;
 } Exec;
 
-typedef enum ObjKind { OBJ_FUNC, OBJ_TABLE, OBJ_MEMORY, OBJ_GLOBAL, OBJ_INSTANCE } ObjKind;
+typedef enum ObjKind { OBJ_FUNC, OBJ_TABLE, OBJ_MEMORY, OBJ_GLOBAL, OBJ_INSTANCE, OBJ_FINALIZER } ObjKind;
+
+/* OBJ_FINALIZER: a callback run when the store is deleted (store_on_delete in wasm/store.h). */
+typedef struct StoreFinalizer {
+    void (*fn)(void *data);
+    void *data;
+} StoreFinalizer;
 
 typedef struct Obj {
     ObjKind kind;

@@ -6,6 +6,7 @@
 #include "wasm/engine.h"
 #include "wasm/interp/code.h"
 #include "wasm/runtime.h"
+#include "wasm/store.h"
 
 lodge_store_t *lodge_store_new(lodge_engine_t *engine, const lodge_store_limits_t *limits)
 {
@@ -52,6 +53,24 @@ bool store_track(lodge_store_t *s, ObjKind kind, void *p)
     return true;
 }
 
+Alloc *store_alloc(lodge_store_t *s)
+{
+    return &s->alloc;
+}
+
+bool store_on_delete(lodge_store_t *s, void (*fn)(void *data), void *data)
+{
+    StoreFinalizer *fin = alloc_malloc(&s->alloc, sizeof *fin);
+    if (!fin)
+        return false;
+    *fin = (StoreFinalizer){fn, data};
+    if (!store_track(s, OBJ_FINALIZER, fin)) {
+        alloc_free(&s->alloc, fin, sizeof *fin);
+        return false;
+    }
+    return true;
+}
+
 static void free_obj(lodge_store_t *s, Obj *o)
 {
     switch (o->kind) {
@@ -74,6 +93,12 @@ static void free_obj(lodge_store_t *s, Obj *o)
     case OBJ_GLOBAL:
         alloc_free(&s->alloc, o->p, sizeof(lodge_global_t));
         break;
+    case OBJ_FINALIZER: {
+        StoreFinalizer *fin = o->p;
+        fin->fn(fin->data);
+        alloc_free(&s->alloc, fin, sizeof *fin);
+        break;
+    }
     case OBJ_INSTANCE: {
         lodge_instance_t *in = o->p;
         alloc_free(&s->alloc, in, in->bytes);

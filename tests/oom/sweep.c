@@ -1,5 +1,6 @@
 /* sweep.c: every allocation of a whole WASI run fails in turn. One run is: engine, module (decode and
- * validate a clang-built program), store, WASI context, linking, instantiation, then _start to the end
+ * validate a clang-built program), store, WASI context (lodge_wasi_*, on the store's account), linking,
+ * instantiation, then _start to the end
  * (functions are lowered on their first call, inside the run). Two sweeps:
  *   raw:    the k-th malloc/calloc/realloc of the run returns NULL (the linker's --wrap), for every k;
  *   charge: the store's allocator refuses its k-th charge (Alloc.fail_at), for every k: that covers the
@@ -20,7 +21,6 @@
 #include <unistd.h>
 
 #include "lodge.h"
-#include "wasi/wasi.h"
 #include "wasm/runtime.h"
 
 void *__real_malloc(size_t);
@@ -45,8 +45,6 @@ static int fail_now(void)
 void *__wrap_malloc(size_t n) { return fail_now() ? NULL : __real_malloc(n); }
 void *__wrap_calloc(size_t n, size_t k) { return fail_now() ? NULL : __real_calloc(n, k); }
 void *__wrap_realloc(void *p, size_t n) { return fail_now() ? NULL : __real_realloc(p, n); }
-
-enum { MAX_IMPORTS = 64 };
 
 typedef enum Result { R_DONE, R_NOMEM, R_OOM_TRAP, R_GUEST_EXIT, R_BAD } Result;
 static const char *result_name[] = {"completed", "NOMEM error", "out-of-memory trap", "guest exit", "WRONG"};
@@ -92,56 +90,37 @@ static Result run_steps(const Prog *p, uint64_t store_fail_at, Run *r, lodge_eng
     if (!m)
         return failed_step(r, "module", &err);
     lodge_store_t *s = lodge_store_new(e, NULL);
-    WasiCtx *ctx = NULL;
     if (!s) {
         res = R_NOMEM; /* NULL only when out of memory */
         goto out;
     }
     if (store_fail_at) /* the store's own block was its first charge (the raw sweep fails that one) */
         s->alloc.fail_at = s->alloc.calls + store_fail_at;
-    WasiConfig cfg = {.argc = p->argc, .argv = p->argv, .stdio = {p->null_fd, p->out_fd, p->null_fd}};
-    ctx = wasi_ctx_new(&cfg, &err);
-    if (!ctx) {
+    lodge_wasi_config_t cfg = {.argc = p->argc, .argv = p->argv, .stdin_fd = p->null_fd, .stdout_fd = p->out_fd,
+                               .stderr_fd = p->null_fd};
+    lodge_wasi_t *w = lodge_wasi_new(s, &cfg, &err);
+    if (!w) {
         res = failed_step(r, "wasi context", &err);
         goto out;
     }
-    lodge_extern_t imports[MAX_IMPORTS];
-    bool linked[MAX_IMPORTS] = {0};
-    uint32_t n = lodge_module_num_imports(m);
-    if (n > MAX_IMPORTS) {
-        snprintf(r->why, sizeof r->why, "%u imports: more than this test handles", n);
-        res = R_BAD;
-        goto out;
-    }
-    if (!wasi_ctx_link(ctx, s, m, imports, linked, &err)) {
-        res = failed_step(r, "link", &err);
-        goto out;
-    }
-    lodge_instance_t *in = lodge_instance_new(s, m, imports, n, &err);
+    lodge_instance_t *in = lodge_wasi_instantiate(w, m, &err);
     if (!in) {
         res = failed_step(r, "instantiate", &err);
         goto out;
     }
-    lodge_extern_t start;
-    if (!lodge_instance_export(in, "_start", &start) || start.kind != LODGE_EXTERN_FUNC) {
-        snprintf(r->why, sizeof r->why, "no _start");
-        res = R_BAD;
-        goto out;
-    }
-    if (lodge_func_call(s, start.of.func, NULL, 0, NULL, 0, &err))
-        res = R_DONE;
-    else if (err.status == LODGE_ERR_EXIT && err.exit_code == 0)
-        res = R_DONE;
-    else if (err.status == LODGE_ERR_EXIT) {
-        r->exit_code = err.exit_code;
-        res = R_GUEST_EXIT;
-    } else
+    int code = 0;
+    if (!lodge_wasi_run(w, in, &code, &err))
         res = failed_step(r, "_start", &err);
+    else if (code == 0)
+        res = R_DONE;
+    else {
+        r->exit_code = code;
+        res = R_GUEST_EXIT;
+    }
 out:
     if (s)
         r->store_charges = s->alloc.calls;
-    lodge_store_delete(s);
-    wasi_ctx_delete(ctx);
+    lodge_store_delete(s); /* the WASI context goes with it */
     lodge_module_delete(m);
     return res;
 }

@@ -1,0 +1,15 @@
+/* mgr/mgr.h: the hypervisor program (build/lodged): its verbs and the helpers they share. */
+#ifndef LODGE_MGR_H
+#define LODGE_MGR_H
+
+#define MGR_VERB(name, fn, summary) int fn(int argc, char **argv);
+#include "mgr/verbs.def"
+#undef MGR_VERB
+
+/* Exit statuses shared with the lodge command (README "Exit status"). */
+enum { MGR_EXIT_OK = 0, MGR_EXIT_ERROR = 1, MGR_EXIT_USAGE = 2 };
+
+/* True when arg is -h or --help. */
+int mgr_is_help(const char *arg);
+
+#endif

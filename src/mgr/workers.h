@@ -1,0 +1,65 @@
+/* mgr/workers.h: WebAssembly instances run in worker processes (`lodged worker`), many instances per worker,
+ * each worker jailed; a fault in a worker ends that worker only: the pool restarts it and reports its
+ * instances as crashed. The pool is thread-safe; it watches its workers on a thread of its own and reports
+ * state changes through the callback (called on that thread). */
+#ifndef LODGE_MGR_WORKERS_H
+#define LODGE_MGR_WORKERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lodge.h"
+
+typedef struct WorkerPool WorkerPool;
+
+typedef struct InstanceSpec {
+    const char *id;                 /* the daemon's id for the instance: [A-Za-z0-9_.-]{1,64} */
+    const char *module_path;        /* a validated module file (in the daemon's state directory) */
+    int argc;
+    const char *const *argv;
+    int envc;
+    const char *const *env;         /* "KEY=VALUE" */
+    int ndirs;
+    const lodge_wasi_dir_t *dirs;   /* preopens */
+    size_t max_memory;              /* the store's budget, bytes; 0: the pool's default */
+    uint64_t fuel;                  /* 0: unlimited */
+    unsigned cpu_weight;            /* 1..10000, share of a worker's CPU among runnable instances; 0: 100 */
+    const char *stdout_path;        /* the instance's output is appended here (its log) */
+    const char *stderr_path;
+} InstanceSpec;
+
+typedef struct InstanceStatus {
+    char id[72];
+    lodge_guest_state_t state;
+    int exit_code;                  /* STOPPED by proc_exit or _start returning */
+    char error[256];                /* STOPPED by a trap ("integer divide by zero" + backtrace), or CRASHED */
+    uint64_t memory_bytes;          /* accounted to the store */
+    uint64_t cpu_ns;                /* CPU time the instance has used */
+    uint64_t fuel_used;
+} InstanceStatus;
+
+typedef void (*WorkerEventFn)(void *opaque, const InstanceStatus *status);
+
+/* Starts (or, after a daemon restart, reconnects to) the workers whose sockets live in state_dir/workers/.
+ * lodged_path: the lodged binary to run as `lodged worker`. */
+WorkerPool *workers_new(const char *lodged_path, const char *state_dir, unsigned nworkers, WorkerEventFn fn,
+                        void *opaque, char *err, size_t errlen);
+void workers_delete(WorkerPool *p);   /* stops the pool's thread; workers keep running for the next daemon */
+
+/* Places the instance on a worker in state CREATED (module loaded and instantiated, not started). */
+bool workers_create(WorkerPool *p, const InstanceSpec *spec, char *err, size_t errlen);
+bool workers_start(WorkerPool *p, const char *id, char *err, size_t errlen);
+bool workers_pause(WorkerPool *p, const char *id, char *err, size_t errlen);
+bool workers_resume(WorkerPool *p, const char *id, char *err, size_t errlen);
+/* Graceful: the guest is interrupted and ends as by proc_exit(143). */
+bool workers_stop(WorkerPool *p, const char *id, char *err, size_t errlen);
+/* Immediate: the instance is dropped. */
+bool workers_kill(WorkerPool *p, const char *id, char *err, size_t errlen);
+/* Forgets a stopped or crashed instance. */
+bool workers_remove(WorkerPool *p, const char *id, char *err, size_t errlen);
+bool workers_status(WorkerPool *p, const char *id, InstanceStatus *out);
+/* Every instance the pool knows (for a daemon that restarts); returns how many were written. */
+size_t workers_list(WorkerPool *p, InstanceStatus *out, size_t max);
+
+#endif
