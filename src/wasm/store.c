@@ -10,12 +10,14 @@
 
 lodge_store_t *lodge_store_new(lodge_engine_t *engine, const lodge_store_limits_t *limits)
 {
-    /* The store is the first block of its own budget. */
+    /* The store is the first block of its own budget, charged whatever the limit (a store handle always
+     * exists; a limit smaller than the store itself then refuses everything else). */
     Alloc a;
-    alloc_init(&a, limits ? limits->max_memory : 0);
+    alloc_init(&a, 0);
     lodge_store_t *s = alloc_calloc(&a, 1, sizeof *s);
     if (!s)
         return NULL;
+    a.limit = limits ? limits->max_memory : 0;
     s->alloc = a;
     s->engine = engine;
     if (limits && limits->fuel) {
