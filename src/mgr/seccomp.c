@@ -122,6 +122,7 @@ static const SysRule rules[] = {
     {"symlinkat", KW, ANY, "WASI path_symlink"},
     {"faccessat", KC, ANY, "access() on the guest's files"},
     {"faccessat2", KC, ANY, "the same, newer glibc"},
+    {"flock", KC, ANY, "disk images are locked (shared read-only, exclusive writable) against a second machine"},
     {"ftruncate", KC | KW, ANY, "state files; WASI fd_filestat_set_size"},
     {"fallocate", KC | KI | KW, ANY, "WASI fd_allocate; a guest's discard"},
     {"utimensat", KW, ANY, "WASI fd_filestat_set_times, path_filestat_set_times"},
