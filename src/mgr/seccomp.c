@@ -10,7 +10,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 
-#include "mgr/jail.h"
+#include "mgr/jail_int.h"
 
 #define KC (1u << JAIL_THREAD_CONTROL)
 #define KH (1u << JAIL_THREAD_HART)
@@ -174,8 +174,17 @@ static int add_rule(scmp_filter_ctx ctx, const SysRule *r, int nr)
     return -EINVAL;
 }
 
+#ifdef JAIL_SANITIZED
+/* LeakSanitizer's check at exit stops the world with ptrace from a helper process: nothing a filtered
+ * process may do. Run the check now instead (it also turns the one at exit off), before the first filter. */
+void __lsan_do_leak_check(void);
+#endif
+
 bool jail_seccomp_apply(JailThreadKind kind, char *err, size_t errlen)
 {
+#ifdef JAIL_SANITIZED
+    __lsan_do_leak_check();
+#endif
     if ((unsigned)kind >= JAIL_THREAD_NKINDS) {
         snprintf(err, errlen, "seccomp: unknown thread kind %d", (int)kind);
         return false;
