@@ -1,0 +1,11 @@
+/* mgr/sha256.h: SHA-256 (FIPS 180-4), for module ids and integrity: the daemon links no crypto library. */
+#ifndef LODGE_MGR_SHA256_H
+#define LODGE_MGR_SHA256_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The digest of data as 64 lowercase hex digits and a NUL. */
+void sha256_hex(const void *data, size_t len, char out[65]);
+
+#endif
