@@ -1,4 +1,5 @@
-/* mgr/sha256.h: SHA-256 (FIPS 180-4), for module ids and integrity: the daemon links no crypto library. */
+/* mgr/sha256.h: SHA-256 (FIPS 180-4), for module ids: a module's default id is "m-" and the first 16 hex
+ * digits of its digest, so a client can find a module it uploaded before without uploading it again. */
 #ifndef LODGE_MGR_SHA256_H
 #define LODGE_MGR_SHA256_H
 

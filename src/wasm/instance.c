@@ -9,7 +9,7 @@
 
 static const char *kind_name(lodge_extern_kind_t k)
 {
-    static const char *n[] = {"function", "table", "memory", "global"};
+    static const char *const n[] = {"function", "table", "memory", "global"};
     return n[k];
 }
 

@@ -114,6 +114,8 @@ struct lodge_store {
     uint64_t fuel;              /* remaining; 0 = unlimited */
     bool fuel_limited;
     atomic_bool interrupt;
+    lodge_interrupt_fn on_interrupt;  /* the embedder's scheduler, or NULL: an interrupt traps */
+    void *on_interrupt_data;
     void *data;
     uint32_t depth;             /* nesting of lodge_func_call */
 };

@@ -145,6 +145,17 @@ void lodge_store_set_fuel(lodge_store_t *s, uint64_t fuel)
     s->fuel_limited = fuel != 0;
 }
 
+uint64_t lodge_store_fuel(const lodge_store_t *s)
+{
+    return s->fuel_limited ? s->fuel : 0;
+}
+
+void lodge_store_set_interrupt_handler(lodge_store_t *s, lodge_interrupt_fn fn, void *data)
+{
+    s->on_interrupt = fn;
+    s->on_interrupt_data = data;
+}
+
 void lodge_store_set_data(lodge_store_t *s, void *data)
 {
     s->data = data;

@@ -666,7 +666,7 @@ bool module_validate(Module *m, lodge_error_t *err)
                          : e->kind == LODGE_EXTERN_TABLE ? m->ntables
                          : e->kind == LODGE_EXTERN_MEMORY ? m->nmems : m->nglobals;
         if (e->index >= limit) {
-            static const char *space[] = {"function", "table", "memory", "global"};
+            static const char *const space[] = {"function", "table", "memory", "global"};
             return invalid_unknown(err, space[e->kind], e->index);
         }
     }
