@@ -42,24 +42,6 @@ static void usage(FILE *out)
             "  --workers N               WebAssembly worker processes (default: the host's cores)\n");
 }
 
-/* The per-user default socket, as the CLI finds it too. */
-static void default_socket(char *out, size_t len)
-{
-    const char *env = getenv("LODGE_SOCKET");
-    const char *xdg = getenv("XDG_RUNTIME_DIR");
-    char run[64];
-    snprintf(run, sizeof run, "/run/user/%u", (unsigned)getuid());
-    struct stat st;
-    if (env && *env)
-        snprintf(out, len, "%s", env);
-    else if (xdg && *xdg)
-        snprintf(out, len, "%s/lodge/lodged.sock", xdg);
-    else if (stat(run, &st) == 0 && S_ISDIR(st.st_mode) && access(run, W_OK) == 0)
-        snprintf(out, len, "%s/lodge/lodged.sock", run);
-    else
-        snprintf(out, len, "/tmp/lodge-%u/lodged.sock", (unsigned)getuid());
-}
-
 static void default_state_dir(char *out, size_t len)
 {
     const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
@@ -169,7 +151,7 @@ static bool parse_args(int argc, char **argv, Daemon *d, unsigned *nworkers, int
         }
     }
     if (!sock[0])
-        default_socket(sock, sizeof sock);
+        mgr_default_socket(sock, sizeof sock);
     if (!state[0])
         default_state_dir(state, sizeof state);
     if (!absolute(sock, d->socket_path, sizeof d->socket_path) || !absolute(state, d->state_dir, sizeof d->state_dir)) {
@@ -254,6 +236,13 @@ int mgr_cmd_daemon(int argc, char **argv)
     d.started_at = api_now();
     signal(SIGPIPE, SIG_IGN);
 
+    /* Listen first: a daemon that cannot have the socket must not start workers or touch guests. */
+    d.server = http_server_new_unix(d.socket_path, api_handle, &d, err, sizeof err);
+    if (!d.server) {
+        fprintf(stderr, "lodged daemon: %s\n", err);
+        close(lockfd);
+        return MGR_EXIT_ERROR;
+    }
     guests_load_all(&d);
     api_modules_load(&d);
     d.pool = workers_new(d.lodged_path, d.state_dir, nworkers ? nworkers : d.host_cpus, api_instances_event, &d,
@@ -265,12 +254,6 @@ int mgr_cmd_daemon(int argc, char **argv)
     api_instances_recover(&d);
     pthread_mutex_unlock(&d.lock);
 
-    d.server = http_server_new_unix(d.socket_path, api_handle, &d, err, sizeof err);
-    if (!d.server) {
-        fprintf(stderr, "lodged daemon: %s\n", err);
-        status = MGR_EXIT_ERROR;
-        goto out_pool;
-    }
     http_server_set_limits(d.server, 0, JSON_MAX_BYTES, body_limit);
     http_server_set_tick(d.server, 200, tick, &d);
     g_server = d.server;
@@ -284,7 +267,6 @@ int mgr_cmd_daemon(int argc, char **argv)
     g_server = NULL;
     http_server_delete(d.server);
     printf("lodged: stopped; guests keep running\n");
-out_pool:
     if (d.pool)
         workers_delete(d.pool);
     pthread_mutex_lock(&d.lock);

@@ -26,10 +26,10 @@ STATE=$T/state
 DPID=
 cleanup() {
     [ -n "$DPID" ] && kill -9 "$DPID" 2>/dev/null
-    # Machine processes outlive the daemon by design: end the ones this test made, by their recorded pid.
-    for f in "$STATE"/machines/*/guest.json; do
-        [ -f "$f" ] || continue
-        p=$(jq -r '.pid // 0' "$f" 2>/dev/null); [ "${p:-0}" -gt 0 ] 2>/dev/null && kill -9 "$p" 2>/dev/null
+    # Machine and worker processes outlive the daemon by design: end the ones this test made (their
+    # command lines name this test's own temporary directory).
+    for p in /proc/[0-9]*; do
+        grep -qaF "$T/" "$p/cmdline" 2>/dev/null && kill -9 "${p#/proc/}" 2>/dev/null
     done
     rm -rf "$T"
 }
