@@ -80,8 +80,9 @@ expect "create machine --mem lots" 2 "bad guest RAM size: expected a number" "$L
 expect "create machine --cpus 9" 2 "bad hart count: expected a whole number from 1 to 8" "$L" create machine --cpus 9
 expect "create machine --cpu-max 0" 2 "bad CPU cap" "$L" create machine --cpu-max 0
 expect "create instance --max-memory 64: 64M suggested" 2 "write 64M" "$L" create instance --max-memory 64 "$HELLO"
+printf '\0asm\1\0\0\0' >"$T/empty.wasm"   # the smallest module: read and hashed before the daemon is asked
 expect "a size with a suffix is taken as meant (2KiB, though a bare 2048 is refused)" 1 \
-    "no daemon answers" "$L" create instance --max-memory 2KiB "$HELLO"
+    "no daemon answers" "$L" create instance --max-memory 2KiB "$T/empty.wasm"
 expect "create instance --fuel 1k: a count" 2 "bad fuel" "$L" create instance --fuel 1k "$HELLO"
 expect "create instance without FILE" 2 "missing FILE.wasm" "$L" create instance
 expect "create without a kind" 2 "machine or instance" "$L" create
