@@ -55,6 +55,7 @@ typedef enum lodge_trap_kind {
     LODGE_TRAP_NULL_REF,         /* null reference */
     LODGE_TRAP_MEMORY_LIMIT,     /* the store's memory limit refused an allocation at instantiation */
     LODGE_TRAP_UNDEFINED_ELEMENT,/* call_indirect past the end of the table */
+    LODGE_TRAP_OUT_OF_MEMORY,    /* the host could not allocate for the guest (or the store's limit refused) */
 } lodge_trap_kind_t;
 
 #define LODGE_ERROR_MSG_MAX 256
@@ -159,6 +160,9 @@ LODGE_API void lodge_engine_delete(lodge_engine_t *engine);
 LODGE_API lodge_module_t *lodge_module_new(lodge_engine_t *engine, const uint8_t *bytes, size_t len,
                                            lodge_error_t *err);
 LODGE_API void lodge_module_delete(lodge_module_t *module);
+/* Bytes the module holds: its decoded parts, its copy of the bytes and the code lowered so far (a
+ * module is shared by the stores instantiating it, so these are counted here, not in any store). */
+LODGE_API size_t lodge_module_memory_used(const lodge_module_t *module);
 /* Validate only (no compile); true when the bytes are a valid module. */
 LODGE_API bool lodge_module_validate(lodge_engine_t *engine, const uint8_t *bytes, size_t len,
                                      lodge_error_t *err);
@@ -190,7 +194,8 @@ LODGE_API void lodge_module_export(const lodge_module_t *module, uint32_t i, lod
 typedef struct lodge_store lodge_store_t;
 
 typedef struct lodge_store_limits {
-    size_t max_memory;      /* bytes of linear memory + tables + instance data; 0 = unlimited */
+    size_t max_memory;      /* bytes of everything the store holds (linear memory, tables, instances,
+                               functions, globals, the guest's stacks); 0 = unlimited */
     uint64_t fuel;          /* loop back-edges and calls before LODGE_TRAP_INTERRUPTED; 0 = unlimited */
 } lodge_store_limits_t;
 
