@@ -230,6 +230,9 @@ static bool plan_build(PlanBuf *b, const JailSpec *spec, char *const argv[], cha
     p->argv = argv;
     p->envp = spec->envp ? spec->envp : empty_env;
     p->proc = spec->proc;
+#ifdef JAIL_SANITIZED
+    p->proc = true;
+#endif
     p->stdio_set = spec->stdio_set;
     p->keep = spec->keep_fds;
     p->nkeep = spec->nkeep;
@@ -517,7 +520,7 @@ bool jail_spawn(const JailSpec *spec, char *const argv[], JailChild *out, char *
             "disabled");
     b.plan.nsflags = want;
     b.plan.root = (want & CLONE_NEWNS) && !(dis & JAIL_ROOT);
-    if (!b.plan.root && spec->proc && !(want & CLONE_NEWPID))
+    if (!b.plan.root && b.plan.proc && !(want & CLONE_NEWPID))
         b.plan.proc = false;
 
     unsigned cg_bits = 0;
