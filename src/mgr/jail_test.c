@@ -100,7 +100,7 @@ int jt_wait(pid_t pid, double timeout_s)
     }
 }
 
-static unsigned parse_prot_list(const char *s)
+unsigned jt_prot_list(const char *s)
 {
     unsigned bits = 0;
     static const struct {
@@ -302,8 +302,8 @@ static int isolate(int argc, char **argv)
         .stdio_set = true,
         .stdio = {-1, out[1], 2},
         .rlimits = {.nofile = 100, .nproc = 64, .fsize = 1 << 20},
-        .disable = parse_prot_list(jt_arg(argc, argv, "--disable", "")),
-        .require = parse_prot_list(jt_arg(argc, argv, "--require", "")),
+        .disable = jt_prot_list(jt_arg(argc, argv, "--disable", "")),
+        .require = jt_prot_list(jt_arg(argc, argv, "--require", "")),
     };
     JailCgroups *cg = jt_flag(argc, argv, "--cgroups") ? jt_cgroups_open(&t) : NULL;
     spec.cgroups = cg;
@@ -412,7 +412,7 @@ int mgr_cmd_jail_test(int argc, char **argv)
         {"inside", inside},     {"isolate", isolate},     {"seccomp", jt_seccomp_case}, {"seccomp-child", jt_seccomp_child},
         {"busy", jt_busy},         {"bomb", jt_bomb},           {"threads", jt_threads},      {"cpu-cap", jt_cpu_cap},
         {"cpu-weight", jt_cpu_weight}, {"mem-bomb", jt_mem_bomb}, {"pids", jt_pids_case}, {"machine", jt_machine_case},
-        {"machine-child", jt_machine_child},
+        {"machine-child", jt_machine_child}, {"spawn-rate", jt_spawn_rate},
     };
     if (argc < 2) {
         fprintf(stderr, "usage: lodged jail-test CASE [OPTIONS]\n");

@@ -22,6 +22,8 @@ const char *jt_arg(int argc, char **argv, const char *name, const char *def);
 bool jt_flag(int argc, char **argv, const char *name);
 /* Waits for pid up to timeout_s, then kills it. The wait status, or -1. */
 int jt_wait(pid_t pid, double timeout_s);
+/* "netns,root" -> JAIL_NETNS | JAIL_ROOT */
+unsigned jt_prot_list(const char *s);
 /* A parent group of the test's own ("lodge-test-PID"), removed by jt_cgroups_close. */
 JailCgroups *jt_cgroups_open(T *t);
 void jt_cgroups_close(JailCgroups *cg);
@@ -38,5 +40,7 @@ int jt_cpu_cap(int argc, char **argv);
 int jt_cpu_weight(int argc, char **argv);
 int jt_mem_bomb(int argc, char **argv);
 int jt_pids_case(int argc, char **argv);
+int jt_spawn_rate(int argc, char **argv);
+int jt_cmp_double(const void *a, const void *b);
 
 #endif

@@ -73,5 +73,7 @@ run "cgroup: CPU weight" 40 cpu-weight --secs 3
 run "cgroup: memory limit against an allocation bomb" 40 mem-bomb --mib 64
 run "cgroup: pids limit" 30 pids --max 16
 
+run "spawn cost: jail_spawn to exec, median of 30" 60 spawn-rate --n 30
+
 echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]
