@@ -87,6 +87,9 @@ static void *sec_thread(void *p)
     if (strcmp(a->call, "socket") == 0) {
         int s = socket(AF_INET, SOCK_STREAM, 0);
         printf("socket returned %d\n", s);
+    } else if (strcmp(a->call, "unix-socket") == 0) {
+        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+        printf("socket returned %d\n", s);
     } else if (strcmp(a->call, "execve") == 0) {
         char *args[] = {"/bin/true", NULL};
         execve(args[0], args, args + 1);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 
 #include "mgr/jail_int.h"
 
@@ -23,6 +24,8 @@ typedef enum ArgRule {
     NOEXEC2,      /* argument 2 (prot) without PROT_EXEC: no new machine code, ever (W^X without a JIT) */
     THREAD0,      /* argument 0 (clone flags) with CLONE_THREAD: threads, never a new process */
     PRCTL0,       /* argument 0 one of PR_SET_NO_NEW_PRIVS, PR_SET_NAME, PR_GET_NAME */
+    UNIX0,        /* argument 0 (domain) AF_UNIX: local sockets only, so no network even where the host
+                   * granted no network namespace */
     ENOSYS_RULE,  /* answered ENOSYS instead of allowed (clone3: its flags are out of a filter's reach, so
                    * glibc falls back to clone, whose flags THREAD0 checks) */
 } ArgRule;
@@ -85,7 +88,7 @@ static const SysRule rules[] = {
     {"prctl", KC, PRCTL0, "a new thread names itself and sets no_new_privs before its own filter"},
     {"seccomp", KC, ANY, "a new thread installs its own, narrower list (filters only ever narrow)"},
     {"sched_getaffinity", KC | KW, ANY, "how many CPUs there are (sysconf)"},
-    {"socket", KC, ANY, "the API socket (AF_UNIX)"},
+    {"socket", KC, UNIX0, "the API socket; AF_UNIX only"},
     {"bind", KC, ANY, "the API socket's path in the guest's directory"},
     {"listen", KC, ANY, "the API socket"},
     {"accept4", KC | KW, ANY, "API clients; WASI sock_accept on a preopened socket"},
@@ -176,6 +179,8 @@ static int add_rule(scmp_filter_ctx ctx, const SysRule *r, int nr)
         }
         return 0;
     }
+    case UNIX0:
+        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)AF_UNIX));
     case ENOSYS_RULE:
         return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
     }

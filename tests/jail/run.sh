@@ -53,11 +53,11 @@ else
 fi
 
 # Seccomp: a forbidden call on a thread of each kind kills the process with SIGSYS; allowed work goes on.
-for kc in hart:socket hart:execve hart:mprotect-exec hart:open io:execve io:fork wasm:socket wasm:fork \
-          control:execve control:fork; do
+for kc in hart:socket hart:unix-socket hart:execve hart:mprotect-exec hart:open io:execve io:fork wasm:socket \
+          wasm:fork control:execve control:fork control:socket; do
     run "seccomp: ${kc#*:} on a ${kc%%:*} thread" 20 seccomp --kind "${kc%%:*}" --call "${kc#*:}" --expect sigsys
 done
-for kc in hart:none io:none wasm:open wasm:wasm-run control:socket; do
+for kc in hart:none io:none wasm:open wasm:wasm-run control:unix-socket control:open; do
     run "seccomp: ${kc#*:} on a ${kc%%:*} thread is allowed" 20 seccomp --kind "${kc%%:*}" --call "${kc#*:}" \
         --expect exit0
 done
