@@ -202,6 +202,9 @@ static int inside(int argc, char **argv)
     return 0;
 }
 
+static JailCgroups *test_cgroups(T *t);
+static void test_cgroups_close(JailCgroups *cg);
+
 /* ---- Outside: isolation --------------------------------------------------------------------------- */
 
 typedef struct Seen {
@@ -309,6 +312,9 @@ static int isolate(int argc, char **argv)
         .disable = parse_prot_list(arg(argc, argv, "--disable", "")),
         .require = parse_prot_list(arg(argc, argv, "--require", "")),
     };
+    JailCgroups *cg = flag(argc, argv, "--cgroups") ? test_cgroups(&t) : NULL;
+    spec.cgroups = cg;
+    spec.limits = (JailLimits){.mem_max = 256 << 20, .pids_max = 64};
     char portstr[16], sockpath[4096];
     snprintf(portstr, sizeof portstr, "%d", port);
     snprintf(sockpath, sizeof sockpath, "%s/probe.sock", state);
@@ -331,6 +337,15 @@ static int isolate(int argc, char **argv)
         return finish(&t);
     }
     printf("report: %s\n", jc.report);
+    if (cg) {
+        /* Where this process may not write cgroups (an unprivileged user), the report must say so. */
+        unsigned usable = jail_cgroups_usable(cg);
+        const unsigned all = JAIL_CG_CPU | JAIL_CG_MEM | JAIL_CG_PIDS;
+        check(&t, (jc.in_force & all) == usable, "the cgroup controllers in force are those this process may write");
+        if (usable != all)
+            check(&t, strstr(jc.report, "missing: ") && strstr(jc.report, "cgroup-"),
+                  "controllers it may not write are reported missing, with the reason");
+    }
     unsigned dis = spec.disable;
     if (dis) {
         char names[256];
@@ -387,6 +402,11 @@ static int isolate(int argc, char **argv)
           "a Unix socket it binds in its writable directory is reachable from outside at %s", sockpath);
     if (l >= 0)
         close(l);
+    if (cg) {
+        char e2[256];
+        jail_cgroup_remove(cg, spec.name, e2, sizeof e2);
+        test_cgroups_close(cg);
+    }
     return finish(&t);
 }
 

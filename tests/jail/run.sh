@@ -34,7 +34,7 @@ run() {
 
 mkdir -p "$tmp/state"
 run "isolation: namespaces, private root, rlimits, no_new_privs, capabilities" 30 \
-    isolate --state "$tmp/state" --proc --name jail-test-iso
+    isolate --state "$tmp/state" --proc --cgroups --name jail-test-iso
 run "degraded: protections turned off are reported missing, and are really absent" 30 \
     isolate --state "$tmp/state" --disable netns,root --name jail-test-deg
 run "required protection missing: the spawn is refused" 30 \
@@ -43,7 +43,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
     mkdir -p "$tmp/nobody"; chmod 755 "$tmp"; chmod 777 "$tmp/nobody"
     if setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$LODGED"; then
         run "unprivileged: the same jail as uid 65534, no root needed" 30 --as-nobody \
-            isolate --state "$tmp/nobody" --proc --name jail-test-nobody
+            isolate --state "$tmp/nobody" --proc --cgroups --name jail-test-nobody
     else
         echo "skip: unprivileged run (uid 65534 cannot execute $LODGED)"; skipped=$((skipped + 1))
     fi
