@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include <linux/capability.h>
 
+#include "lodge.h"
 #include "mgr/jail.h"
 #include "mgr/mgr.h"
 
@@ -201,6 +202,9 @@ static int inside(int argc, char **argv)
     return 0;
 }
 
+static JailCgroups *test_cgroups(T *t);
+static void test_cgroups_close(JailCgroups *cg);
+
 /* ---- Outside: isolation --------------------------------------------------------------------------- */
 
 typedef struct Seen {
@@ -308,6 +312,9 @@ static int isolate(int argc, char **argv)
         .disable = parse_prot_list(arg(argc, argv, "--disable", "")),
         .require = parse_prot_list(arg(argc, argv, "--require", "")),
     };
+    JailCgroups *cg = flag(argc, argv, "--cgroups") ? test_cgroups(&t) : NULL;
+    spec.cgroups = cg;
+    spec.limits = (JailLimits){.mem_max = 256 << 20, .pids_max = 64};
     char portstr[16], sockpath[4096];
     snprintf(portstr, sizeof portstr, "%d", port);
     snprintf(sockpath, sizeof sockpath, "%s/probe.sock", state);
@@ -330,6 +337,15 @@ static int isolate(int argc, char **argv)
         return finish(&t);
     }
     printf("report: %s\n", jc.report);
+    if (cg) {
+        /* Where this process may not write cgroups (an unprivileged user), the report must say so. */
+        unsigned usable = jail_cgroups_usable(cg);
+        const unsigned all = JAIL_CG_CPU | JAIL_CG_MEM | JAIL_CG_PIDS;
+        check(&t, (jc.in_force & all) == usable, "the cgroup controllers in force are those this process may write");
+        if (usable != all)
+            check(&t, strstr(jc.report, "missing: ") && strstr(jc.report, "cgroup-"),
+                  "controllers it may not write are reported missing, with the reason");
+    }
     unsigned dis = spec.disable;
     if (dis) {
         char names[256];
@@ -386,6 +402,11 @@ static int isolate(int argc, char **argv)
           "a Unix socket it binds in its writable directory is reachable from outside at %s", sockpath);
     if (l >= 0)
         close(l);
+    if (cg) {
+        char e2[256];
+        jail_cgroup_remove(cg, spec.name, e2, sizeof e2);
+        test_cgroups_close(cg);
+    }
     return finish(&t);
 }
 
@@ -395,6 +416,43 @@ typedef struct SecArgs {
     JailThreadKind kind;
     const char *call;
 } SecArgs;
+
+/* (memory 1) (func (export "grow") (result i32) (memory.grow (i32.const 1)))
+ * (func (export "oob") (result i32) (i32.load (i32.const 0x7fffffff))) */
+static const uint8_t grow_oob_wasm[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f, 0x03, 0x03, 0x02,
+    0x00, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07, 0x0e, 0x02, 0x04, 'g',  'r',  'o',  'w',  0x00, 0x00, 0x03,
+    'o',  'o',  'b',  0x00, 0x01, 0x0a, 0x14, 0x02, 0x06, 0x00, 0x41, 0x01, 0x40, 0x00, 0x0b, 0x0b, 0x00, 0x41,
+    0xff, 0xff, 0xff, 0xff, 0x07, 0x28, 0x02, 0x00, 0x0b,
+};
+
+/* The interpreter's own work on this thread: decode, validate, instantiate (an 8 GiB reservation), grow the
+ * memory, and an out-of-bounds load caught by the guard pages (SIGSEGV, its handler, the jump back). */
+static void wasm_run(void)
+{
+    lodge_error_t e = {0};
+    lodge_engine_t *eng = lodge_engine_new(NULL);
+    lodge_module_t *mod = eng ? lodge_module_new(eng, grow_oob_wasm, sizeof grow_oob_wasm, &e) : NULL;
+    lodge_store_t *st = mod ? lodge_store_new(eng, NULL) : NULL;
+    lodge_instance_t *in = st ? lodge_instance_new(st, mod, NULL, 0, &e) : NULL;
+    lodge_extern_t grow, oob;
+    if (!in || !lodge_instance_export(in, "grow", &grow) || !lodge_instance_export(in, "oob", &oob)) {
+        printf("wasm: cannot instantiate: %s\n", e.message);
+    } else {
+        lodge_val_t r[1];
+        for (int i = 0; i < 3; i++)
+            if (lodge_func_call(st, grow.of.func, NULL, 0, r, 1, &e))
+                printf("wasm: memory.grow -> %d pages before\n", (int)r[0].of.i32);
+        bool ok = lodge_func_call(st, oob.of.func, NULL, 0, r, 1, &e);
+        printf("wasm: out-of-bounds load %s: %s\n", ok ? "did not trap" : "trapped", ok ? "" : e.message);
+    }
+    if (st)
+        lodge_store_delete(st);
+    if (mod)
+        lodge_module_delete(mod);
+    if (eng)
+        lodge_engine_delete(eng);
+}
 
 /* Work every thread kind legitimately does, then the named call. */
 static void *sec_thread(void *p)
@@ -430,6 +488,8 @@ static void *sec_thread(void *p)
         void *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         int r = mprotect(page, 4096, PROT_READ | PROT_EXEC);
         printf("mprotect returned %d\n", r);
+    } else if (strcmp(a->call, "wasm-run") == 0) {
+        wasm_run();
     } else if (strcmp(a->call, "fork") == 0) {
         pid_t pid = fork();
         if (pid == 0)
@@ -492,6 +552,9 @@ static int seccomp_case(int argc, char **argv)
     close(out[0]);
     int st = wait_for(jc.pid, 10);
     bool legit = strstr(buf, "legit work done") != NULL;
+    if (strcmp(call, "wasm-run") == 0)
+        check(&t, strstr(buf, "3 pages before") && strstr(buf, "trapped: out of bounds memory access"),
+              "wasm under its list: memory grows and a guard-page fault becomes a trap");
     for (char *p = strtok(buf, "\n"); p; p = strtok(NULL, "\n"))
         printf("  child: %s\n", p);
     check(&t, legit, "a %s thread does its ordinary work under its list", kind);
@@ -561,7 +624,10 @@ static int threads(int argc, char **argv)
         pthread_attr_destroy(&at);
     }
     printf("started %d of %d threads\n", ok, n);
-    return 0;
+    fflush(stdout);
+    /* Out at once: the threads stay parked, and at the pids limit a sanitizer's exit check could not start
+     * its helper. */
+    _exit(0);
 }
 
 static JailCgroups *test_cgroups(T *t)
@@ -794,6 +860,125 @@ static int pids_case(int argc, char **argv)
     return finish(&t);
 }
 
+/* ---- A real machine under the jail and the hart list ---------------------------------------------- */
+
+static void machine_thread_hook(void *opaque, const char *kind)
+{
+    JailThreadKind k;
+    char err[256];
+    if (!jail_thread_kind(kind, &k) || !jail_seccomp_apply(k, err, sizeof err)) {
+        printf("on_thread(%s): %s\n", kind, jail_thread_kind(kind, &k) ? err : "unknown kind");
+        fflush(stdout);
+        _exit(3);
+    }
+    printf("on_thread(%s): filter installed\n", kind);
+    fflush(stdout);
+}
+
+/* `jail-test machine-child --kernel K --initrd I --disk D --cmd C --console FILE [--no-seccomp]`: boots the
+ * guest through lodge_machine_*, its main thread under the control list and the machine's thread under the
+ * list of its kind, and waits for it to power off. */
+static int machine_child(int argc, char **argv)
+{
+    bool sec = !flag(argc, argv, "--no-seccomp");
+    char err[256];
+    if (sec && !jail_seccomp_apply(JAIL_THREAD_CONTROL, err, sizeof err)) {
+        printf("control: %s\n", err);
+        return 3;
+    }
+    char cmdline[1024];
+    snprintf(cmdline, sizeof cmdline, "console=ttyS0 quiet lodge_cmd=\"%s\"", arg(argc, argv, "--cmd", "true"));
+    lodge_machine_config_t cfg = {
+        .mem_bytes = 128 << 20,
+        .kernel = arg(argc, argv, "--kernel", NULL),
+        .initrd = arg(argc, argv, "--initrd", NULL),
+        .cmdline = cmdline,
+        .console = LODGE_CONSOLE_FILE,
+        .console_file = arg(argc, argv, "--console", NULL),
+        .on_thread = sec ? machine_thread_hook : NULL,
+    };
+    const char *disk = arg(argc, argv, "--disk", NULL);
+    if (disk) {
+        cfg.disks[0] = (lodge_machine_disk_t){disk, true};
+        cfg.ndisks = 1;
+    }
+    lodge_error_t e = {0};
+    lodge_machine_t *m = lodge_machine_new(&cfg, &e);
+    if (!m || !lodge_machine_start(m, &e)) {
+        printf("machine: %s\n", e.message);
+        return 4;
+    }
+    lodge_machine_exit_t why = LODGE_MACHINE_NOT_EXITED;
+    bool ended = lodge_machine_wait(m, 60000, &why);
+    printf("exit %s\n", ended ? lodge_machine_exit_name(why) : "timeout");
+    fflush(stdout);
+    lodge_machine_delete(m);
+    return ended && why == LODGE_MACHINE_POWEROFF ? 0 : 5;
+}
+
+/* `jail-test machine --guest DIR --state DIR`: a jailed machine process (kernel, initrd and disk bound
+ * read-only, its state dir writable, a cgroup of RAM + overhead) boots Linux, reads its disk and powers off
+ * with the hart list on its machine thread. */
+static int machine_case(int argc, char **argv)
+{
+    T t = {0};
+    const char *guest = arg(argc, argv, "--guest", NULL), *state = arg(argc, argv, "--state", NULL);
+    if (!guest || !state) {
+        fprintf(stderr, "jail-test machine: --guest DIR --state DIR\n");
+        return MGR_EXIT_USAGE;
+    }
+    char kernel[4096], initrd[4096], disk[4096], console[4096];
+    snprintf(kernel, sizeof kernel, "%s/Image", guest);
+    snprintf(initrd, sizeof initrd, "%s/initramfs.cpio", guest);
+    snprintf(disk, sizeof disk, "%s/disk.ext4", guest);
+    snprintf(console, sizeof console, "%s/console.log", state);
+    if (access(kernel, R_OK) || access(initrd, R_OK) || access(disk, R_OK)) {
+        skip(&t, "a jailed machine boots", "no default guest (Image, initramfs.cpio, disk.ext4) in the guest dir");
+        return finish(&t);
+    }
+    JailCgroups *cg = test_cgroups(&t);
+    JailBind binds[] = {{kernel, NULL, 0}, {initrd, NULL, 0}, {disk, NULL, 0}, {state, NULL, JAIL_BIND_RW}};
+    JailSpec spec = {
+        .name = "jail-test-machine", .binds = binds, .nbinds = 4, .workdir = state,
+        .stdio_set = true, .stdio = {-1, 1, 2},
+        .rlimits = {.fsize = 64 << 20},
+        .cgroups = cg,
+        .limits = {.mem_max = (128 + 128) << 20, .pids_max = 64},
+    };
+    const char *cmd = "echo guest-says-hello; dd if=/dev/vda of=/dev/null bs=64k count=64 2>/dev/null && echo disk-read-ok";
+    char *args[] = {"lodged", "jail-test", "machine-child", "--kernel", kernel, "--initrd", initrd, "--disk", disk,
+                    "--cmd", (char *)cmd, "--console", console, NULL};
+    JailChild jc;
+    char err[1024];
+    fflush(stdout);
+    double t0 = now_s();
+    if (!jail_spawn(&spec, args, &jc, err, sizeof err)) {
+        check(&t, false, "spawn: %s", err);
+    } else {
+        printf("machine: %s\n", jc.report);
+        int st = wait_for(jc.pid, 90);
+        double took = now_s() - t0;
+        char log[65536] = "";
+        int fd = open(console, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, log, sizeof log - 1) : -1;
+        log[n > 0 ? n : 0] = '\0';
+        if (fd >= 0)
+            close(fd);
+        check(&t, st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+              "the jailed machine process boots Linux to poweroff in %.1fs, its machine thread under the hart "
+              "list (status %#x%s)", took, st, st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS ? ": SIGSYS" : "");
+        check(&t, strstr(log, "guest-says-hello") && strstr(log, "disk-read-ok"),
+              "the guest ran its command and read its read-only disk (console in the bound state dir)");
+        if (cg) {
+            char e2[256];
+            jail_cgroup_remove(cg, spec.name, e2, sizeof e2);
+        }
+    }
+    if (cg)
+        test_cgroups_close(cg);
+    return finish(&t);
+}
+
 int mgr_cmd_jail_test(int argc, char **argv)
 {
     static const struct {
@@ -802,7 +987,8 @@ int mgr_cmd_jail_test(int argc, char **argv)
     } cases[] = {
         {"inside", inside},     {"isolate", isolate},     {"seccomp", seccomp_case}, {"seccomp-child", seccomp_child},
         {"busy", busy},         {"bomb", bomb},           {"threads", threads},      {"cpu-cap", cpu_cap},
-        {"cpu-weight", cpu_weight}, {"mem-bomb", mem_bomb}, {"pids", pids_case},
+        {"cpu-weight", cpu_weight}, {"mem-bomb", mem_bomb}, {"pids", pids_case}, {"machine", machine_case},
+        {"machine-child", machine_child},
     };
     if (argc < 2) {
         fprintf(stderr, "usage: lodged jail-test CASE [OPTIONS]\n");
