@@ -156,6 +156,8 @@ else
         else bad "rm: both gone from ps -a" "$(cat "$T/ids")"; fi
         head -c 100 /dev/urandom >"$T/junk.wasm"
         expect "create instance of a file that is not wasm" 1 "not a WebAssembly binary" "$L" create instance "$T/junk.wasm"
+        echo '(module)' >"$T/text.wat"
+        expect "create instance of a text-format module: a hint" 1 "convert it with wat2wasm" "$L" create instance "$T/text.wat"
         expect "create instance of a missing file" 1 "no-such.wasm: No such file" "$L" create instance "$T/no-such.wasm"
     fi
 fi
