@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 L=$PWD/$BUILD/lodge
 D=$PWD/$BUILD/lodged
-HELLO=$PWD/$BUILD/examples/hello.wasm
+HELLO=$PWD/$BUILD/examples/hello.wasm       # and life.wasm next to it, for long runs
 STEP=${STEP_TIMEOUT:-30}           # seconds any one lodge command may take
 BOOT=${BOOT_TIMEOUT:-60}           # seconds for the guest to reach its shell
 pass=0; fail=0; skip=0
@@ -151,6 +151,25 @@ else
         else
             bad "create --start, same module, generated id" "$id2 state $(state_of "$id2")"
         fi
+        # logs -f follows an instance until it ends.
+        timeout "$STEP" "$L" create instance --name hello3 --start "$HELLO" >/dev/null 2>&1
+        expect "logs -f: follows to the end" 0 "Hello from WebAssembly!" "$L" logs -f hello3
+        LIFE=$(dirname "$HELLO")/life.wasm
+        if [ -f "$LIFE" ]; then
+            # A long run (sleeping in WASI between frames): stopped gracefully, ends as by proc_exit(143).
+            timeout "$STEP" "$L" create instance --name life1 --start "$LIFE" 100000000 --animate >/dev/null 2>&1
+            expect "stats --watch refreshes" 124 "^life1 +instance +running" timeout 2 "$L" stats --watch --interval 300 life1
+            n=$(grep -c '^life1 ' "$T/out"); [ "$n" -ge 2 ] && ok "stats --watch: $n rounds in 2 s" || bad "stats --watch rounds" "$(cat "$T/out")"
+            expect "stop an instance: waits for its end" 0 "^life1$" "$L" stop life1
+            expect "ps -a: exit 143" 0 "^life1 +instance +stopped .*exit 143" "$L" ps -a
+            timeout "$STEP" "$L" create instance --name life2 --start "$LIFE" 100000000 --animate >/dev/null 2>&1
+            expect "kill an instance" 0 "^life2$" "$L" kill life2
+            expect "ps -a: killed" 0 "^life2 +instance +stopped .*killed" "$L" ps -a
+            expect "rm the two" 0 "^life2$" "$L" rm life1 life2 hello3
+        else
+            skp "long-running instance tests" "$LIFE is missing (make examples)"
+            timeout "$STEP" "$L" rm -f hello3 >/dev/null 2>&1
+        fi
         expect "rm two at once" 0 "^hello1$" "$L" rm hello1 "$id2"
         if timeout "$STEP" "$L" ps -a -q >"$T/ids" 2>&1 && ! grep -q . "$T/ids"; then ok "rm: both gone from ps -a"
         else bad "rm: both gone from ps -a" "$(cat "$T/ids")"; fi
@@ -205,6 +224,10 @@ else
         timeout "$STEP" "$L" create machine --start --mem 64M >"$T/id3" 2>&1
         id3=$(cat "$T/id3")
         expect "rm -f of a running machine" 0 "^$id3$" "$L" rm -f "$id3"
+        timeout "$STEP" "$L" create machine --name vm2 --start --mem 64M >/dev/null 2>&1
+        expect "kill a machine" 0 "^vm2$" "$L" kill vm2
+        expect "ps -a: killed" 0 "^vm2 +machine +stopped .*killed" "$L" ps -a
+        expect "rm after kill" 0 "^vm2$" "$L" rm vm2
         expect "admission: a machine larger than the host" 1 "^lodge create: .+" "$L" create machine --mem 64G
     fi
 fi
