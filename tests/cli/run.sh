@@ -213,6 +213,17 @@ else
             if [ $rc -eq 0 ] && grep -q "cons-42" "$T/console"; then ok "console: typed a command, read its output"
             else bad "console (exit $rc)" "$(tail -c 400 "$T/console")"; fi
         fi
+        if command -v script >/dev/null; then
+            # On a terminal (script(1) gives it one): raw mode, Ctrl-A x detaches, the machine keeps running.
+            (printf 'echo tty-$((6*7))\n'; sleep 2; printf '\001x'; sleep 1) \
+                | timeout "$STEP" script -q -e -c "$L console vm1" /dev/null >"$T/tty" 2>&1
+            rc=$?
+            if [ $rc -eq 0 ] && grep -q "tty-42" "$T/tty" && grep -q "detached from vm1" "$T/tty" && is_state vm1 running
+            then ok "console on a terminal: Ctrl-A x detaches, the machine runs on"
+            else bad "console on a terminal (exit $rc)" "$(tail -c 400 "$T/tty" | cat -v)"; fi
+        else
+            skp "console on a terminal" "script(1) (Debian bsdutils) is not installed"
+        fi
         json "stats --json parses" "$L" stats --json vm1
         expect "stats: a table" 0 "^vm1 +machine +running " "$L" stats --interval 200 vm1
         expect "logs --tail 100" 0 "." "$L" logs --tail 100 vm1
@@ -224,6 +235,9 @@ else
         timeout "$STEP" "$L" create machine --start --mem 64M >"$T/id3" 2>&1
         id3=$(cat "$T/id3")
         expect "rm -f of a running machine" 0 "^$id3$" "$L" rm -f "$id3"
+        expect "create machine with a read-only disk" 0 "^vm3$" "$L" create machine --name vm3 --mem 64M --disk "$G/disk.ext4,ro"
+        expect "info: the disk, absolute and read-only" 0 "config.disks\[0\] +\{\"path\":\"/[^\"]*disk.ext4\",\"read_only\":true" "$L" info vm3
+        expect "rm a created machine" 0 "^vm3$" "$L" rm vm3
         timeout "$STEP" "$L" create machine --name vm2 --start --mem 64M >/dev/null 2>&1
         expect "kill a machine" 0 "^vm2$" "$L" kill vm2
         expect "ps -a: killed" 0 "^vm2 +machine +stopped .*killed" "$L" ps -a
