@@ -36,7 +36,7 @@ cleanup() {
 trap cleanup EXIT
 
 start_daemon() {   # start_daemon [options...]
-    "$LODGED" daemon --socket "$SOCK" --state-dir "$STATE" "$@" >"$T/daemon.out" 2>"$T/daemon.err" &
+    "$LODGED" daemon --socket "$SOCK" --state-dir "$STATE" "$@" >"$T/daemon.out" 2>>"$T/daemon.err" &
     DPID=$!
     for _ in $(seq 100); do [ -S "$SOCK" ] && grep -q listening "$T/daemon.out" && return 0; sleep 0.05; done
     return 1
@@ -325,4 +325,5 @@ check "docs/api.yaml lists its operations ($ndoc)" test "$ndoc" -ge 20
 
 stop_daemon
 check "SIGTERM: the daemon ends and removes its socket" test ! -S "$SOCK"
+check "no sanitizer report from the daemon" bash -c "! grep -E 'Sanitizer|runtime error' $T/daemon.err"
 summary
