@@ -253,7 +253,8 @@ int jt_machine_case(int argc, char **argv)
     snprintf(disk, sizeof disk, "%s/disk.ext4", guest);
     snprintf(console, sizeof console, "%s/console.log", state);
     if (access(kernel, R_OK) || access(initrd, R_OK) || access(disk, R_OK)) {
-        jt_skip(&t, "a jailed machine boots", "no default guest (Image, initramfs.cpio, disk.ext4) in the guest dir");
+        jt_skip(&t, "a jailed machine boots",
+                "no default guest (Image, initramfs.cpio, disk.ext4) there: make guest, or set LODGE_GUEST_DIR");
         return jt_finish(&t);
     }
     JailCgroups *cg = jt_cgroups_open(&t);
