@@ -226,6 +226,7 @@ static void enable_chain(const char *from, const char *to, const char *ctl, char
         if (to[end] != '/' && to[end] != '\0')
             continue;
         snprintf(dir, sizeof dir, "%.*s", (int)end, to);
+        cur[0] = '\0';
         bool on = read_str(dir, NULL, "cgroup.subtree_control", cur, sizeof cur);
         cur[strcspn(cur, "\n")] = '\0';
         on = on && has_word(cur, ctl, ' ');
