@@ -214,6 +214,11 @@ static void test_bad_config(void)
     memset(&err, 0, sizeof err);
     if (lodge_machine_new(&cfg, &err) || err.status != LODGE_ERR_IO || !strstr(err.message, "/nonexistent/Image"))
         return (void)fail(name, "missing kernel: status %d '%s'", err.status, err.message);
+    cfg.max_overhead = 1024;
+    memset(&err, 0, sizeof err);
+    if (lodge_machine_new(&cfg, &err) || err.status != LODGE_ERR_NOMEM || !strstr(err.message, "overhead limit"))
+        return (void)fail(name, "max_overhead 1 KiB: status %d '%s'", err.status, err.message);
+    cfg.max_overhead = 0;
     cfg.console = (lodge_console_mode_t)42;
     memset(&err, 0, sizeof err);
     if (lodge_machine_new(&cfg, &err) || err.status != LODGE_ERR_ARG)
@@ -266,6 +271,7 @@ static void test_pause(lodge_machine_t *m, Console *c)
     const char *name = "pause-resume";
     lodge_error_t err;
     double up0, up1;
+    uint64_t h0 = now_ms();
     if (!read_uptime(c, &up0))
         return (void)fail(name, "no uptime: %s", con_tail(c));
     if (!lodge_machine_pause(m, &err))
@@ -294,10 +300,12 @@ static void test_pause(lodge_machine_t *m, Console *c)
                           (unsigned long long)d.instructions);
     if (!read_uptime(c, &up1))
         return (void)fail(name, "no uptime after resume: %s", con_tail(c));
-    /* The guest's clock stood still for the second it was paused. */
-    if (up1 - up0 > 0.9)
-        return (void)fail(name, "guest uptime leapt %.2f s over a 1 s pause", up1 - up0);
-    printf("  paused 1 s: guest uptime advanced %.2f s over the pause and two shell commands\n", up1 - up0);
+    double host = (now_ms() - h0) / 1000.0;
+    /* The guest's clock stood still for the second it was paused: between the two readings it advanced about
+     * the host's time minus that second (a clock that ran on would show the host's whole time). */
+    if (up1 - up0 > host - 0.5)
+        return (void)fail(name, "guest uptime advanced %.2f s in %.2f s of host time with a 1 s pause", up1 - up0, host);
+    printf("  paused 1 s: guest uptime advanced %.2f s in %.2f s of host time\n", up1 - up0, host);
     pass(name);
 }
 
@@ -411,8 +419,17 @@ static void test_one_guest(void)
     const char *name = "shutdown-poweroff";
     lodge_error_t err;
     lodge_machine_exit_t ex = LODGE_MACHINE_NOT_EXITED;
+    /* A guest built before the power button (kernel without virtio-input, init without its listener) cannot
+     * act on it: say so rather than fail. */
+    size_t mark = c.len;
+    bool listens = con_run(&c, "echo PB-$(grep -l 'Lodge power button' /init /sys/class/input/event*/device/name "
+                               "2>/dev/null | wc -l)-X$((4+4))\n", "-X8", 10000)
+                   && memmem(c.buf + mark, c.len - mark, "PB-2-X8", 7);
     t0 = now_ms();
-    if (!lodge_machine_shutdown(m, &err))
+    if (!listens)
+        skip(name, "the guest predates the power button (no virtio-input driver or no listener in /init): "
+                   "rebuild it with `make guest`");
+    else if (!lodge_machine_shutdown(m, &err))
         fail(name, "lodge_machine_shutdown: %s", err.message);
     else if (!lodge_machine_wait(m, 30000, &ex) || ex != LODGE_MACHINE_POWEROFF)
         fail(name, "exit %s after 30 s: %s", lodge_machine_exit_name(ex), con_tail(&c));

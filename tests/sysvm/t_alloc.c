@@ -2,6 +2,7 @@
  * every failure must be a clean "out of memory" error that leaks neither memory (the ASan build's leak check
  * sees it) nor file descriptors; an overhead budget too small for the machine is refused the same way. */
 #include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -83,6 +84,7 @@ static void test_alloc_fail_each(void)
         CHECK(count_fds() == fds);
     }
     CHECK(failures >= 5);                       /* machine, harts, code caches, device tree... */
+    printf("  machine creation: each of its %u allocations failed in turn, cleanly\n", failures);
     /* A budget below what the machine needs. */
     cfg.fail_alloc_at = 0;
     cfg.max_overhead = 4096;
