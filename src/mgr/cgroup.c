@@ -25,7 +25,7 @@ typedef struct CgCtl {
     bool v2;
     bool usable;             /* the parent group exists and we may write it */
     char dir[PATH_MAX];      /* the Lodge parent group */
-    char why[300];           /* why it is not usable */
+    char why[PATH_MAX + 200]; /* why it is not usable */
 } CgCtl;
 
 struct JailCgroups {
