@@ -373,6 +373,11 @@ typedef struct lodge_machine_config {
     lodge_console_mode_t console;
     const char *console_file; /* LODGE_CONSOLE_FILE */
     size_t max_overhead;     /* bytes Lodge may allocate for the machine beyond guest RAM; 0: unlimited */
+    /* Called first thing on each thread the machine creates, before it runs guest code, so the embedder can
+     * confine the thread (a seccomp filter, a CPU set). kind: "hart" (runs harts, and the device work they
+     * trigger) or "io" (a device thread). NULL: nothing is called. */
+    void (*on_thread)(void *opaque, const char *kind);
+    void *on_thread_opaque;
 } lodge_machine_config_t;
 
 /* One state machine for every kind of guest (machines here, instances in the hypervisor). */
