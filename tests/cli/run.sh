@@ -31,6 +31,11 @@ cleanup() {
         for _ in $(seq 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$DPID" 2>/dev/null
     fi
+    # Workers and machine processes outlive the daemon by design: end the ones this test made (their
+    # command lines name this test's own temporary directory).
+    for p in /proc/[0-9]*; do
+        grep -qaF "$T/" "$p/cmdline" 2>/dev/null && kill -KILL "${p#/proc/}" 2>/dev/null
+    done
     rm -rf "$T"
 }
 trap cleanup EXIT
