@@ -176,7 +176,7 @@ else
             timeout "$STEP" "$L" rm -f hello3 >/dev/null 2>&1
         fi
         expect "rm two at once" 0 "^hello1$" "$L" rm hello1 "$id2"
-        if timeout "$STEP" "$L" ps -a -q >"$T/ids" 2>&1 && ! grep -q . "$T/ids"; then ok "rm: both gone from ps -a"
+        if timeout "$STEP" "$L" ps -aq >"$T/ids" 2>&1 && ! grep -q . "$T/ids"; then ok "rm: both gone from ps -aq"
         else bad "rm: both gone from ps -a" "$(cat "$T/ids")"; fi
         head -c 100 /dev/urandom >"$T/junk.wasm"
         expect "create instance of a file that is not wasm" 1 "not a WebAssembly binary" "$L" create instance "$T/junk.wasm"
