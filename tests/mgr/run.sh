@@ -222,6 +222,7 @@ if [ $MACHINES = 1 ]; then
     req POST /v1/machines/vm1/actions -d '{"action":"fly"}'; check "unknown action: 400" fault 400
     req POST /v1/machines/vm1/actions -d '{"action":"start","timeout_s":3}'; check "timeout_s with start (contradictory): 400" fault 400
     req GET /v1/machines/vm1; check "still created after the refusals" json '.state == "created"'
+    req GET /v1/machines/vm1; check "the machine process is jailed, and says how" json '.jail | test("in force: .*mountns")'
     req POST /v1/machines/vm1/actions -d '{"action":"start"}'; check "start: running" json '.state == "running"'
     check "the console log reaches the shell prompt" wait_log vm1 '/ # ' 60
     req GET '/v1/machines/vm1/logs?tail=5'; check "logs?tail=5: five bytes" test "$(wc -c <"$T/body")" = 5
