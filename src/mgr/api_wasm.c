@@ -145,7 +145,7 @@ static cJSON *describe(const uint8_t *bytes, size_t len, char *err, size_t errle
 
 static void module_create(Daemon *d, const HttpRequest *req, HttpResponse *r)
 {
-    char id[80] = "", sha[65], err[300], path[4400];
+    char id[72] = "", sha[65], err[300], path[4400];
     const char *q = req->query;
     if (*q && strncmp(q, "id=", 3) != 0) {
         http_fault(r, 400, "unknown query parameter in '%s' (only id)", q);

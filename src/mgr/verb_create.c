@@ -330,9 +330,10 @@ static int upload_module(Cmd *c, const char *file, char id[72])
     if (!bytes)
         return MGR_EXIT_ERROR;
     if (len < 4 || memcmp(bytes, "\0asm", 4) != 0) {
+        bool text = len >= 1 && bytes[0] == '(';
         free(bytes);
         return cmd_error(c, "%s: not a WebAssembly binary module%s", file,
-                         len >= 1 && bytes[0] == '(' ? " (text format: convert it with wat2wasm)" : "");
+                         text ? " (text format: convert it with wat2wasm)" : "");
     }
     char hex[65], target[160];
     sha256_hex(bytes, len, hex);

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 L=$PWD/$BUILD/lodge
 D=$PWD/$BUILD/lodged
-HELLO=$PWD/$BUILD/examples/hello.wasm
+HELLO=$PWD/$BUILD/examples/hello.wasm       # and life.wasm next to it, for long runs
 STEP=${STEP_TIMEOUT:-30}           # seconds any one lodge command may take
 BOOT=${BOOT_TIMEOUT:-60}           # seconds for the guest to reach its shell
 pass=0; fail=0; skip=0
@@ -31,6 +31,11 @@ cleanup() {
         for _ in $(seq 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$DPID" 2>/dev/null
     fi
+    # Workers and machine processes outlive the daemon by design: end the ones this test made (their
+    # command lines name this test's own temporary directory).
+    for p in /proc/[0-9]*; do
+        grep -qaF "$T/" "$p/cmdline" 2>/dev/null && kill -KILL "${p#/proc/}" 2>/dev/null
+    done
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -151,11 +156,32 @@ else
         else
             bad "create --start, same module, generated id" "$id2 state $(state_of "$id2")"
         fi
+        # logs -f follows an instance until it ends.
+        timeout "$STEP" "$L" create instance --name hello3 --start "$HELLO" >/dev/null 2>&1
+        expect "logs -f: follows to the end" 0 "Hello from WebAssembly!" "$L" logs -f hello3
+        LIFE=$(dirname "$HELLO")/life.wasm
+        if [ -f "$LIFE" ]; then
+            # A long run (sleeping in WASI between frames): stopped gracefully, ends as by proc_exit(143).
+            timeout "$STEP" "$L" create instance --name life1 --start "$LIFE" 100000000 --animate >/dev/null 2>&1
+            expect "stats --watch refreshes" 124 "^life1 +instance +running" timeout 2 "$L" stats --watch --interval 300 life1
+            n=$(grep -c '^life1 ' "$T/out"); [ "$n" -ge 2 ] && ok "stats --watch: $n rounds in 2 s" || bad "stats --watch rounds" "$(cat "$T/out")"
+            expect "stop an instance: waits for its end" 0 "^life1$" "$L" stop life1
+            expect "ps -a: exit 143" 0 "^life1 +instance +stopped .*exit 143" "$L" ps -a
+            timeout "$STEP" "$L" create instance --name life2 --start "$LIFE" 100000000 --animate >/dev/null 2>&1
+            expect "kill an instance" 0 "^life2$" "$L" kill life2
+            expect "ps -a: killed" 0 "^life2 +instance +stopped .*killed" "$L" ps -a
+            expect "rm the two" 0 "^life2$" "$L" rm life1 life2 hello3
+        else
+            skp "long-running instance tests" "$LIFE is missing (make examples)"
+            timeout "$STEP" "$L" rm -f hello3 >/dev/null 2>&1
+        fi
         expect "rm two at once" 0 "^hello1$" "$L" rm hello1 "$id2"
-        if timeout "$STEP" "$L" ps -a -q >"$T/ids" 2>&1 && ! grep -q . "$T/ids"; then ok "rm: both gone from ps -a"
+        if timeout "$STEP" "$L" ps -aq >"$T/ids" 2>&1 && ! grep -q . "$T/ids"; then ok "rm: both gone from ps -aq"
         else bad "rm: both gone from ps -a" "$(cat "$T/ids")"; fi
         head -c 100 /dev/urandom >"$T/junk.wasm"
         expect "create instance of a file that is not wasm" 1 "not a WebAssembly binary" "$L" create instance "$T/junk.wasm"
+        echo '(module)' >"$T/text.wat"
+        expect "create instance of a text-format module: a hint" 1 "convert it with wat2wasm" "$L" create instance "$T/text.wat"
         expect "create instance of a missing file" 1 "no-such.wasm: No such file" "$L" create instance "$T/no-such.wasm"
     fi
 fi
@@ -192,17 +218,35 @@ else
             if [ $rc -eq 0 ] && grep -q "cons-42" "$T/console"; then ok "console: typed a command, read its output"
             else bad "console (exit $rc)" "$(tail -c 400 "$T/console")"; fi
         fi
+        if command -v script >/dev/null; then
+            # On a terminal (script(1) gives it one): raw mode, Ctrl-A x detaches, the machine keeps running.
+            (printf 'echo tty-$((6*7))\n'; sleep 2; printf '\001x'; sleep 1) \
+                | timeout "$STEP" script -q -e -c "$L console vm1" /dev/null >"$T/tty" 2>&1
+            rc=$?
+            if [ $rc -eq 0 ] && grep -q "tty-42" "$T/tty" && grep -q "detached from vm1" "$T/tty" && is_state vm1 running
+            then ok "console on a terminal: Ctrl-A x detaches, the machine runs on"
+            else bad "console on a terminal (exit $rc)" "$(tail -c 400 "$T/tty" | cat -v)"; fi
+        else
+            skp "console on a terminal" "script(1) (Debian bsdutils) is not installed"
+        fi
         json "stats --json parses" "$L" stats --json vm1
         expect "stats: a table" 0 "^vm1 +machine +running " "$L" stats --interval 200 vm1
         expect "logs --tail 100" 0 "." "$L" logs --tail 100 vm1
         if [ "$(wc -c <"$T/out")" -le 100 ]; then ok "logs --tail keeps the last bytes"; else bad "logs --tail keeps the last bytes" "$(wc -c <"$T/out") bytes"; fi
         expect "stop: graceful, waits" 0 "^vm1$" "$L" stop -t 20 vm1
-        expect "ps -a: stopped (poweroff)" 0 "^vm1 +machine +stopped .*poweroff" "$L" ps -a
+        expect "ps -a: stopped (poweroff, or the VMM's clean stop)" 0 "^vm1 +machine +stopped .*(poweroff|stopped)" "$L" ps -a
         expect "rm" 0 "^vm1$" "$L" rm vm1
         # rm -f of a running machine: killed, then removed.
         timeout "$STEP" "$L" create machine --start --mem 64M >"$T/id3" 2>&1
         id3=$(cat "$T/id3")
         expect "rm -f of a running machine" 0 "^$id3$" "$L" rm -f "$id3"
+        expect "create machine with a read-only disk" 0 "^vm3$" "$L" create machine --name vm3 --mem 64M --disk "$G/disk.ext4,ro"
+        expect "info: the disk, absolute and read-only" 0 "config.disks\[0\] +\{\"path\":\"/[^\"]*disk.ext4\",\"read_only\":true" "$L" info vm3
+        expect "rm a created machine" 0 "^vm3$" "$L" rm vm3
+        timeout "$STEP" "$L" create machine --name vm2 --start --mem 64M >/dev/null 2>&1
+        expect "kill a machine" 0 "^vm2$" "$L" kill vm2
+        expect "ps -a: killed" 0 "^vm2 +machine +stopped .*killed" "$L" ps -a
+        expect "rm after kill" 0 "^vm2$" "$L" rm vm2
         expect "admission: a machine larger than the host" 1 "^lodge create: .+" "$L" create machine --mem 64G
     fi
 fi

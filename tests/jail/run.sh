@@ -12,7 +12,9 @@ if [ ! -x "$LODGED" ]; then
     echo "lodged not built ($LODGED): make all"
     echo "0 passed, 1 failed, 0 skipped"; exit 1
 fi
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+tmp=$(mktemp -d)
+tap=lodgejt$$
+trap 'rm -rf "$tmp"; [ "$(id -u)" -eq 0 ] && ip tuntap del "$tap" mode tap 2>/dev/null' EXIT
 
 # run NAME TIMEOUT [--as-nobody] ARGS...: one case; its ok/FAIL/skip lines are counted, a crash or a
 # timeout without a FAIL line is a failure of its own.
@@ -34,16 +36,29 @@ run() {
 
 mkdir -p "$tmp/state"
 run "isolation: namespaces, private root, rlimits, no_new_privs, capabilities" 30 \
-    isolate --state "$tmp/state" --proc --name jail-test-iso
+    isolate --state "$tmp/state" --proc --cgroups --name jail-test-iso
 run "degraded: protections turned off are reported missing, and are really absent" 30 \
     isolate --state "$tmp/state" --disable netns,root --name jail-test-deg
+run "detached: the jailed program outlives its spawner, in a session of its own" 20 detach
 run "required protection missing: the spawn is refused" 30 \
     isolate --state "$tmp/state" --disable userns --require userns --expect-fail
+if [ "$(id -u)" -eq 0 ]; then
+    mkdir -p "$tmp/asuser"; chmod 755 "$tmp"; chmod 777 "$tmp/asuser"
+    run "root caller: the jailed process runs as uid 65534 (JailSpec.uid)" 30 \
+        isolate --state "$tmp/asuser" --uid 65534 --proc --name jail-test-asuser
+fi
+# A tap: made here for the caller's uid, as an operator makes one for a machine.
+if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null && ip tuntap add "$tap" mode tap user 0 2>/dev/null; then
+    run "tap: the jail keeps the host's network and opens the tap" 20 tap --tap "$tap"
+    ip tuntap del "$tap" mode tap
+else
+    echo "skip: tap (making a tap needs root and ip(8))"; skipped=$((skipped + 1))
+fi
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
     mkdir -p "$tmp/nobody"; chmod 755 "$tmp"; chmod 777 "$tmp/nobody"
     if setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$LODGED"; then
         run "unprivileged: the same jail as uid 65534, no root needed" 30 --as-nobody \
-            isolate --state "$tmp/nobody" --proc --name jail-test-nobody
+            isolate --state "$tmp/nobody" --proc --cgroups --name jail-test-nobody
     else
         echo "skip: unprivileged run (uid 65534 cannot execute $LODGED)"; skipped=$((skipped + 1))
     fi
@@ -53,11 +68,11 @@ else
 fi
 
 # Seccomp: a forbidden call on a thread of each kind kills the process with SIGSYS; allowed work goes on.
-for kc in hart:socket hart:execve hart:mprotect-exec hart:open io:execve io:fork wasm:socket wasm:fork \
-          control:execve control:fork; do
+for kc in hart:socket hart:unix-socket hart:execve hart:mprotect-exec hart:open io:execve io:fork wasm:socket \
+          wasm:fork control:execve control:fork control:socket; do
     run "seccomp: ${kc#*:} on a ${kc%%:*} thread" 20 seccomp --kind "${kc%%:*}" --call "${kc#*:}" --expect sigsys
 done
-for kc in hart:none io:none wasm:open wasm:wasm-run control:socket; do
+for kc in hart:none io:none wasm:open wasm:wasm-run control:unix-socket control:open; do
     run "seccomp: ${kc#*:} on a ${kc%%:*} thread is allowed" 20 seccomp --kind "${kc%%:*}" --call "${kc#*:}" \
         --expect exit0
 done
@@ -65,13 +80,18 @@ done
 # A real machine process: jailed, in a cgroup, its machine thread under the hart list, boots the default guest.
 GUEST=${LODGE_GUEST_DIR:-$PWD/guests/cache}
 mkdir -p "$tmp/machine"
-run "machine: a jailed machine process boots Linux under its lists" 120 machine --guest "$GUEST" --state "$tmp/machine"
+asuser=()
+if [ "$(id -u)" -eq 0 ]; then chmod 755 "$tmp"; chmod 777 "$tmp/machine"; asuser=(--uid 65534); fi
+run "machine: a jailed machine process boots Linux under its lists" 120 machine --guest "$GUEST" \
+    --state "$tmp/machine" "${asuser[@]}"
 
 # Cgroups: a CPU cap and weights measured from the group's CPU accounting, memory and pids limits.
 run "cgroup: CPU cap" 40 cpu-cap --pct 20 --secs 3
 run "cgroup: CPU weight" 40 cpu-weight --secs 3
 run "cgroup: memory limit against an allocation bomb" 40 mem-bomb --mib 64
 run "cgroup: pids limit" 30 pids --max 16
+
+run "spawn cost: jail_spawn to exec, median of 30" 60 spawn-rate --n 30
 
 echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]
