@@ -38,7 +38,7 @@ typedef struct PWorker {
     char sock[108];
     size_t ninst;
     time_t last_start;
-    char jail[768];       /* what the jail put in force (its report) */
+    char jail[1024];      /* what the jail put in force (its report) */
 } PWorker;
 
 typedef struct PInst {
@@ -202,7 +202,10 @@ static pid_t spawn(WorkerPool *p, PWorker *w, char *err, size_t errlen)
     if (!ok)
         return -1;
     pthread_mutex_lock(&p->mu);
-    snprintf(w->jail, sizeof w->jail, "%s", jc.report);
+    size_t n = strnlen(jc.report, sizeof jc.report); /* truncated if the jail's report ever outgrows ours */
+    n = n < sizeof w->jail - 1 ? n : sizeof w->jail - 1;
+    memcpy(w->jail, jc.report, n);
+    w->jail[n] = 0;
     pthread_mutex_unlock(&p->mu);
     return jc.pid;
 }
