@@ -418,6 +418,45 @@ static int isolate(int argc, char **argv)
     return jt_finish(&t);
 }
 
+/* `jail-test detach`: a jailed program outlives the process that started it, in a session of its own. An
+ * intermediate process spawns it and exits; this one, a subreaper, inherits and reaps it. */
+int jt_detach(int argc, char **argv)
+{
+    T t = {0};
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return MGR_EXIT_ERROR;
+    pid_t mid = fork();
+    if (mid == 0) {
+        JailSpec spec = {.name = "jail-test-detach", .stdio_set = true, .stdio = {-1, -1, 2}};
+        char *args[] = {"lodged", "jail-test", "busy", "--secs", "3", NULL};
+        JailChild jc;
+        char err[1024];
+        pid_t pid = jail_spawn(&spec, args, &jc, err, sizeof err) ? jc.pid : -1;
+        if (write(p[1], &pid, sizeof pid) != sizeof pid)
+            _exit(1);
+        _exit(0); /* the spawner is gone from here on */
+    }
+    close(p[1]);
+    pid_t pid = -1;
+    if (read(p[0], &pid, sizeof pid) != sizeof pid)
+        pid = -1;
+    close(p[0]);
+    int st;
+    waitpid(mid, &st, 0);
+    nanosleep(&(struct timespec){0, 300 * 1000 * 1000}, NULL);
+    bool alive = pid > 0 && kill(pid, 0) == 0;
+    jt_check(&t, alive, "the jailed program runs on after the process that spawned it exited (pid %d)", (int)pid);
+    jt_check(&t, alive && getsid(pid) == pid && getsid(pid) != getsid(0),
+             "it leads a session of its own (sid %d, ours %d)", alive ? (int)getsid(pid) : -1, (int)getsid(0));
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        jt_wait(pid, 5);
+    }
+    return jt_finish(&t);
+}
+
 int mgr_cmd_jail_test(int argc, char **argv)
 {
     static const struct {
@@ -428,6 +467,7 @@ int mgr_cmd_jail_test(int argc, char **argv)
         {"busy", jt_busy},         {"bomb", jt_bomb},           {"threads", jt_threads},      {"cpu-cap", jt_cpu_cap},
         {"cpu-weight", jt_cpu_weight}, {"mem-bomb", jt_mem_bomb}, {"pids", jt_pids_case}, {"machine", jt_machine_case},
         {"machine-child", jt_machine_child}, {"spawn-rate", jt_spawn_rate},
+        {"detach", jt_detach},
     };
     if (argc < 2) {
         fprintf(stderr, "usage: lodged jail-test CASE [OPTIONS]\n");

@@ -173,14 +173,14 @@ static int add_rule(scmp_filter_ctx ctx, const SysRule *r, int nr)
     case PRCTL0: {
         static const int ops[] = {PR_SET_NO_NEW_PRIVS, PR_SET_NAME, PR_GET_NAME};
         for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
-            int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)ops[i]));
+            int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)ops[i], 0));
             if (rc < 0)
                 return rc;
         }
         return 0;
     }
     case UNIX0:
-        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)AF_UNIX));
+        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)AF_UNIX, 0));
     case ENOSYS_RULE:
         return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
     }
