@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/if_tun.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -457,6 +459,64 @@ int jt_detach(int argc, char **argv)
     return jt_finish(&t);
 }
 
+/* `jail-test inside-tap --tap NAME`: opens the host tap NAME through /dev/net/tun, as a machine does. */
+static int inside_tap(int argc, char **argv)
+{
+    const char *name = jt_arg(argc, argv, "--tap", "");
+    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        printf("tap open /dev/net/tun: %s\n", strerror(errno));
+        return 1;
+    }
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+        printf("tap TUNSETIFF %s: %s\n", name, strerror(errno));
+        return 1;
+    }
+    printf("tap attached %s\n", ifr.ifr_name);
+    return 0;
+}
+
+/* `jail-test tap --tap NAME`: a jail asked for a tap keeps the host's network (reported) and can attach to
+ * a tap the operator made for it (`ip tuntap add NAME mode tap user UID`). */
+static int tap_case(int argc, char **argv)
+{
+    T t = {0};
+    const char *name = jt_arg(argc, argv, "--tap", NULL);
+    if (!name) {
+        fprintf(stderr, "jail-test tap: --tap NAME\n");
+        return MGR_EXIT_USAGE;
+    }
+    int out[2];
+    if (pipe2(out, O_CLOEXEC) < 0)
+        return MGR_EXIT_ERROR;
+    JailSpec spec = {.name = "jail-test-tap", .tap = true, .stdio_set = true, .stdio = {-1, out[1], 2}};
+    char *args[] = {"lodged", "jail-test", "inside-tap", "--tap", (char *)name, NULL};
+    JailChild jc;
+    char err[1024], buf[512] = "";
+    bool ok = jail_spawn(&spec, args, &jc, err, sizeof err);
+    close(out[1]);
+    if (!ok) {
+        jt_check(&t, false, "spawn: %s", err);
+        close(out[0]);
+        return jt_finish(&t);
+    }
+    printf("report: %s\n", jc.report);
+    ssize_t n = read(out[0], buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    close(out[0]);
+    int st = jt_wait(jc.pid, 10);
+    printf("  inside: %s", buf);
+    jt_check(&t, !(jc.in_force & JAIL_NETNS) && strstr(jc.report, "netns (a tap needs the host's network)"),
+             "with a tap there is no network namespace, and the report says why");
+    jt_check(&t, st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 && strstr(buf, "tap attached"),
+             "the jailed process attaches to its tap %s through the bound /dev/net/tun", name);
+    return jt_finish(&t);
+}
+
 int mgr_cmd_jail_test(int argc, char **argv)
 {
     static const struct {
@@ -467,7 +527,7 @@ int mgr_cmd_jail_test(int argc, char **argv)
         {"busy", jt_busy},         {"bomb", jt_bomb},           {"threads", jt_threads},      {"cpu-cap", jt_cpu_cap},
         {"cpu-weight", jt_cpu_weight}, {"mem-bomb", jt_mem_bomb}, {"pids", jt_pids_case}, {"machine", jt_machine_case},
         {"machine-child", jt_machine_child}, {"spawn-rate", jt_spawn_rate},
-        {"detach", jt_detach},
+        {"detach", jt_detach}, {"tap", tap_case}, {"inside-tap", inside_tap},
     };
     if (argc < 2) {
         fprintf(stderr, "usage: lodged jail-test CASE [OPTIONS]\n");
