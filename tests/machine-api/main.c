@@ -404,6 +404,31 @@ static void test_console_flood(lodge_machine_t *m, Console *c)
     pass(name);
 }
 
+static double process_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A guest idling at its prompt sleeps on the host: its harts wait in WFI and the machine thread in ppoll. */
+static void test_idle_cpu(lodge_machine_t *m)
+{
+    const char *name = "idle-costs-no-cpu";
+    lodge_machine_stats_t a, b;
+    sleep_ms(500);                       /* let the last command's echo settle */
+    lodge_machine_stats(m, &a);
+    double c0 = process_cpu_s();
+    sleep_ms(2000);
+    double used = process_cpu_s() - c0;
+    lodge_machine_stats(m, &b);
+    if (used > 0.1)
+        return (void)fail(name, "%.3f s of host CPU in 2 s of an idle guest", used);
+    printf("  idle guest: %.1f ms of host CPU in 2 s, %llu instructions\n", used * 1000,
+           (unsigned long long)(b.instructions - a.instructions));
+    pass(name);
+}
+
 static bool copy_file(const char *from, const char *to)
 {
     FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
@@ -437,6 +462,7 @@ static void test_one_guest(void)
     else
         pass("console-echo");
     test_stats(m, &c);
+    test_idle_cpu(m);
     test_pause(m, &c);
     test_console_flood(m, &c);
 
@@ -572,7 +598,8 @@ int main(int argc, char **argv)
     if (access(kernel, R_OK) != 0 || access(initrd, R_OK) != 0 || access(disk_src, R_OK) != 0) {
         char why[4200];
         snprintf(why, sizeof why, "no default guest in %s (build it with `make guest`, or set LODGE_GUEST_DIR)", guest_dir);
-        const char *names[] = {"created-not-started", "console-echo", "stats", "pause-resume", "console-unread",
+        const char *names[] = {"created-not-started", "console-echo", "stats", "idle-costs-no-cpu", "pause-resume",
+                               "console-unread",
                                "shutdown-poweroff", "two-machines", "stop-from-thread", "two-machines-independent",
                                "delete-running"};
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
