@@ -54,6 +54,8 @@ static const SysRule rules[] = {
     {"sched_yield", ALL, ANY, "spin-then-yield waits"},
     {"mmap", ALL, NOEXEC2, "allocator arenas, thread stacks, wasm memory reservations (never executable)"},
     {"munmap", ALL, ANY, "the allocator gives memory back"},
+    {"memfd_create", KC | KW, ANY, "the copy-on-write image of a module's initial memory (wasm/image.c)"},
+    {"mremap", ALL, ANY, "realloc of a large block moves its mapping (keeps its protection: never executable)"},
     {"mprotect", ALL, NOEXEC2, "wasm memory growth commits pages; allocator arenas grow (never executable)"},
     {"madvise", ALL, ANY, "the allocator and freed thread stacks release pages (MADV_DONTNEED)"},
     {"brk", ALL, ANY, "the allocator's main arena"},
