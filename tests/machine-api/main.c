@@ -429,6 +429,28 @@ static void test_idle_cpu(lodge_machine_t *m)
     pass(name);
 }
 
+/* virtio-net's byte counters, on a tap run.sh made (LODGE_TEST_TAP, host address LODGE_TEST_NET + "1"). */
+static void test_net(lodge_machine_t *m, Console *c, const char *tap, const char *net)
+{
+    const char *name = "net-stats";
+    if (!tap)
+        return (void)skip(name, "no tap device (run.sh could not create one: needs root or CAP_NET_ADMIN)");
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "ip link set eth0 up && ip addr add %s2/24 dev eth0 && ping -c 2 -W 5 %s1 | "
+                              "grep -c 'bytes from' | sed 's/^/PINGS-/'\n", net, net);
+    if (!con_run(c, cmd, "PINGS-2", 20000))
+        return (void)fail(name, "no ping answers from the host: %s", con_tail(c));
+    lodge_machine_stats_t s;
+    lodge_machine_stats(m, &s);
+    /* Two echo requests and replies of 98 bytes, plus ARP. */
+    if (s.net_tx_bytes < 2 * 98 || s.net_rx_bytes < 2 * 98)
+        return (void)fail(name, "net bytes %llu received, %llu sent", (unsigned long long)s.net_rx_bytes,
+                          (unsigned long long)s.net_tx_bytes);
+    printf("  network: %llu bytes received, %llu sent\n", (unsigned long long)s.net_rx_bytes,
+           (unsigned long long)s.net_tx_bytes);
+    pass(name);
+}
+
 static bool copy_file(const char *from, const char *to)
 {
     FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
@@ -451,6 +473,11 @@ static void test_one_guest(void)
     lodge_machine_config_t cfg = default_config();
     cfg.disks[0] = (lodge_machine_disk_t){.path = disk, .read_only = false};
     cfg.ndisks = 1;
+    const char *tap = getenv("LODGE_TEST_TAP"), *net = getenv("LODGE_TEST_NET");
+    if (tap && *tap && net && *net)
+        cfg.tap = tap;
+    else
+        tap = NULL;
     Console c;
     uint64_t t0 = now_ms();
     lodge_machine_t *m = boot("console-echo", &cfg, &c);
@@ -462,6 +489,7 @@ static void test_one_guest(void)
     else
         pass("console-echo");
     test_stats(m, &c);
+    test_net(m, &c, tap, net);
     test_idle_cpu(m);
     test_pause(m, &c);
     test_console_flood(m, &c);
@@ -598,7 +626,8 @@ int main(int argc, char **argv)
     if (access(kernel, R_OK) != 0 || access(initrd, R_OK) != 0 || access(disk_src, R_OK) != 0) {
         char why[4200];
         snprintf(why, sizeof why, "no default guest in %s (build it with `make guest`, or set LODGE_GUEST_DIR)", guest_dir);
-        const char *names[] = {"created-not-started", "console-echo", "stats", "idle-costs-no-cpu", "pause-resume",
+        const char *names[] = {"created-not-started", "console-echo", "stats", "net-stats", "idle-costs-no-cpu",
+                               "pause-resume",
                                "console-unread",
                                "shutdown-poweroff", "two-machines", "stop-from-thread", "two-machines-independent",
                                "delete-running"};
