@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,7 +31,7 @@
 #include <linux/capability.h>
 
 #include "lodge.h"
-#include "mgr/jail.h"
+#include "mgr/jail_int.h"
 #include "mgr/jail_test.h"
 #include "mgr/mgr.h"
 
@@ -160,6 +161,19 @@ static int inside(int argc, char **argv)
                rl.rlim_max == RLIM_INFINITY ? -1LL : (long long)rl.rlim_max);
     }
     printf("nnp %d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+    /* Without the baseline filter, a user namespace inside the jail is there for the asking. In a child,
+     * which exits at once: the probes must not change what this process reports. */
+    fflush(stdout);
+    pid_t probe = fork();
+    if (probe == 0) {
+        printf("unshare %s\n", unshare(CLONE_NEWUSER) == 0 ? "done" : strerror(errno));
+        /* No such process: ESRCH when ptrace may be called at all, EPERM under the filter. */
+        printf("ptrace %s\n", ptrace(PTRACE_ATTACH, 0x3fffffff, NULL, NULL) == 0 ? "done" : strerror(errno));
+        fflush(stdout);
+        _exit(0);
+    }
+    if (probe > 0)
+        waitpid(probe, NULL, 0);
     struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct d[2] = {{0}};
     syscall(SYS_capget, &h, d);
@@ -400,6 +414,12 @@ static int isolate(int argc, char **argv)
     need(&t, &jc, dis, JAIL_RLIMITS, v && strcmp(v, "1048576 1048576") == 0, "RLIMIT_FSIZE 1 MiB", v);
     v = seen(&s, "nnp");
     need(&t, &jc, dis, JAIL_NNP, v && strcmp(v, "1") == 0, "no_new_privs set", v);
+    v = seen(&s, "unshare");
+    need(&t, &jc, dis, JAIL_SECCOMP, v && strcmp(v, "done") != 0, "it cannot make a namespace of its own", v);
+#ifndef JAIL_SANITIZED
+    v = seen(&s, "ptrace");
+    need(&t, &jc, dis, JAIL_SECCOMP, v && strcmp(v, strerror(EPERM)) == 0, "it cannot ptrace", v);
+#endif
     v = seen(&s, "caps");
     need(&t, &jc, dis, JAIL_CAPS, v && strcmp(v, "000000000 000000000") == 0, "no capabilities (permitted, effective)", v);
     v = seen(&s, "devnull");
