@@ -167,8 +167,9 @@ static lodge_machine_config_t default_config(void)
     return cfg;
 }
 
-/* Starts a machine and waits for its shell prompt. NULL after reporting a failure under `name`. */
-static lodge_machine_t *boot(const char *name, const lodge_machine_config_t *cfg, Console *c)
+/* Starts a machine and waits for its shell prompt. NULL after reporting a failure under `name`. *overhead
+ * (may be NULL) gets the machine's overhead before it started. */
+static lodge_machine_t *boot(const char *name, const lodge_machine_config_t *cfg, Console *c, uint64_t *overhead)
 {
     lodge_error_t err;
     memset(&err, 0, sizeof err);
@@ -182,6 +183,10 @@ static lodge_machine_t *boot(const char *name, const lodge_machine_config_t *cfg
         lodge_machine_delete(m);
         return NULL;
     }
+    lodge_machine_stats_t s0;
+    lodge_machine_stats(m, &s0);
+    if (overhead)
+        *overhead = s0.overhead_bytes;
     if (!lodge_machine_start(m, &err)) {
         fail(name, "lodge_machine_start: %s", err.message);
         lodge_machine_delete(m);
@@ -321,7 +326,7 @@ static void test_pause(lodge_machine_t *m, Console *c)
     pass(name);
 }
 
-static void test_stats(lodge_machine_t *m, Console *c)
+static void test_stats(lodge_machine_t *m, Console *c, uint64_t overhead0)
 {
     const char *name = "stats";
     /* Disk traffic both ways on the writable copy: 64 KiB read, 16 KiB written and synced. */
@@ -340,6 +345,10 @@ static void test_stats(lodge_machine_t *m, Console *c)
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
         if (!need[i].v)
             return (void)fail(name, "%s is 0", need[i].what);
+    /* Everything the machine needs is allocated when it is made: running allocates nothing more. */
+    if (s.overhead_bytes != overhead0)
+        return (void)fail(name, "overhead grew from %llu to %llu bytes while running", (unsigned long long)overhead0,
+                          (unsigned long long)s.overhead_bytes);
     if (s.disk_read_bytes < 65536 || s.disk_write_bytes < 16384 || s.mem_resident > s.mem_bytes || s.state != LODGE_STATE_RUNNING)
         return (void)fail(name, "disk %llu B read, %llu B written; resident %llu of %llu",
                           (unsigned long long)s.disk_read_bytes, (unsigned long long)s.disk_write_bytes,
@@ -480,7 +489,8 @@ static void test_one_guest(void)
         tap = NULL;
     Console c;
     uint64_t t0 = now_ms();
-    lodge_machine_t *m = boot("console-echo", &cfg, &c);
+    uint64_t overhead0 = 0;
+    lodge_machine_t *m = boot("console-echo", &cfg, &c, &overhead0);
     if (!m)
         return;
     printf("  shell prompt after %.1f s\n", (now_ms() - t0) / 1000.0);
@@ -488,7 +498,7 @@ static void test_one_guest(void)
         fail("console-echo", "no hello-42: %s", con_tail(&c));
     else
         pass("console-echo");
-    test_stats(m, &c);
+    test_stats(m, &c, overhead0);
     test_net(m, &c, tap, net);
     test_idle_cpu(m);
     test_pause(m, &c);
