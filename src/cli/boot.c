@@ -140,6 +140,11 @@ static int usage_error(const char *fmt, const char *arg)
 
 int cli_boot(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)     /* a machine process serving Firecracker's API: lodged's verb */
+        if (!strcmp(argv[i], "--api-sock")) {
+            argv[0] = "machine";
+            return cli_forward(argc, argv);
+        }
     MachineConfig cfg = {.ram_size = 256ull << 20, .nharts = 1, .console = TERM_STDIO, .rng = true,
                          .vconsole = true};
     bool trace = false, disasm = false;
