@@ -203,6 +203,22 @@ LODGE_API void lodge_store_interrupt(lodge_store_t *store);
 /* Bytes currently accounted to the store. */
 LODGE_API size_t lodge_store_memory_used(const lodge_store_t *store);
 LODGE_API void lodge_store_set_fuel(lodge_store_t *store, uint64_t fuel);
+/* Fuel left when the store has a fuel limit (taken in chunks while guest code runs, so exact only
+ * between calls); 0 when unlimited. */
+LODGE_API uint64_t lodge_store_fuel(const lodge_store_t *store);
+/* For schedulers that share a few threads among many guests. When guest code in the store meets an
+ * interrupt request (lodge_store_interrupt(), checked at loop back-edges and calls), fn is called on the
+ * thread running it: true lets the guest go on where it was, false traps with LODGE_TRAP_INTERRUPTED as
+ * without a handler. fn may block, or switch the thread to another stack (a coroutine running another
+ * store's guest) and come back later, even on another thread, if it brackets the switch with
+ * lodge_thread_suspend()/lodge_thread_resume(). fn NULL: no handler. */
+typedef bool (*lodge_interrupt_fn)(void *data, lodge_store_t *store);
+LODGE_API void lodge_store_set_interrupt_handler(lodge_store_t *store, lodge_interrupt_fn fn, void *data);
+/* While guest code runs, Lodge keeps one pointer per thread (where a fault in guest memory returns to).
+ * Code that leaves a guest's stack for another one (a coroutine switch, in an interrupt handler or a host
+ * function) takes it before the switch and gives it back after, on whichever thread the guest continues. */
+LODGE_API void *lodge_thread_suspend(void);
+LODGE_API void lodge_thread_resume(void *state);
 /* Opaque pointer for the embedder (e.g. WASI state). */
 LODGE_API void lodge_store_set_data(lodge_store_t *store, void *data);
 LODGE_API void *lodge_store_data(const lodge_store_t *store);

@@ -9,35 +9,53 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/guestopts.h"
 #include "sysvm/machine.h"
 
 #define DEFAULT_APPEND "console=ttyS0"
 
-static const char usage_text[] =
-    "usage: lodge boot [--kernel IMAGE] [--initrd FILE] [--append \"ARGS\"] [--mem SIZE] [--cpus N]\n"
-    "                  [--disk FILE[,ro]]... [--net tap=NAME|none] [--console stdio|none|FILE]\n"
-    "                  [--bios FILE] [--no-rng] [--no-vconsole] [--trace] [--disasm-at ADDR|entry]\n"
-    "                  [--dump-dtb FILE]\n"
+static const char usage_head[] =
+    "usage: lodge boot [OPTIONS]\n"
     "\n"
     "Boots a 64-bit RISC-V machine shaped like QEMU's virt board. Without --kernel it boots the default guest\n"
     "built by `make guest` (guests/cache/: Image and initramfs.cpio; LODGE_GUEST_DIR overrides the folder).\n"
-    "  --kernel IMAGE    Linux RISC-V Image (or an ELF with physical addresses), loaded at RAM + 2 MiB\n"
-    "  --initrd FILE     initramfs, placed near the top of RAM\n"
-    "  --append ARGS     kernel command line (default \"" DEFAULT_APPEND "\")\n"
-    "  --mem SIZE        guest RAM, e.g. 256M or 1G; a bare number is MiB (default 256M)\n"
-    "  --cpus N          harts, 1 to 8 (default 1)\n"
-    "  --disk FILE[,ro]  a virtio-blk disk (repeatable, up to 4): /dev/vda, /dev/vdb, ...\n"
-    "  --net tap=NAME    a virtio-net interface on host tap NAME; none (default) for no network\n"
-    "  --console WHERE   stdio (default: raw terminal; Ctrl-A x quits), none, or a FILE for guest output\n"
-    "  --bios FILE       M-mode firmware such as OpenSBI's fw_dynamic.bin instead of Lodge's built-in SBI\n"
-    "  --no-rng, --no-vconsole  leave out virtio-rng / virtio-console (hvc0)\n"
-    "  --trace           print counts of traps, interrupts, device accesses and SBI calls at exit\n"
-    "  --disasm-at ADDR  print 16 guest instructions at physical ADDR (or the kernel entry) and exit\n"
-    "  --dump-dtb FILE   write the device tree given to the guest to FILE and exit (dtc -I dtb reads it)\n"
+    "The kernel is loaded at RAM + 2 MiB. Sizes: 256M, 1G (K, M, G, T are binary units; a bare number is\n"
+    "bytes, so `--mem 256` is refused: write 256M).\n"
+    "\n"
+    "options:\n";
+
+static const char usage_tail[] =
+    "  -h, --help                this text\n"
     "\n"
     "Exit status: 0 the guest powered off; 1 error (bad file, too little memory, missing disk);\n"
     "2 usage; 3 the guest asked for a reboot; 4 the guest reported failure; 5 every hart stopped;\n"
     "130 stopped by SIGINT or Ctrl-A x; 143 stopped by SIGTERM. Disks are flushed on every exit.\n";
+
+/* boot's own options, beside the machine options it shares with `lodge create machine`. */
+enum { BOOT_BIOS = 1, BOOT_NO_RNG, BOOT_NO_VCONSOLE, BOOT_CONSOLE, BOOT_TRACE, BOOT_DISASM_AT, BOOT_DUMP_DTB };
+static const OptDesc boot_opts[] = {
+    {BOOT_BIOS, "--bios", NULL, OPT_STR, "FILE", "firmware", 0, 0,
+     "M-mode firmware (OpenSBI fw_dynamic.bin) instead of Lodge's SBI"},
+    {BOOT_NO_RNG, "--no-rng", NULL, OPT_FLAG, NULL, NULL, 0, 0, "leave out virtio-rng"},
+    {BOOT_NO_VCONSOLE, "--no-vconsole", NULL, OPT_FLAG, NULL, NULL, 0, 0, "leave out virtio-console (hvc0)"},
+    {BOOT_CONSOLE, "--console", NULL, OPT_STR, "WHERE", "console", 0, 0,
+     "stdio (default: raw terminal; Ctrl-A x quits), none, or a FILE"},
+    {BOOT_TRACE, "--trace", NULL, OPT_FLAG, NULL, NULL, 0, 0,
+     "print counts of traps, interrupts, device accesses and SBI calls at exit"},
+    {BOOT_DISASM_AT, "--disasm-at", NULL, OPT_STR, "ADDR|entry", "address", 0, 0,
+     "print 16 guest instructions at physical ADDR (or the kernel entry) and exit"},
+    {BOOT_DUMP_DTB, "--dump-dtb", NULL, OPT_STR, "FILE", "file", 0, 0,
+     "write the guest's device tree to FILE and exit (dtc -I dtb reads it)"},
+    {0},
+};
+
+static void usage(FILE *out)
+{
+    fputs(usage_head, out);
+    opt_print_help(out, cli_machine_opts);
+    opt_print_help(out, boot_opts);
+    fputs(usage_tail, out);
+}
 
 /* The signal handlers' view of the run: what to set, what to restore. */
 static volatile sig_atomic_t stop_signal;
@@ -72,30 +90,6 @@ static void install_signals(void)
     sigaction(SIGFPE, &sa, NULL);
     sigaction(SIGILL, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-}
-
-static bool parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || s[0] == '-')
-        return false;
-    unsigned shift = 20;
-    if (*end) {
-        switch (*end) {
-        case 'k': case 'K': shift = 10; break;
-        case 'm': case 'M': shift = 20; break;
-        case 'g': case 'G': shift = 30; break;
-        default: return false;
-        }
-        if (end[1] && strcmp(end + 1, "iB") != 0 && strcmp(end + 1, "B") != 0)
-            return false;
-    }
-    if (v > (UINT64_MAX >> shift))
-        return false;
-    *out = (uint64_t)v << shift;
-    return true;
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -151,61 +145,58 @@ int cli_boot(int argc, char **argv)
     const char *dump_dtb = NULL;
     uint64_t disasm_at = 0;
     char disk_paths[MACHINE_MAX_DISKS][PATH_MAX];
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (cli_is_help(a)) {
-            fputs(usage_text, stdout);
-            return CLI_EXIT_OK;
-        }
-        bool has_val = strcmp(a, "--trace") && strcmp(a, "--no-rng") && strcmp(a, "--no-vconsole");
-        if (has_val && i + 1 >= argc)
-            return usage_error("%s needs a value", a);
-        const char *v = has_val ? argv[++i] : NULL;
-        if (!strcmp(a, "--kernel")) cfg.kernel = v;
-        else if (!strcmp(a, "--initrd")) cfg.initrd = v;
-        else if (!strcmp(a, "--append")) cfg.append = v;
-        else if (!strcmp(a, "--bios")) cfg.bios = v;
-        else if (!strcmp(a, "--trace")) trace = true;
-        else if (!strcmp(a, "--no-rng")) cfg.rng = false;
-        else if (!strcmp(a, "--no-vconsole")) cfg.vconsole = false;
-        else if (!strcmp(a, "--mem")) {
-            if (!parse_size(v, &cfg.ram_size))
-                return usage_error("--mem %s: expected a size such as 256M or 1G", v);
-        } else if (!strcmp(a, "--cpus")) {
-            uint64_t n;
-            if (!parse_u64(v, &n) || n < 1 || n > MACHINE_MAX_HARTS)
-                return usage_error("--cpus %s: expected 1 to 8", v);
-            cfg.nharts = (unsigned)n;
-        } else if (!strcmp(a, "--disk")) {
+    OptParser p;
+    OptArg o;
+    OptResult r;
+    opt_init(&p, argc, argv, cli_machine_opts, boot_opts, NULL);
+    while ((r = opt_next(&p, &o)) == OPT_OPTION) {
+        const char *v = o.str;
+        switch (o.opt->id) {
+        case CLI_MOPT_KERNEL: cfg.kernel = v; break;
+        case CLI_MOPT_INITRD: cfg.initrd = v; break;
+        case CLI_MOPT_APPEND: cfg.append = v; break;
+        case BOOT_BIOS: cfg.bios = v; break;
+        case BOOT_NO_RNG: cfg.rng = false; break;
+        case BOOT_NO_VCONSOLE: cfg.vconsole = false; break;
+        case CLI_MOPT_MEM: cfg.ram_size = o.num; break;
+        case CLI_MOPT_CPUS: cfg.nharts = (unsigned)o.num; break;
+        case CLI_MOPT_DISK: {
+            bool ro;
             if (cfg.ndisks == MACHINE_MAX_DISKS)
                 return usage_error("%s: at most 4 disks", v);
-            size_t len = strlen(v);
-            bool ro = len > 3 && !strcmp(v + len - 3, ",ro");
-            if (ro) len -= 3;
-            if (len == 0 || len >= PATH_MAX)
+            if (!cli_disk_spec(v, disk_paths[cfg.ndisks], PATH_MAX, &ro))
                 return usage_error("--disk %s: expected FILE or FILE,ro", v);
-            memcpy(disk_paths[cfg.ndisks], v, len);
-            disk_paths[cfg.ndisks][len] = '\0';
             cfg.disk[cfg.ndisks] = (MachineDisk){.path = disk_paths[cfg.ndisks], .ro = ro};
             cfg.ndisks++;
-        } else if (!strcmp(a, "--net")) {
+            break;
+        }
+        case CLI_MOPT_NET:
             if (!strcmp(v, "none")) cfg.tap = NULL;
             else if (!strncmp(v, "tap=", 4) && v[4]) cfg.tap = v + 4;
             else return usage_error("--net %s: expected tap=NAME or none", v);
-        } else if (!strcmp(a, "--console")) {
+            break;
+        case BOOT_CONSOLE:
             if (!strcmp(v, "stdio")) cfg.console = TERM_STDIO;
             else if (!strcmp(v, "none")) cfg.console = TERM_NONE;
             else { cfg.console = TERM_FILE; cfg.console_file = v; }
-        } else if (!strcmp(a, "--dump-dtb")) {
-            dump_dtb = v;
-        } else if (!strcmp(a, "--disasm-at")) {
+            break;
+        case BOOT_TRACE: trace = true; break;
+        case BOOT_DUMP_DTB: dump_dtb = v; break;
+        case BOOT_DISASM_AT:
             disasm = true;
             if (strcmp(v, "entry") && !parse_u64(v, &disasm_at))
                 return usage_error("--disasm-at %s: expected an address or 'entry'", v);
-        } else {
-            return usage_error("unknown option %s", a);
+            break;
         }
     }
+    if (r == OPT_HELP) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (r == OPT_ERROR)
+        return usage_error("%s", p.err);
+    if (p.i < argc)
+        return usage_error("unexpected argument '%s'", argv[p.i]);
 
     char dir[PATH_MAX + 32], kernel[PATH_MAX + 64], initrd[PATH_MAX + 64];
     if (!cfg.kernel) {
@@ -228,7 +219,7 @@ int cli_boot(int argc, char **argv)
         cfg.console = TERM_NONE;
     cfg.stop_flag = &stop_signal;
 
-    VmError err = {{0}};
+    VmError err = {{0}, VMERR_ARG};
     Machine *m = machine_new(&cfg, &err);
     if (!m) {
         fprintf(stderr, "lodge boot: %s\n", err.msg);

@@ -1,5 +1,6 @@
 /* cli/run.c: `lodge run`: run a WASI command module (its _start) or call one export with typed
- * arguments (--invoke), with the sandbox, limits and exit status that the README documents. */
+ * arguments (--invoke), with the sandbox, limits and exit status that the README documents. An embedder
+ * like any other: it uses lodge.h only (lodge_wasi_* for the system interface). */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -8,12 +9,12 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/guestopts.h"
 #include "lodge.h"
-#include "wasi/wasi.h"
 
 #define MAX_LIST 256 /* --dir, --env and --tcplisten entries */
 
-static const char run_usage[] =
+static const char run_usage_head[] =
     "usage: lodge run [OPTIONS] FILE.wasm [ARGS...]\n"
     "\n"
     "Run a WebAssembly module. A WASI command runs its _start with ARGS as its arguments, stdin,\n"
@@ -21,28 +22,21 @@ static const char run_usage[] =
     "named export is called with ARGS parsed by its parameter types, and its results are printed\n"
     "one per line. Options must come before FILE; everything after FILE goes to the guest.\n"
     "\n"
-    "options:\n"
-    "  --dir HOST[::GUEST]      preopen directory HOST for the guest, named GUEST (default HOST)\n"
-    "  --dir-ro HOST[::GUEST]   the same, read-only: no right to create, change or remove anything\n"
-    "  --mapdir GUEST::HOST     older spelling of --dir HOST::GUEST\n"
-    "  --env NAME=VALUE         set an environment variable for the guest (--env NAME: copy lodge's)\n"
-    "  --invoke NAME            call export NAME instead of _start and print its results\n"
-    "  --argv0 NAME             the guest's argv[0] (default: FILE as given)\n"
-    "  --max-memory SIZE        limit linear memory, tables and instance data (bytes; K, M, G suffixes)\n"
-    "  --max-stack SIZE         limit the wasm value stack (bytes; K, M, G suffixes)\n"
-    "  --max-call-depth N       limit nested wasm calls (frames)\n"
-    "  --fuel N                 trap after N loop iterations and calls (\"interrupted\")\n"
-    "  --tcplisten HOST:PORT    give the guest a listening TCP socket (fd 3, 4, ... before dirs)\n"
+    "Sizes: 64M, 1G (K, M, G, T are binary units; a bare number is bytes).\n"
+    "\n"
+    "options:\n";
+
+static const char run_usage_tail[] =
     "  -W max-memory-size=SIZE, -W max-wasm-stack=SIZE, -W fuel=N   wasmtime's spellings of the above\n"
-    "  -S tcplisten=HOST:PORT   wasmtime's spelling of --tcplisten\n"
-    "  -h, --help               this text\n"
+    "  -S tcplisten=HOST:PORT    wasmtime's spelling of --tcplisten\n"
+    "  -h, --help                this text\n"
     "\n"
     "The guest sees no file, directory, variable or socket that these options do not grant.\n"
     "Exit status: the guest's exit code (0..255); 1 the file is missing or the module is malformed,\n"
     "invalid or unlinkable; 2 bad options; 134 the guest trapped (the trap and a backtrace go to stderr).\n";
 
 typedef struct RunOpts {
-    WasiDir dirs[MAX_LIST];
+    lodge_wasi_dir_t dirs[MAX_LIST];
     char *dir_owned[MAX_LIST];
     int ndirs;
     const char *envs[MAX_LIST];
@@ -73,37 +67,13 @@ static int usage_error(const char *fmt, const char *arg)
     return CLI_EXIT_USAGE;
 }
 
-static bool parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    if (*s < '0' || *s > '9')
-        return false;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno)
-        return false;
-    uint64_t mul = 1;
-    switch (*end) {
-    case 'k': case 'K': mul = 1ull << 10; end++; break;
-    case 'm': case 'M': mul = 1ull << 20; end++; break;
-    case 'g': case 'G': mul = 1ull << 30; end++; break;
-    default: break;
-    }
-    if (mul > 1 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0))
-        end += strlen(end);
-    if (*end != '\0' || (v && mul > UINT64_MAX / v))
-        return false;
-    *out = v * mul;
-    return true;
-}
-
 /* HOST[::GUEST] (or, reversed, GUEST::HOST for --mapdir). */
 static int add_dir(RunOpts *o, const char *spec, bool readonly, bool reversed)
 {
     if (o->ndirs == MAX_LIST)
         return usage_error("too many directories (at most 256): %s", spec);
     const char *sep = strstr(spec, "::");
-    WasiDir *d = &o->dirs[o->ndirs];
+    lodge_wasi_dir_t *d = &o->dirs[o->ndirs];
     if (reversed && !sep)
         return usage_error("--mapdir wants GUEST::HOST, got '%s'", spec);
     if (sep) {
@@ -113,15 +83,15 @@ static int add_dir(RunOpts *o, const char *spec, bool readonly, bool reversed)
             free(first);
             return usage_error("bad directory mapping '%s'", spec);
         }
-        d->host = reversed ? second : first;
-        d->guest = reversed ? first : second;
+        d->host_path = reversed ? second : first;
+        d->guest_path = reversed ? first : second;
         o->dir_owned[o->ndirs] = first;
     } else {
         if (!*spec)
             return usage_error("empty directory name%s", "");
-        d->host = d->guest = spec;
+        d->host_path = d->guest_path = spec;
     }
-    d->readonly = readonly;
+    d->read_only = readonly;
     o->ndirs++;
     return 0;
 }
@@ -148,44 +118,81 @@ static int add_env(RunOpts *o, const char *kv)
     return 0;
 }
 
-/* An option's value: "--opt=VALUE" or "--opt VALUE". */
-static const char *opt_value(int argc, char **argv, int *i, const char *name)
+/* run's own options, beside the WebAssembly options it shares with `lodge create instance`. */
+enum { RUN_INVOKE = 1, RUN_ARGV0, RUN_MAX_STACK, RUN_MAX_DEPTH, RUN_TCPLISTEN, RUN_W, RUN_S };
+static const OptDesc run_opts[] = {
+    {RUN_INVOKE, "--invoke", NULL, OPT_STR, "NAME", "export", 0, 0, "call export NAME instead of _start and print its results"},
+    {RUN_ARGV0, "--argv0", NULL, OPT_STR, "NAME", "argv[0]", 0, 0, "the guest's argv[0] (default: FILE as given)"},
+    {RUN_MAX_STACK, "--max-stack", NULL, OPT_SIZE, "SIZE", "stack size", 1024, 0, "limit the wasm value stack: 64K, 1M"},
+    {RUN_MAX_DEPTH, "--max-call-depth", NULL, OPT_COUNT, "N", "call depth", 1, UINT32_MAX, "limit nested wasm calls (frames)"},
+    {RUN_TCPLISTEN, "--tcplisten", NULL, OPT_STR, "HOST:PORT", "address", 0, 0,
+     "give the guest a listening TCP socket (fd 3, 4, ... before dirs)"},
+    {RUN_W, "-W", NULL, OPT_STR, "NAME=VALUE", "setting", 0, 0, NULL},
+    {RUN_S, "-S", NULL, OPT_STR, "NAME=VALUE", "setting", 0, 0, NULL},
+    {0},
+};
+
+static void run_usage(FILE *out)
 {
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) == 0 && argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (strcmp(argv[*i], name) == 0 && *i + 1 < argc)
-        return argv[++*i];
-    return NULL;
+    fputs(run_usage_head, out);
+    opt_print_help(out, cli_wasm_opts);
+    opt_print_help(out, run_opts);
+    fputs(run_usage_tail, out);
 }
 
-static bool is_opt(const char *arg, const char *name)
+static int add_listen(RunOpts *o, const char *v)
 {
-    size_t n = strlen(name);
-    return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
+    if (o->nlisten == MAX_LIST)
+        return usage_error("too many --tcplisten (at most 256): %s", v);
+    o->listen[o->nlisten++] = v;
+    return 0;
 }
 
-static int set_limit(RunOpts *o, const char *what, const char *v)
+static int apply_opt(RunOpts *o, const OptArg *a);
+
+/* -W NAME=VALUE and -S NAME=VALUE: wasmtime's spellings, parsed as the option they name. */
+static int apply_wasmtime(RunOpts *o, const char *flag, const char *v)
 {
-    uint64_t x;
-    if (strcmp(what, "max-memory") == 0 || strcmp(what, "max-memory-size") == 0) {
-        if (!parse_size(v, &x) || x == 0)
-            return usage_error("bad memory size '%s'", v);
-        o->max_memory = (size_t)x;
-    } else if (strcmp(what, "max-stack") == 0 || strcmp(what, "max-wasm-stack") == 0) {
-        if (!parse_size(v, &x) || x == 0)
-            return usage_error("bad stack size '%s'", v);
-        o->max_stack = (size_t)x;
-    } else if (strcmp(what, "max-call-depth") == 0) {
-        if (!parse_size(v, &x) || x == 0 || x > UINT32_MAX)
-            return usage_error("bad call depth '%s'", v);
-        o->max_depth = (uint32_t)x;
-    } else if (strcmp(what, "fuel") == 0) {
-        if (!parse_size(v, &x) || x == 0)
-            return usage_error("bad fuel '%s'", v);
-        o->fuel = x;
-    } else {
-        return usage_error("unknown option -W %s", what);
+    static const struct { const char *flag, *key; int id; } map[] = {
+        {"-W", "max-memory-size", CLI_WOPT_MAX_MEMORY}, {"-W", "max-wasm-stack", RUN_MAX_STACK},
+        {"-W", "fuel", CLI_WOPT_FUEL}, {"-S", "tcplisten", RUN_TCPLISTEN},
+    };
+    const char *eq = strchr(v, '=');
+    if (!eq)
+        return usage_error(flag[1] == 'W' ? "-W wants NAME=VALUE, got '%s'" : "-S wants NAME=VALUE, got '%s'", v);
+    for (size_t k = 0; k < sizeof map / sizeof map[0]; k++) {
+        if (strcmp(flag, map[k].flag) != 0 || strncmp(v, map[k].key, (size_t)(eq - v)) != 0 ||
+            map[k].key[eq - v] != '\0')
+            continue;
+        const OptDesc *d = opt_find(cli_wasm_opts, map[k].id);
+        if (!d)
+            d = opt_find(run_opts, map[k].id);
+        OptArg a;
+        char err[320];
+        if (!opt_value(d, eq + 1, &a, err, sizeof err))
+            return usage_error("%s", err);
+        return apply_opt(o, &a);
+    }
+    return usage_error(flag[1] == 'W' ? "unknown option -W %s" : "unknown option -S %s", v);
+}
+
+static int apply_opt(RunOpts *o, const OptArg *a)
+{
+    const char *v = a->str;
+    switch (a->opt->id) {
+    case CLI_WOPT_DIR: return add_dir(o, v, false, false);
+    case CLI_WOPT_DIR_RO: return add_dir(o, v, true, false);
+    case CLI_WOPT_MAPDIR: return add_dir(o, v, false, true);
+    case CLI_WOPT_ENV: return add_env(o, v);
+    case RUN_ARGV0: o->argv0 = v; return 0;
+    case CLI_WOPT_MAX_MEMORY: o->max_memory = (size_t)a->num; return 0;
+    case CLI_WOPT_FUEL: o->fuel = a->num; return 0;
+    case RUN_INVOKE: o->invoke = v; return 0;
+    case RUN_MAX_STACK: o->max_stack = (size_t)a->num; return 0;
+    case RUN_MAX_DEPTH: o->max_depth = (uint32_t)a->num; return 0;
+    case RUN_TCPLISTEN: return add_listen(o, v);
+    case RUN_W: return apply_wasmtime(o, "-W", v);
+    case RUN_S: return apply_wasmtime(o, "-S", v);
     }
     return 0;
 }
@@ -193,72 +200,22 @@ static int set_limit(RunOpts *o, const char *what, const char *v)
 /* Parse options up to FILE; returns the index of FILE, or -(exit status + 1). */
 static int parse_opts(int argc, char **argv, RunOpts *o)
 {
-    int i = 1;
-    for (; i < argc; i++) {
-        const char *a = argv[i], *v;
-        int r = 0;
-        if (strcmp(a, "--") == 0)
-            return i + 1;
-        if (a[0] != '-' || a[1] == '\0')
-            return i;
-        if (cli_is_help(a)) {
-            fputs(run_usage, stdout);
-            return -(CLI_EXIT_OK + 1);
-        }
-        static const char *const valued[] = {"--dir", "--dir-ro", "--mapdir", "--env", "--invoke", "--argv0",
-                                              "--max-memory", "--max-stack", "--max-call-depth", "--fuel",
-                                              "--tcplisten", "-W", "-S"};
-        const char *name = NULL;
-        for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
-            if (is_opt(a, valued[k]))
-                name = valued[k];
-        if (!name)
-            return -(usage_error("unknown option '%s'", a) + 1);
-        if (!(v = opt_value(argc, argv, &i, name)))
-            return -(usage_error("option %s needs a value", name) + 1);
-        if (strcmp(name, "--dir") == 0)
-            r = add_dir(o, v, false, false);
-        else if (strcmp(name, "--dir-ro") == 0)
-            r = add_dir(o, v, true, false);
-        else if (strcmp(name, "--mapdir") == 0)
-            r = add_dir(o, v, false, true);
-        else if (strcmp(name, "--env") == 0)
-            r = add_env(o, v);
-        else if (strcmp(name, "--invoke") == 0)
-            o->invoke = v;
-        else if (strcmp(name, "--argv0") == 0)
-            o->argv0 = v;
-        else if (strcmp(name, "--tcplisten") == 0) {
-            if (o->nlisten == MAX_LIST)
-                r = usage_error("too many --tcplisten (at most 256): %s", v);
-            else
-                o->listen[o->nlisten++] = v;
-        } else if (strcmp(name, "-W") == 0 || strcmp(name, "-S") == 0) {
-            const char *eq = strchr(v, '=');
-            if (!eq)
-                return -(usage_error("%s wants NAME=VALUE", name) + 1);
-            char key[64];
-            size_t kl = (size_t)(eq - v);
-            if (kl >= sizeof key)
-                return -(usage_error("unknown option %s", v) + 1);
-            memcpy(key, v, kl);
-            key[kl] = '\0';
-            if (strcmp(name, "-S") == 0) {
-                if (strcmp(key, "tcplisten") != 0)
-                    return -(usage_error("unknown option -S %s", v) + 1);
-                if (o->nlisten == MAX_LIST)
-                    return -(usage_error("too many tcplisten (at most 256): %s", v) + 1);
-                o->listen[o->nlisten++] = eq + 1;
-            } else {
-                r = set_limit(o, key, eq + 1);
-            }
-        } else {
-            r = set_limit(o, name + 2, v);
-        }
-        if (r)
-            return -(r + 1);
+    OptParser p;
+    OptArg a;
+    OptResult r;
+    opt_init(&p, argc, argv, cli_wasm_opts, run_opts, NULL);
+    while ((r = opt_next(&p, &a)) == OPT_OPTION) {
+        int rc = apply_opt(o, &a);
+        if (rc)
+            return -(rc + 1);
     }
-    return i;
+    if (r == OPT_HELP) {
+        run_usage(stdout);
+        return -(CLI_EXIT_OK + 1);
+    }
+    if (r == OPT_ERROR)
+        return -(usage_error("%s", p.err) + 1);
+    return p.i;
 }
 
 /* ---- printing values as wasmtime does --------------------------------------------------------- */
@@ -477,6 +434,24 @@ static int call_export(lodge_store_t *store, lodge_instance_t *inst, const char 
     return rc;
 }
 
+/* The entry point of a command (_start) or a reactor (_initialize), as lodge_wasi_run picks it. */
+static int run_entry(lodge_wasi_t *wasi, lodge_instance_t *inst, const char *file)
+{
+    lodge_extern_t ext;
+    if (!(lodge_instance_export(inst, "_start", &ext) && ext.kind == LODGE_EXTERN_FUNC) &&
+        !(lodge_instance_export(inst, "_initialize", &ext) && ext.kind == LODGE_EXTERN_FUNC)) {
+        fprintf(stderr, "lodge: %s: no _start export; name a function to call with --invoke NAME\n", file);
+        return CLI_EXIT_ERROR;
+    }
+    lodge_error_t err;
+    memset(&err, 0, sizeof err);
+    int code = 0;
+    fflush(stdout);
+    if (!lodge_wasi_run(wasi, inst, &code, &err))
+        return report_failure(file, &err);
+    return code & 0xFF;
+}
+
 int cli_run(int argc, char **argv)
 {
     RunOpts o;
@@ -503,9 +478,7 @@ int cli_run(int argc, char **argv)
     lodge_engine_t *engine = lodge_engine_new(&cfg);
     lodge_module_t *module = NULL;
     lodge_store_t *store = NULL;
-    WasiCtx *wasi = NULL;
-    lodge_extern_t *imports = NULL;
-    bool *linked = NULL;
+    const char **gv = NULL;
     if (!engine) {
         fprintf(stderr, "lodge: out of memory\n");
         goto out;
@@ -517,85 +490,49 @@ int cli_run(int argc, char **argv)
         rc = report_failure(file, &err);
         goto out;
     }
-    const char *resolver = getenv("LODGE_WASI_RESOLVER");
-    const char *const *args = (const char *const *)gargv;
-    const char *argv0 = o.argv0 ? o.argv0 : file;
-    const char **gv = malloc(((size_t)gargc + 1) * sizeof *gv);
-    if (!gv) {
+    lodge_store_limits_t limits = {.max_memory = o.max_memory, .fuel = o.fuel};
+    store = lodge_store_new(engine, &limits);
+    gv = malloc(((size_t)gargc + 1) * sizeof *gv);
+    if (!store || !gv) {
         fprintf(stderr, "lodge: out of memory\n");
         goto out;
     }
-    gv[0] = argv0;
+    gv[0] = o.argv0 ? o.argv0 : file;
     for (int i = 1; i < gargc; i++)
-        gv[i] = args[i];
-    WasiConfig wc = {
-        .argc = gargc, .argv = gv, .envc = o.nenvs, .envp = o.envs, .ndirs = o.ndirs, .dirs = o.dirs,
-        .nlisten = o.nlisten, .listen = o.listen, .stdio = {0, 1, 2},
-        .portable_resolver = resolver && strcmp(resolver, "walk") == 0,
+        gv[i] = gargv[i];
+    lodge_wasi_config_t wc = {
+        .argc = gargc, .argv = gv, .envc = o.nenvs, .env = o.envs, .ndirs = o.ndirs, .dirs = o.dirs,
+        .nlisten = o.nlisten, .listen = o.listen, .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2,
     };
-    wasi = wasi_ctx_new(&wc, &err);
-    free(gv);
+    /* The context lives in the store (on its memory budget) and goes with it. */
+    lodge_wasi_t *wasi = lodge_wasi_new(store, &wc, &err);
     if (!wasi) {
         fprintf(stderr, "lodge: %s\n", err.message);
         goto out;
     }
-    lodge_store_limits_t limits = {.max_memory = o.max_memory, .fuel = o.fuel};
-    store = lodge_store_new(engine, &limits);
-    if (!store) {
-        fprintf(stderr, "lodge: out of memory\n");
-        goto out;
-    }
-    lodge_store_set_data(store, wasi);
-    uint32_t nimp = lodge_module_num_imports(module);
-    imports = calloc(nimp + 1, sizeof *imports);
-    linked = calloc(nimp + 1, sizeof *linked);
-    if (!imports || !linked) {
-        fprintf(stderr, "lodge: out of memory\n");
-        goto out;
-    }
-    if (!wasi_ctx_link(wasi, store, module, imports, linked, &err)) {
-        rc = report_failure(file, &err);
-        goto out;
-    }
-    for (uint32_t i = 0; i < nimp; i++) {
-        if (!linked[i]) {
-            lodge_import_desc_t d;
-            lodge_module_import(module, i, &d);
-            fprintf(stderr, "lodge: %s: unknown import: %s::%s (lodge run provides wasi_snapshot_preview1 only)\n",
-                    file, d.module, d.name);
-            goto out;
-        }
-    }
-    lodge_instance_t *inst = lodge_instance_new(store, module, imports, nimp, &err);
+    lodge_instance_t *inst = lodge_wasi_instantiate(wasi, module, &err);
     if (!inst) {
         rc = report_failure(file, &err);
         goto out;
     }
-    lodge_extern_t ext;
-    bool has_init = lodge_instance_export(inst, "_initialize", &ext) && ext.kind == LODGE_EXTERN_FUNC;
     if (o.invoke) {
         /* A reactor is initialised first, as wasmtime does. */
+        lodge_extern_t ext;
+        bool has_init = lodge_instance_export(inst, "_initialize", &ext) && ext.kind == LODGE_EXTERN_FUNC;
         if (has_init && strcmp(o.invoke, "_initialize") != 0) {
             rc = call_export(store, inst, file, "_initialize", 0, NULL, false);
             if (rc != CLI_EXIT_OK)
                 goto out;
         }
         rc = call_export(store, inst, file, o.invoke, gargc - 1, gargv + 1, true);
-    } else if (lodge_instance_export(inst, "_start", &ext) && ext.kind == LODGE_EXTERN_FUNC) {
-        rc = call_export(store, inst, file, "_start", 0, NULL, false);
-    } else if (has_init) {
-        rc = call_export(store, inst, file, "_initialize", 0, NULL, false);
     } else {
-        fprintf(stderr, "lodge: %s: no _start export; name a function to call with --invoke NAME\n", file);
-        rc = CLI_EXIT_ERROR;
+        rc = run_entry(wasi, inst, file);
     }
 out:
     fflush(stdout);
     free(bytes);
-    free(imports);
-    free(linked);
+    free(gv);
     lodge_store_delete(store);
-    wasi_ctx_delete(wasi);
     lodge_module_delete(module);
     lodge_engine_delete(engine);
     free_opts(&o);

@@ -9,6 +9,9 @@
 /* Exit statuses shared with the lodge command (README "Exit status"). */
 enum { MGR_EXIT_OK = 0, MGR_EXIT_ERROR = 1, MGR_EXIT_USAGE = 2 };
 
+/* `lodged jail-test`: the jail's test driver, not listed in --help (src/mgr/jail_test.c). */
+int mgr_cmd_jail_test(int argc, char **argv);
+
 /* True when arg is -h or --help. */
 int mgr_is_help(const char *arg);
 

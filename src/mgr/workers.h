@@ -62,4 +62,22 @@ bool workers_status(WorkerPool *p, const char *id, InstanceStatus *out);
 /* Every instance the pool knows (for a daemon that restarts); returns how many were written. */
 size_t workers_list(WorkerPool *p, InstanceStatus *out, size_t max);
 
+/* Additions for operators and tests. */
+
+/* Stops the pool's thread, asks every worker to exit (dropping its instances), then frees the pool. */
+void workers_shutdown(WorkerPool *p);
+
+typedef struct WorkerInfo {
+    int pid;
+    bool up;
+    uint64_t instances;             /* instances the worker holds (any state) */
+    unsigned threads;               /* runner threads */
+    uint64_t stacks;                /* started instances with a host stack (running, paused, sleeping) */
+    uint64_t max_rss_bytes;         /* the worker's peak resident memory */
+} WorkerInfo;
+
+unsigned workers_count(const WorkerPool *p);
+/* Worker k's process and load; false when it is down. */
+bool workers_info(WorkerPool *p, unsigned k, WorkerInfo *out);
+
 #endif

@@ -13,7 +13,7 @@ bool guestmem_init(GuestMem *gm, uint64_t base, uint64_t size, VmError *err)
     /* calloc of a large block maps fresh zero pages lazily: untouched guest RAM costs no host memory. */
     gm->host = calloc(1, (size_t)size);
     if (!gm->host)
-        return vmerr_set(err, "guest RAM: cannot allocate %llu MiB", (unsigned long long)(size >> 20));
+        return vmerr_setk(err, VMERR_NOMEM, "guest RAM: cannot allocate %llu MiB", (unsigned long long)(size >> 20));
     gm->base = base;
     gm->size = size;
     return true;

@@ -3,9 +3,15 @@
  * backends between slices and sleeping when every hart waits for an interrupt. */
 #include "sysvm/machine.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
+#include "base/alloc.h"
 #include "sysvm/backend/blockfile.h"
 #include "sysvm/backend/entropy.h"
 #include "sysvm/backend/host.h"
@@ -30,6 +36,9 @@
 #define SLICE_INSNS 20000          /* instructions per hart per turn */
 #define IO_POLL_NS 1000000         /* poll backends at most this often while harts are busy */
 #define MAX_IDLE_WAIT_NS 50000000  /* re-check stop requests at least this often while idle */
+#define PENDING_OUT_WAIT_NS 5000000 /* retry console output the stream's reader has not taken yet */
+
+enum { REQ_STOP = 1, REQ_PAUSE = 2 };
 
 enum { CSR_MEDELEG = 0x302, CSR_MIDELEG = 0x303, CSR_MCOUNTEREN = 0x306, CSR_PMPCFG0 = 0x3a0,
        CSR_PMPADDR0 = 0x3b0 };
@@ -67,8 +76,17 @@ struct Machine {
     MachineExit exit;
     uint32_t fail_code;
     uint64_t rounds, idle_waits, io_polls;
-    uint64_t start_ns, run_ns;
+    uint64_t start_ns, run_ns, paused_ns;
+    /* Control from other threads: request bits, and an eventfd that wakes the idle wait and a pause. */
+    atomic_uint req;
+    int wake_fd;
+    /* The published figures (machine_stats), guarded by stats_lock. */
+    pthread_mutex_t stats_lock;
+    MachineStats snap;
+    Alloc alloc;                       /* Lodge's own allocations for this machine, bounded by max_overhead */
 };
+
+static void publish_stats(Machine *m, uint64_t now);
 
 /* ---- clocks and lines ---- */
 
@@ -370,13 +388,23 @@ Machine *machine_new(const MachineConfig *cfg, VmError *err)
     }
     Machine *m = calloc(1, sizeof *m);
     if (!m) {
-        vmerr_set(err, "out of memory");
+        vmerr_setk(err, VMERR_NOMEM, "out of memory");
         return NULL;
     }
+    m->wake_fd = -1;
+    alloc_init(&m->alloc, 0);
+    alloc_charge(&m->alloc, sizeof *m);
     m->cfg = *cfg;
     m->nharts = cfg->nharts;
     m->t0_ns = host_monotonic_ns();
+    atomic_init(&m->req, 0);
+    pthread_mutex_init(&m->stats_lock, NULL);
     bus_init(&m->bus);
+    m->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (m->wake_fd < 0) {
+        vmerr_setk(err, VMERR_IO, "eventfd: %s", strerror(errno));
+        goto fail;
+    }
     if (!guestmem_init(&m->mem, MACHINE_RAM_BASE, cfg->ram_size, err))
         goto fail;
     m->mem.on_write = dma_written;
@@ -387,7 +415,7 @@ Machine *machine_new(const MachineConfig *cfg, VmError *err)
                   .sbi_ecall = cfg->bios ? NULL : hb_ecall};
     for (unsigned i = 0; i < m->nharts; i++)
         if (!(m->harts[i] = hart_new(&hb, i))) {
-            vmerr_set(err, "out of memory for hart %u", i);
+            vmerr_setk(err, VMERR_NOMEM, "out of memory for hart %u", i);
             goto fail;
         }
     for (unsigned i = 0; i < m->nharts && m->nharts > 1; i++)
@@ -424,7 +452,7 @@ Machine *machine_new(const MachineConfig *cfg, VmError *err)
             goto fail;
         m->tap_open = true;
         if (!(m->net = calloc(1, sizeof *m->net))) {
-            vmerr_set(err, "out of memory");
+            vmerr_setk(err, VMERR_NOMEM, "out of memory");
             goto fail;
         }
         static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};   /* locally administered */
@@ -449,6 +477,7 @@ Machine *machine_new(const MachineConfig *cfg, VmError *err)
     if (!load_images(m, err))
         goto fail;
     reset_harts(m);
+    publish_stats(m, host_monotonic_ns());
     return m;
 fail:
     machine_delete(m);
@@ -470,6 +499,9 @@ void machine_delete(Machine *m)
         if (m->harts[i])
             hart_delete(m->harts[i]);
     guestmem_fini(&m->mem);
+    if (m->wake_fd >= 0)
+        close(m->wake_fd);
+    pthread_mutex_destroy(&m->stats_lock);
     free(m);
 }
 
@@ -505,15 +537,128 @@ static void poll_io(Machine *m)
             m->vdev[i]->ops->poll(m->vdev[i]);
 }
 
+/* ---- control from other threads ---- */
+
+void machine_request_stop(Machine *m)
+{
+    atomic_fetch_or(&m->req, REQ_STOP);
+    uint64_t one = 1;
+    ssize_t r = write(m->wake_fd, &one, sizeof one);   /* only fails when the counter is already huge */
+    (void)r;
+}
+
+void machine_request_pause(Machine *m, bool pause)
+{
+    if (pause)
+        atomic_fetch_or(&m->req, REQ_PAUSE);
+    else
+        atomic_fetch_and(&m->req, ~(unsigned)REQ_PAUSE);
+    uint64_t one = 1;
+    ssize_t r = write(m->wake_fd, &one, sizeof one);
+    (void)r;
+}
+
+static void drain_wake(Machine *m)
+{
+    uint64_t v;
+    ssize_t r = read(m->wake_fd, &v, sizeof v);
+    (void)r;
+}
+
+/* Sums the counters of harts, bus and devices into the snapshot other threads read. Runs on the machine's
+ * thread, every I/O poll (about once a millisecond while busy) and when a run pauses or ends. */
+static void publish_stats(Machine *m, uint64_t now)
+{
+    MachineStats s = {0};
+    for (unsigned i = 0; i < m->nharts; i++) {
+        HartStats h;
+        hart_stats(m->harts[i], &h);
+        s.instructions += h.instret;
+        s.sbi_calls += h.sbi_calls;
+        for (int c = 0; c < 16; c++) {
+            s.traps += h.exc[c];
+            s.interrupts += h.irq[c];
+        }
+    }
+    for (unsigned i = 0; i < m->bus.n; i++)
+        s.mmio_accesses += m->bus.region[i].reads + m->bus.region[i].writes;
+    s.mmio_accesses += m->bus.faults;
+    for (unsigned i = 0; i < m->ndisks; i++) {
+        s.disk_reads += m->blk[i].reads;
+        s.disk_writes += m->blk[i].writes;
+        s.disk_read_bytes += m->blk[i].read_bytes;
+        s.disk_write_bytes += m->blk[i].write_bytes;
+    }
+    if (m->net) {
+        s.net_rx_bytes = m->net->rx_bytes;
+        s.net_tx_bytes = m->net->tx_bytes;
+    }
+    s.console_dropped = m->term.dropped;
+    s.overhead_bytes = m->alloc.used;
+    s.run_ns = m->start_ns ? now - m->start_ns - m->paused_ns : 0;
+    pthread_mutex_lock(&m->stats_lock);
+    m->snap = s;
+    pthread_mutex_unlock(&m->stats_lock);
+}
+
+void machine_stats(Machine *m, MachineStats *out)
+{
+    pthread_mutex_lock(&m->stats_lock);
+    *out = m->snap;
+    pthread_mutex_unlock(&m->stats_lock);
+}
+
+uint64_t machine_ram_size(const Machine *m)
+{
+    return m->mem.size;
+}
+
+uint64_t machine_ram_resident(const Machine *m)
+{
+    return host_resident_bytes(m->mem.host, m->mem.size);
+}
+
+int machine_console_fd(const Machine *m)
+{
+    return m->term.peer_fd;
+}
+
+/* A pause: no hart runs until the request is withdrawn or a stop comes. The guest's clock (mtime, the time
+ * CSR) stands still meanwhile, so the guest sees no jump in time and no burst of overdue timers; the RTC keeps
+ * host wall-clock time. Console output the embedder reads meanwhile keeps flowing out of the buffer. */
+static void pause_run(Machine *m)
+{
+    uint64_t t = host_monotonic_ns();
+    term_flush(&m->term);
+    publish_stats(m, t);
+    if (m->cfg.on_pause)
+        m->cfg.on_pause(m->cfg.hook_opaque, true);
+    for (;;) {
+        unsigned r = atomic_load(&m->req);
+        if (!(r & REQ_PAUSE) || (r & REQ_STOP) || (m->cfg.stop_flag && *m->cfg.stop_flag))
+            break;
+        int fds[2] = {m->wake_fd, -1};
+        host_wait(fds, 1, term_pending(&m->term) ? PENDING_OUT_WAIT_NS : MAX_IDLE_WAIT_NS);
+        drain_wake(m);
+        term_flush(&m->term);
+    }
+    uint64_t d = host_monotonic_ns() - t;
+    m->t0_ns += d;
+    m->paused_ns += d;
+    if (m->cfg.on_pause)
+        m->cfg.on_pause(m->cfg.hook_opaque, false);
+}
+
 static void idle_wait(Machine *m, uint64_t deadline)
 {
-    int fds[1 + MACHINE_VIRTIO_SLOTS];
+    int fds[2 + MACHINE_VIRTIO_SLOTS];
     unsigned n = 0;
+    fds[n++] = m->wake_fd;
     fds[n++] = term_wait_fd(&m->term);
     for (unsigned i = 0; i < m->nvirtio; i++)
         if (m->vdev[i]->ops->wait_fd)
             fds[n++] = m->vdev[i]->ops->wait_fd(m->vdev[i]);
-    uint64_t now = mtime(m), wait_ns = MAX_IDLE_WAIT_NS;
+    uint64_t now = mtime(m), wait_ns = term_pending(&m->term) ? PENDING_OUT_WAIT_NS : MAX_IDLE_WAIT_NS;
     if (deadline != UINT64_MAX) {
         uint64_t d = deadline > now ? (deadline - now) * (1000000000u / MACHINE_TIMEBASE_HZ) : 0;
         if (d < wait_ns)
@@ -522,7 +667,8 @@ static void idle_wait(Machine *m, uint64_t deadline)
     if (wait_ns) {
         term_flush(&m->term);
         m->idle_waits++;
-        host_wait(fds, n, wait_ns);
+        if (host_wait(fds, n, wait_ns))
+            drain_wake(m);
     }
 }
 
@@ -541,8 +687,14 @@ MachineExit machine_run(Machine *m)
             ran += hart_run(h, SLICE_INSNS);
         }
         m->rounds++;
-        if (m->cfg.stop_flag && *m->cfg.stop_flag)
+        unsigned req = atomic_load_explicit(&m->req, memory_order_acquire);
+        if ((m->cfg.stop_flag && *m->cfg.stop_flag) || (req & REQ_STOP))
             request_exit(m, MACHINE_EXIT_STOPPED, 0);
+        else if (req & REQ_PAUSE) {
+            pause_run(m);
+            last_io = host_monotonic_ns();
+            continue;
+        }
         if (!any_running)
             request_exit(m, MACHINE_EXIT_HALTED, 0);
         if (m->stop)
@@ -551,6 +703,7 @@ MachineExit machine_run(Machine *m)
         uint64_t now = host_monotonic_ns();
         if (ran == 0 || now - last_io >= IO_POLL_NS) {
             poll_io(m);
+            publish_stats(m, now);
             last_io = now;
         }
         if (ran == 0 && !m->stop) {
@@ -561,10 +714,12 @@ MachineExit machine_run(Machine *m)
             last_io = host_monotonic_ns();
         }
     }
-    m->run_ns = host_monotonic_ns() - m->start_ns;
+    uint64_t end = host_monotonic_ns();
+    m->run_ns = end - m->start_ns - m->paused_ns;
     term_flush(&m->term);
     for (unsigned i = 0; i < m->ndisks; i++)
         blockfile_flush(&m->disk[i]);
+    publish_stats(m, end);
     return m->exit;
 }
 

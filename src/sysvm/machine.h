@@ -1,5 +1,7 @@
 /* The machine: a RISC-V computer shaped like QEMU's virt board (memory map below), built from a validated
- * MachineConfig, run on the calling thread until the guest powers off, reboots, fails, or is stopped. */
+ * MachineConfig, run on the calling thread until the guest powers off, reboots, fails, or is stopped.
+ * Other threads control a run through requests (stop, pause) and read its figures from a snapshot the run
+ * loop publishes: nothing else of a Machine may be touched from another thread while it runs. */
 #ifndef LODGE_SYSVM_MACHINE_H
 #define LODGE_SYSVM_MACHINE_H
 
@@ -49,6 +51,10 @@ typedef struct MachineConfig {
     const char *console_file;
     bool rng, vconsole;                 /* virtio-rng and virtio-console (on by default in the CLI) */
     volatile sig_atomic_t *stop_flag;   /* set by the caller's signal handler: stop at the next slice */
+    /* Called on the running thread when a pause request takes effect (paused: no hart runs until the request
+     * is withdrawn) and again when the run goes on. May be NULL. */
+    void (*on_pause)(void *opaque, bool paused);
+    void *hook_opaque;
 } MachineConfig;
 
 typedef enum MachineExit {
@@ -61,12 +67,34 @@ typedef enum MachineExit {
 
 typedef struct Machine Machine;
 
+/* Figures of a run, summed over harts and devices; see lodge_machine_stats_t for their meaning. */
+typedef struct MachineStats {
+    uint64_t instructions, run_ns;
+    uint64_t disk_read_bytes, disk_write_bytes, disk_reads, disk_writes;
+    uint64_t net_rx_bytes, net_tx_bytes;
+    uint64_t traps, interrupts, sbi_calls, mmio_accesses;
+    uint64_t console_dropped;
+    uint64_t overhead_bytes;            /* Lodge's own allocations for the machine (its Alloc) */
+} MachineStats;
+
 /* Builds the machine: RAM, devices, images loaded, device tree written, harts reset. NULL with a message
  * (bad file, too little memory, missing disk...). */
 Machine *machine_new(const MachineConfig *cfg, VmError *err);
 /* Flushes disks, restores the terminal, frees everything. */
 void machine_delete(Machine *m);
 MachineExit machine_run(Machine *m);
+/* Any thread, async-signal-safe: end the run at the next slice (MACHINE_EXIT_STOPPED). */
+void machine_request_stop(Machine *m);
+/* Any thread: ask the run to pause (cfg.on_pause reports when it has) or to go on. */
+void machine_request_pause(Machine *m, bool pause);
+/* Any thread: the figures the run last published (at most ~1 ms old while it runs; exact once it pauses or
+ * ends). */
+void machine_stats(Machine *m, MachineStats *out);
+/* Any thread: guest RAM size, and how much of it the host has backed with memory. */
+uint64_t machine_ram_size(const Machine *m);
+uint64_t machine_ram_resident(const Machine *m);
+/* TERM_STREAM: the embedder's end of the console socket; -1 otherwise. */
+int machine_console_fd(const Machine *m);
 /* The failure code of MACHINE_EXIT_FAIL. */
 uint32_t machine_fail_code(const Machine *m);
 /* Restores the terminal only; async-signal-safe (for fatal-signal handlers). */

@@ -14,3 +14,15 @@ bool vmerr_set(VmError *err, const char *fmt, ...)
     va_end(ap);
     return false;
 }
+
+bool vmerr_setk(VmError *err, VmErrKind kind, const char *fmt, ...)
+{
+    if (!err)
+        return false;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    err->kind = kind;
+    return false;
+}

@@ -84,7 +84,7 @@ int wasi_ctx_fd_add(WasiCtx *ctx, const WasiFd *entry)
         if (ctx->nfds >= WASI_MAX_FDS)
             return -1;
         uint32_t n = ctx->nfds ? ctx->nfds * 2 : 8;
-        WasiFd *nf = realloc(ctx->fds, n * sizeof *nf);
+        WasiFd *nf = alloc_realloc(ctx->alloc, ctx->fds, ctx->nfds * sizeof *nf, n * sizeof *nf);
         if (!nf)
             return -1;
         for (uint32_t j = ctx->nfds; j < n; j++)
@@ -101,20 +101,36 @@ void wasi_ctx_fd_release(WasiCtx *ctx, uint32_t fd)
     WasiFd *f = &ctx->fds[fd];
     if (f->owned && f->host >= 0)
         os_fs_close(f->host);
-    free(f->preopen);
+    if (f->preopen)
+        wasi_str_free(ctx, f->preopen);
     *f = (WasiFd){.host = -1};
+}
+
+char *wasi_strdup(WasiCtx *ctx, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = wasi_alloc(ctx, n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+void wasi_str_free(WasiCtx *ctx, char *s)
+{
+    if (s)
+        wasi_free(ctx, s, strlen(s) + 1);
 }
 
 /* ---- life cycle ------------------------------------------------------------------------------- */
 
-static char *pack_strings(int n, const char *const *s, uint32_t *len)
+static char *pack_strings(WasiCtx *ctx, int n, const char *const *s, uint32_t *len)
 {
     size_t total = 0;
     for (int i = 0; i < n; i++)
         total += strlen(s[i]) + 1;
     if (total > UINT32_MAX / 2)
         return NULL;
-    char *buf = malloc(total ? total : 1);
+    char *buf = wasi_alloc(ctx, total ? total : 1);
     if (!buf)
         return NULL;
     size_t off = 0;
@@ -142,28 +158,29 @@ static bool add_host_fd(WasiCtx *ctx, int host, bool owned, uint64_t mask, const
         .inheriting = type == WASI_FT_DIR ? ((WASI_RIGHTS_DIR | WASI_RIGHTS_FILE) & mask) : 0,
         .preopen = NULL,
     };
-    if (preopen && !(f.preopen = strdup(preopen)))
+    if (preopen && !(f.preopen = wasi_strdup(ctx, preopen)))
         return false;
     if (wasi_ctx_fd_add(ctx, &f) < 0) {
-        free(f.preopen);
+        wasi_str_free(ctx, f.preopen);
         return false;
     }
     return true;
 }
 
-WasiCtx *wasi_ctx_new(const WasiConfig *cfg, lodge_error_t *err)
+WasiCtx *wasi_ctx_new(const WasiConfig *cfg, Alloc *alloc, lodge_error_t *err)
 {
-    WasiCtx *ctx = calloc(1, sizeof *ctx);
+    WasiCtx *ctx = alloc_calloc(alloc, 1, sizeof *ctx);
     if (!ctx)
         goto nomem;
+    ctx->alloc = alloc;
     ctx->resolver = cfg->portable_resolver ? OS_RESOLVE_WALK : OS_RESOLVE_AUTO;
     ctx->argc = (uint32_t)cfg->argc;
     ctx->envc = (uint32_t)cfg->envc;
-    if (!(ctx->args = pack_strings(cfg->argc, cfg->argv, &ctx->args_len)))
+    if (!(ctx->args = pack_strings(ctx, cfg->argc, cfg->argv, &ctx->args_len)))
         goto nomem;
-    if (!(ctx->env = pack_strings(cfg->envc, cfg->envp, &ctx->env_len)))
+    if (!(ctx->env = pack_strings(ctx, cfg->envc, cfg->envp, &ctx->env_len)))
         goto nomem;
-    if (!(ctx->bindings = calloc(WASI_NFUNCS, sizeof *ctx->bindings)))
+    if (!(ctx->bindings = wasi_calloc(ctx, WASI_NFUNCS, sizeof *ctx->bindings)))
         goto nomem;
     for (int i = 0; i < 3; i++) {
         /* A closed stdio fd (not given, or not open in this process) stays a hole, so that later
@@ -219,11 +236,15 @@ void wasi_ctx_delete(WasiCtx *ctx)
         return;
     for (uint32_t i = 0; i < ctx->nfds; i++)
         wasi_ctx_fd_release(ctx, i);
-    free(ctx->fds);
-    free(ctx->args);
-    free(ctx->env);
-    free(ctx->bindings);
-    free(ctx);
+    Alloc *a = ctx->alloc;
+    alloc_free(a, ctx->fds, ctx->nfds * sizeof *ctx->fds);
+    /* args/env are NULL until packed; with no strings at all their length is 0 and 1 byte was allocated. */
+    if (ctx->args)
+        alloc_free(a, ctx->args, ctx->args_len ? ctx->args_len : 1);
+    if (ctx->env)
+        alloc_free(a, ctx->env, ctx->env_len ? ctx->env_len : 1);
+    alloc_free(a, ctx->bindings, WASI_NFUNCS * sizeof *ctx->bindings);
+    alloc_free(a, ctx, sizeof *ctx);
 }
 
 /* ---- linking ---------------------------------------------------------------------------------- */
@@ -303,7 +324,8 @@ bool wasi_ctx_link(WasiCtx *ctx, lodge_store_t *store, const lodge_module_t *mod
             return lodge_error_set(err, LODGE_ERR_NOMEM, "out of memory linking %s::%s", imp.module, imp.name);
         imports[i].kind = LODGE_EXTERN_FUNC;
         imports[i].of.func = f;
-        linked[i] = true;
+        if (linked)
+            linked[i] = true;
     }
     return true;
 }

@@ -19,14 +19,14 @@ int wasi_fd_iovs(WasiCall *c, uint32_t iovs, uint32_t n, OsIov *stack, OsIov **o
     const uint8_t *arr = wasi_mem(c, iovs, (uint64_t)n * 8);
     if (!arr)
         return WASI_EFAULT;
-    OsIov *v = n <= WASI_IOV_STACK ? stack : malloc(n * sizeof *v);
+    OsIov *v = n <= WASI_IOV_STACK ? stack : wasi_alloc(c->ctx, n * sizeof *v);
     if (!v)
         return WASI_ENOMEM;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t p = wasi_ld32(arr + 8 * i), len = wasi_ld32(arr + 8 * i + 4);
         uint8_t *m = wasi_mem(c, p, len);
         if (!m) {
-            wasi_fd_iovs_free(v, stack);
+            wasi_fd_iovs_free(c, v, stack, n);
             return WASI_EFAULT;
         }
         v[i].base = m;
@@ -36,10 +36,10 @@ int wasi_fd_iovs(WasiCall *c, uint32_t iovs, uint32_t n, OsIov *stack, OsIov **o
     return WASI_ESUCCESS;
 }
 
-void wasi_fd_iovs_free(OsIov *iov, OsIov *stack)
+void wasi_fd_iovs_free(WasiCall *c, OsIov *iov, OsIov *stack, uint32_t n)
 {
     if (iov != stack)
-        free(iov);
+        wasi_free(c->ctx, iov, n * sizeof *iov);
 }
 
 int wasi_fd_put_filestat(WasiCall *c, uint32_t p, const OsStat *st)
@@ -103,7 +103,7 @@ static int rw(WasiCall *c, const lodge_val_t *a, uint64_t right, bool write, boo
         r = write ? os_fs_pwritev(f->host, iov, n, WASI_A64(3)) : os_fs_preadv(f->host, iov, n, WASI_A64(3));
     else
         r = write ? os_fs_writev(f->host, iov, n) : os_fs_readv(f->host, iov, n);
-    wasi_fd_iovs_free(iov, stack);
+    wasi_fd_iovs_free(c, iov, stack, WASI_A32(2));
     if (r < 0)
         return host_err(r);
     return wasi_put32(c, outp, (uint32_t)r);

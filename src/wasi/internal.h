@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "lodge.h"
 #include "os/fs.h"
 #include "wasi/wasi.h"
@@ -135,6 +136,7 @@ typedef struct WasiBinding {
 } WasiBinding;
 
 struct WasiCtx {
+    Alloc *alloc;            /* every allocation of the context and its calls (NULL: unaccounted) */
     char *args;              /* argv strings, NUL-separated */
     uint32_t argc, args_len;
     char *env;
@@ -145,6 +147,24 @@ struct WasiCtx {
     lodge_memory_t *memory;  /* the instance's exported memory, found on the first call */
     WasiBinding *bindings;   /* one per table entry */
 };
+
+/* Allocation on the context's account: the embedder's store pays for the fd table, preopen names, path
+ * copies and scratch arrays, so its max_memory bounds them and a guest cannot grow them unnoticed. */
+static inline void *wasi_alloc(WasiCtx *ctx, size_t n)
+{
+    return alloc_malloc(ctx->alloc, n);
+}
+static inline void *wasi_calloc(WasiCtx *ctx, size_t count, size_t size)
+{
+    return alloc_calloc(ctx->alloc, count, size);
+}
+static inline void wasi_free(WasiCtx *ctx, void *p, size_t n)
+{
+    alloc_free(ctx->alloc, p, n);
+}
+/* A NUL-terminated copy on the account; freed with wasi_str_free (its size is its length + 1). */
+char *wasi_strdup(WasiCtx *ctx, const char *s);
+void wasi_str_free(WasiCtx *ctx, char *s);
 
 /* One host call: the context, guest memory as it is during this call, and the error to fill for a
  * trap or an exit. */
@@ -233,7 +253,7 @@ static inline int wasi_put64(WasiCall *c, uint32_t p, uint64_t v)
  * when it is not `stack`). Returns a WASI errno. */
 #define WASI_IOV_STACK 16
 int wasi_fd_iovs(WasiCall *c, uint32_t iovs, uint32_t n, OsIov *stack, OsIov **out);
-void wasi_fd_iovs_free(OsIov *iov, OsIov *stack);
+void wasi_fd_iovs_free(WasiCall *c, OsIov *iov, OsIov *stack, uint32_t n);
 /* Fill a 64-byte filestat at guest pointer p. */
 int wasi_fd_put_filestat(WasiCall *c, uint32_t p, const OsStat *st);
 /* A WASI timestamp pair from fst_flags; returns a WASI errno. */

@@ -24,7 +24,7 @@ static int read_path(WasiCall *c, uint32_t p, uint32_t len, char **out)
         return WASI_ENAMETOOLONG;
     if (memchr(m, '\0', len))
         return WASI_EINVAL;
-    char *s = malloc((size_t)len + 1);
+    char *s = wasi_alloc(c->ctx, (size_t)len + 1);
     if (!s)
         return WASI_ENOMEM;
     memcpy(s, m, len);
@@ -58,6 +58,7 @@ static int open_full(WasiCall *c, WasiFd *dir, const char *path, int flags, unsi
 
 /* A path split into a parent directory (held open) and its last component. */
 typedef struct Split {
+    WasiCtx *ctx;      /* whose account holds path */
     int dirfd;
     bool owned;
     char *path;        /* owned copy of the guest's path */
@@ -69,14 +70,15 @@ static void split_free(Split *s)
 {
     if (s->owned)
         os_fs_close(s->dirfd);
-    free(s->path);
+    if (s->path)
+        wasi_str_free(s->ctx, s->path);
 }
 
 /* check_trailing: a trailing slash demands a directory; refuse anything else with NOTDIR rather than
  * let the host follow a final symlink because of the slash. */
 static int split_path(WasiCall *c, WasiFd *dir, uint32_t p, uint32_t len, bool check_trailing, Split *s)
 {
-    *s = (Split){.dirfd = dir->host};
+    *s = (Split){.ctx = c->ctx, .dirfd = dir->host};
     int e = read_path(c, p, len, &s->path);
     if (e)
         return e;
@@ -171,7 +173,7 @@ int wasi_path_open(WasiCall *c, const lodge_val_t *a)
     if (!(dirflags & WASI_LOOKUP_SYMLINK_FOLLOW))
         fl |= OS_FS_NOFOLLOW;
     int fd = open_full(c, dir, path, fl, 0666);
-    free(path);
+    wasi_str_free(c->ctx, path);
     if (fd < 0)
         return host_err(fd);
     OsFileType t = OS_FT_UNKNOWN;
@@ -208,7 +210,7 @@ int wasi_path_filestat_get(WasiCall *c, const lodge_val_t *a)
     bool follow = WASI_A32(1) & WASI_LOOKUP_SYMLINK_FOLLOW;
     /* An O_PATH handle opened without following names the symlink itself. */
     int fd = open_full(c, dir, path, OS_FS_PATH | (follow ? 0 : OS_FS_NOFOLLOW), 0);
-    free(path);
+    wasi_str_free(c->ctx, path);
     if (fd < 0)
         return host_err(fd);
     OsStat st;
@@ -234,7 +236,7 @@ int wasi_path_filestat_set_times(WasiCall *c, const lodge_val_t *a)
         if ((e = read_path(c, WASI_A32(2), WASI_A32(3), &path)))
             return e;
         int fd = open_full(c, dir, path, OS_FS_PATH, 0);
-        free(path);
+        wasi_str_free(c->ctx, path);
         if (fd < 0)
             return host_err(fd);
         int r = os_fs_set_times(fd, at, mt);
@@ -327,7 +329,7 @@ int wasi_path_link(WasiCall *c, const lodge_val_t *a)
         char *path;
         if (!(e = read_path(c, WASI_A32(2), WASI_A32(3), &path))) {
             int fd = open_full(c, od, path, OS_FS_PATH, 0);
-            free(path);
+            wasi_str_free(c->ctx, path);
             if (fd < 0)
                 e = host_err(fd);
             else {
@@ -359,7 +361,7 @@ int wasi_path_symlink(WasiCall *c, const lodge_val_t *a)
     if (!(e = split_path(c, dir, WASI_A32(3), WASI_A32(4), false, &s)))
         e = host_err(os_fs_symlinkat(target, s.dirfd, s.base));
     split_free(&s);
-    free(target);
+    wasi_str_free(c->ctx, target);
     return e;
 }
 

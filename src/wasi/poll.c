@@ -56,11 +56,11 @@ int wasi_poll_oneoff(WasiCall *c, const lodge_val_t *a)
     uint8_t *out = wasi_mem(c, WASI_A32(1), (uint64_t)n * EVENT_SIZE);
     if (!in || !out || !wasi_mem(c, WASI_A32(3), 4))
         return WASI_EFAULT;
-    Sub *subs = calloc(n, sizeof *subs);
-    OsPollFd *pfds = calloc(n, sizeof *pfds);
+    Sub *subs = wasi_calloc(c->ctx, n, sizeof *subs);
+    OsPollFd *pfds = wasi_calloc(c->ctx, n, sizeof *pfds);
     if (!subs || !pfds) {
-        free(subs);
-        free(pfds);
+        wasi_free(c->ctx, subs, n * sizeof *subs);
+        wasi_free(c->ctx, pfds, n * sizeof *pfds);
         return WASI_ENOMEM;
     }
     size_t npoll = 0;
@@ -120,8 +120,8 @@ int wasi_poll_oneoff(WasiCall *c, const lodge_val_t *a)
     if (npoll > 0 || timeout > 0)
         r = npoll > 0 ? os_sys_poll(pfds, npoll, timeout) : os_sys_sleep(1, (uint64_t)timeout, false);
     if (r < 0 && r != -EINTR) {
-        free(subs);
-        free(pfds);
+        wasi_free(c->ctx, subs, n * sizeof *subs);
+        wasi_free(c->ctx, pfds, n * sizeof *pfds);
         return wasi_errno_from_host(r);
     }
     /* Events: every error, every ready fd; clocks only when no fd became ready, as only then the
@@ -160,7 +160,7 @@ int wasi_poll_oneoff(WasiCall *c, const lodge_val_t *a)
             }
         }
     }
-    free(subs);
-    free(pfds);
+    wasi_free(c->ctx, subs, n * sizeof *subs);
+    wasi_free(c->ctx, pfds, n * sizeof *pfds);
     return wasi_put32(c, WASI_A32(3), nev);
 }

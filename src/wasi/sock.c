@@ -61,7 +61,7 @@ int wasi_sock_recv(WasiCall *c, const lodge_val_t *a)
     bool trunc = false;
     int64_t r = os_sys_sock_recv(f->host, iov, (int)WASI_A32(2), flags & WASI_RIFLAG_PEEK,
                                  flags & WASI_RIFLAG_WAITALL, &trunc);
-    wasi_fd_iovs_free(iov, stack);
+    wasi_fd_iovs_free(c, iov, stack, WASI_A32(2));
     if (r < 0)
         return wasi_errno_from_host((int)r);
     wasi_st32(lenp, (uint32_t)r);
@@ -83,7 +83,7 @@ int wasi_sock_send(WasiCall *c, const lodge_val_t *a)
     if ((e = wasi_fd_iovs(c, WASI_A32(1), WASI_A32(2), stack, &iov)))
         return e;
     int64_t r = os_sys_sock_send(f->host, iov, (int)WASI_A32(2));
-    wasi_fd_iovs_free(iov, stack);
+    wasi_fd_iovs_free(c, iov, stack, WASI_A32(2));
     if (r < 0)
         return wasi_errno_from_host((int)r);
     return wasi_put32(c, WASI_A32(4), (uint32_t)r);

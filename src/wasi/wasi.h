@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/alloc.h"
 #include "lodge.h"
 
 typedef struct WasiCtx WasiCtx;
@@ -33,9 +34,11 @@ typedef struct WasiConfig {
     bool portable_resolver;     /* resolve paths with the portable walk, never openat2 */
 } WasiConfig;
 
-/* Opens the preopened directories and listening sockets. NULL on failure with err (LODGE_ERR_IO
- * naming the directory or address, or LODGE_ERR_NOMEM). */
-WasiCtx *wasi_ctx_new(const WasiConfig *cfg, lodge_error_t *err);
+/* Opens the preopened directories and listening sockets. Every allocation of the context, now and in its
+ * calls, goes through `alloc` (a store's, so its max_memory bounds them; NULL: unaccounted), which must
+ * outlive the context. NULL on failure with err (LODGE_ERR_IO naming the directory or address, or
+ * LODGE_ERR_NOMEM). */
+WasiCtx *wasi_ctx_new(const WasiConfig *cfg, Alloc *alloc, lodge_error_t *err);
 void wasi_ctx_delete(WasiCtx *ctx);
 
 /* For every import of `module` from wasi_snapshot_preview1, create the host function in `store` and
@@ -44,6 +47,7 @@ void wasi_ctx_delete(WasiCtx *ctx);
  * outlive the store's use of these functions. */
 bool wasi_ctx_link(WasiCtx *ctx, lodge_store_t *store, const lodge_module_t *module, lodge_extern_t *imports,
                    bool *linked, lodge_error_t *err);
+/* linked may be NULL. */
 
 /* Number of functions in the table and the name of the i-th (for listings and tests). */
 size_t wasi_ctx_num_functions(void);

@@ -183,3 +183,13 @@ bool lodge_func_call(lodge_store_t *s, lodge_func_t *f, const lodge_val_t *args,
         results[i] = value_from_slot(functype_results(t)[i], r[i]);
     return true;
 }
+
+void *lodge_thread_suspend(void)
+{
+    return os_trap_take();
+}
+
+void lodge_thread_resume(void *state)
+{
+    os_trap_give(state);
+}

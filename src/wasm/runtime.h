@@ -90,7 +90,13 @@ typedef struct Exec {
     lodge_error_t *host_err;
 } Exec;
 
-typedef enum ObjKind { OBJ_FUNC, OBJ_TABLE, OBJ_MEMORY, OBJ_GLOBAL, OBJ_INSTANCE, OBJ_FUNCS } ObjKind;
+typedef enum ObjKind { OBJ_FUNC, OBJ_TABLE, OBJ_MEMORY, OBJ_GLOBAL, OBJ_INSTANCE, OBJ_FUNCS, OBJ_FINALIZER } ObjKind;
+
+/* OBJ_FINALIZER: a callback run when the store is deleted (store_on_delete in wasm/store.h). */
+typedef struct StoreFinalizer {
+    void (*fn)(void *data);
+    void *data;
+} StoreFinalizer;
 
 typedef struct Obj {
     ObjKind kind;
@@ -108,6 +114,8 @@ struct lodge_store {
     uint64_t fuel;              /* remaining; 0 = unlimited */
     bool fuel_limited;
     atomic_bool interrupt;
+    lodge_interrupt_fn on_interrupt;  /* the embedder's scheduler, or NULL: an interrupt traps */
+    void *on_interrupt_data;
     void *data;
     uint32_t depth;             /* nesting of lodge_func_call */
 };

@@ -6,6 +6,7 @@
 #include "wasm/engine.h"
 #include "wasm/interp/code.h"
 #include "wasm/runtime.h"
+#include "wasm/store.h"
 
 lodge_store_t *lodge_store_new(lodge_engine_t *engine, const lodge_store_limits_t *limits)
 {
@@ -49,6 +50,24 @@ bool store_track(lodge_store_t *s, ObjKind kind, void *p)
     return true;
 }
 
+Alloc *store_alloc(lodge_store_t *s)
+{
+    return &s->alloc;
+}
+
+bool store_on_delete(lodge_store_t *s, void (*fn)(void *data), void *data)
+{
+    StoreFinalizer *fin = alloc_malloc(&s->alloc, sizeof *fin);
+    if (!fin)
+        return false;
+    *fin = (StoreFinalizer){fn, data};
+    if (!store_track(s, OBJ_FINALIZER, fin)) {
+        alloc_free(&s->alloc, fin, sizeof *fin);
+        return false;
+    }
+    return true;
+}
+
 static void free_obj(lodge_store_t *s, Obj *o)
 {
     switch (o->kind) {
@@ -78,6 +97,12 @@ static void free_obj(lodge_store_t *s, Obj *o)
     case OBJ_GLOBAL:
         free(o->p);
         break;
+    case OBJ_FINALIZER: {
+        StoreFinalizer *fin = o->p;
+        fin->fn(fin->data);
+        alloc_free(&s->alloc, fin, sizeof *fin);
+        break;
+    }
     case OBJ_INSTANCE: {
         lodge_instance_t *in = o->p;
         free(in->funcs);
@@ -118,6 +143,17 @@ void lodge_store_set_fuel(lodge_store_t *s, uint64_t fuel)
 {
     s->fuel = fuel;
     s->fuel_limited = fuel != 0;
+}
+
+uint64_t lodge_store_fuel(const lodge_store_t *s)
+{
+    return s->fuel_limited ? s->fuel : 0;
+}
+
+void lodge_store_set_interrupt_handler(lodge_store_t *s, lodge_interrupt_fn fn, void *data)
+{
+    s->on_interrupt = fn;
+    s->on_interrupt_data = data;
 }
 
 void lodge_store_set_data(lodge_store_t *s, void *data)

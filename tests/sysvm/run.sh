@@ -211,6 +211,20 @@ fi
 st=1; [ $r1 -eq 1 ] && grep -q "not a RISC-V Linux Image" "$OUT/badk.out" && [ $r2 -eq 1 ] && grep -q "MiB" "$OUT/badm.out" \
     && [ $r3 -eq 1 ] && grep -q "not enough memory" "$OUT/badi.out" && [ $r4 -eq 2 ] && [ $r5 -eq 2 ] && st=0
 boot_result boot-bad-input $st "statuses $r1 $r2 $r3 $r4 $r5"
+# One size convention: `--mem 256` is refused (a bare number is bytes), binary suffixes in any case work.
+"$LODGE" boot --mem 256 >"$OUT/bare.out" 2>&1; r1=$?
+"$LODGE" boot --mem 256MB >"$OUT/mb.out" 2>&1; r2=$?
+"$LODGE" boot --mem 128mib --dump-dtb "$OUT/mib.dtb" >"$OUT/mib.out" 2>&1; r3=$?
+"$LODGE" boot --mem=134217728 --dump-dtb "$OUT/bytes.dtb" >"$OUT/bytes.out" 2>&1; r4=$?
+st=1; [ $r1 -eq 2 ] && grep -q "a bare number is bytes.*write 256M" "$OUT/bare.out" && [ $r2 -eq 2 ] \
+    && grep -q "ambiguous" "$OUT/mb.out" && [ $r3 -eq 0 ] && [ $r4 -eq 0 ] && st=0
+# Both spellings give the guest 128 MiB (0x8000000) of RAM at 0x80000000 (dtc reads it back when installed).
+if [ $st -eq 0 ] && command -v dtc >/dev/null; then
+    for f in mib bytes; do
+        dtc -I dtb -O dts "$OUT/$f.dtb" 2>/dev/null | grep -q 'reg = <0x00 0x80000000 0x00 0x8000000>' || st=1
+    done
+fi
+boot_result boot-size-options $st "statuses $r1 $r2 $r3 $r4: $(head -2 "$OUT/bare.out" "$OUT/mib.out" | tr '\n' '|')"
 
 # A hostile bare-metal guest lies to virtio-blk, pokes unmapped addresses and abuses the SBI from inside.
 RVCC=${RISCV_CC:-riscv64-linux-gnu-gcc}

@@ -15,30 +15,30 @@ bool blockfile_open(BlockFile *b, const char *path, bool ro, VmError *err)
     memset(b, 0, sizeof *b);
     b->fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
     if (b->fd < 0)
-        return vmerr_set(err, "disk %s: %s", path, strerror(errno));
+        return vmerr_setk(err, VMERR_IO, "disk %s: %s", path, strerror(errno));
     b->ro = ro;
     struct stat st;
     if (fstat(b->fd, &st) != 0) {
-        vmerr_set(err, "disk %s: %s", path, strerror(errno));
+        vmerr_setk(err, VMERR_IO, "disk %s: %s", path, strerror(errno));
         goto fail_fd;
     }
     if (S_ISREG(st.st_mode)) {
         b->size = (uint64_t)st.st_size;
     } else if (S_ISBLK(st.st_mode)) {
         if (ioctl(b->fd, BLKGETSIZE64, &b->size) != 0) {
-            vmerr_set(err, "disk %s: cannot read its size", path);
+            vmerr_setk(err, VMERR_IO, "disk %s: cannot read its size", path);
             goto fail_fd;
         }
     } else {
-        vmerr_set(err, "disk %s: not a regular file or block device", path);
+        vmerr_setk(err, VMERR_IO, "disk %s: not a regular file or block device", path);
         goto fail_fd;
     }
     if (b->size < 512) {
-        vmerr_set(err, "disk %s: %llu bytes is smaller than one sector", path, (unsigned long long)b->size);
+        vmerr_setk(err, VMERR_IO, "disk %s: %llu bytes is smaller than one sector", path, (unsigned long long)b->size);
         goto fail_fd;
     }
     if (flock(b->fd, (ro ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
-        vmerr_set(err, "disk %s: in use by another process", path);
+        vmerr_setk(err, VMERR_IO, "disk %s: in use by another process", path);
         goto fail_fd;
     }
     return true;

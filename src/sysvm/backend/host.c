@@ -29,9 +29,9 @@ uint64_t host_realtime_ns(void)
 
 int host_wait(const int *fds, unsigned n, uint64_t timeout_ns)
 {
-    struct pollfd p[8];
+    struct pollfd p[16];
     unsigned k = 0;
-    for (unsigned i = 0; i < n && k < 8; i++)
+    for (unsigned i = 0; i < n && k < 16; i++)
         if (fds[i] >= 0)
             p[k++] = (struct pollfd){.fd = fds[i], .events = POLLIN};
     struct timespec ts = {.tv_sec = (time_t)(timeout_ns / 1000000000u), .tv_nsec = (long)(timeout_ns % 1000000000u)};
@@ -79,12 +79,12 @@ const uint8_t *host_map_file(const char *path, const char *what, size_t *len, Vm
     static const uint8_t empty[1];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        vmerr_set(err, "%s %s: %s", what, path, strerror(errno));
+        vmerr_setk(err, VMERR_IO, "%s %s: %s", what, path, strerror(errno));
         return NULL;
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        vmerr_set(err, "%s %s: not a regular file", what, path);
+        vmerr_setk(err, VMERR_IO, "%s %s: not a regular file", what, path);
         close(fd);
         return NULL;
     }
@@ -97,7 +97,7 @@ const uint8_t *host_map_file(const char *path, const char *what, size_t *len, Vm
     int e = errno;
     close(fd);
     if (p == MAP_FAILED) {
-        vmerr_set(err, "%s %s: %s", what, path, strerror(e));
+        vmerr_setk(err, VMERR_IO, "%s %s: %s", what, path, strerror(e));
         return NULL;
     }
     return p;

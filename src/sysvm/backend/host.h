@@ -9,7 +9,7 @@
 
 uint64_t host_monotonic_ns(void);
 uint64_t host_realtime_ns(void);
-/* Sleeps until one of fds (n <= 8, -1 entries ignored) is readable or timeout_ns passes, or a signal
+/* Sleeps until one of fds (n <= 16, -1 entries ignored) is readable or timeout_ns passes, or a signal
  * arrives. Returns 1 if an fd is readable, 0 on timeout or signal. */
 int host_wait(const int *fds, unsigned n, uint64_t timeout_ns);
 /* Maps a whole file read-only (boot images are copied into guest RAM from the mapping, so they never sit in

@@ -17,7 +17,7 @@ bool tap_open(Tap *t, const char *name, VmError *err)
         return vmerr_set(err, "tap: bad interface name '%s'", name);
     int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
-        return vmerr_set(err, "tap %s: /dev/net/tun: %s", name, strerror(errno));
+        return vmerr_setk(err, VMERR_IO, "tap %s: /dev/net/tun: %s", name, strerror(errno));
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
     ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
@@ -25,7 +25,7 @@ bool tap_open(Tap *t, const char *name, VmError *err)
     if (ioctl(fd, TUNSETIFF, &ifr) != 0) {
         int e = errno;
         close(fd);
-        return vmerr_set(err, "tap %s: %s", name, strerror(e));
+        return vmerr_setk(err, VMERR_IO, "tap %s: %s", name, strerror(e));
     }
     t->fd = fd;
     memcpy(t->name, ifr.ifr_name, sizeof t->name - 1);

@@ -1,22 +1,32 @@
-/* Console host side: raw-mode terminal with an escape key, buffered output. */
+/* Console host side: raw-mode terminal with an escape key, buffered output; or a socket pair for an embedder. */
 #include "sysvm/backend/term.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 bool term_open(Term *t, TermMode mode, const char *file, VmError *err)
 {
     memset(t, 0, sizeof *t);
-    t->in_fd = t->out_fd = -1;
+    t->in_fd = t->out_fd = t->peer_fd = -1;
     if (mode == TERM_NONE)
         return true;
+    if (mode == TERM_STREAM) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
+            return vmerr_setk(err, VMERR_IO, "console socket pair: %s", strerror(errno));
+        t->in_fd = t->out_fd = sv[0];
+        t->peer_fd = sv[1];
+        t->own_out = t->stream = true;
+        return true;
+    }
     if (mode == TERM_FILE) {
         t->out_fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (t->out_fd < 0)
-            return vmerr_set(err, "console file %s: %s", file, strerror(errno));
+            return vmerr_setk(err, VMERR_IO, "console file %s: %s", file, strerror(errno));
         t->own_out = true;
         return true;
     }
@@ -39,8 +49,33 @@ void term_restore(const Term *t)
         tcsetattr(t->in_fd, TCSANOW, &t->saved);
 }
 
+/* A stream keeps what the socket does not take now: the next flush tries again. */
+static void stream_flush(Term *t)
+{
+    size_t off = 0;
+    while (off < t->out_len) {
+        ssize_t n = send(t->out_fd, t->out + off, t->out_len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n <= 0) {                 /* the embedder's end is gone: nobody will ever read this */
+            t->dropped += t->out_len - off;
+            off = t->out_len;
+            break;
+        }
+        off += (size_t)n;
+    }
+    memmove(t->out, t->out + off, t->out_len - off);
+    t->out_len -= off;
+}
+
 void term_flush(Term *t)
 {
+    if (t->stream) {
+        stream_flush(t);
+        return;
+    }
     size_t off = 0;
     while (off < t->out_len && t->out_fd >= 0) {
         ssize_t n = write(t->out_fd, t->out + off, t->out_len - off);
@@ -60,7 +95,9 @@ void term_close(Term *t)
     t->raw = false;
     if (t->own_out && t->out_fd >= 0)
         close(t->out_fd);
-    t->out_fd = t->in_fd = -1;
+    if (t->peer_fd >= 0)
+        close(t->peer_fd);
+    t->out_fd = t->in_fd = t->peer_fd = -1;
     t->own_out = false;
 }
 
@@ -70,6 +107,10 @@ void term_putc(Term *t, uint8_t c)
         return;
     if (t->out_len == sizeof t->out)
         term_flush(t);
+    if (t->out_len == sizeof t->out) {
+        t->dropped++;                 /* a stream whose reader is behind: never stall the guest */
+        return;
+    }
     t->out[t->out_len++] = c;
 }
 
@@ -132,4 +173,9 @@ int term_getc(Term *t)
 int term_wait_fd(const Term *t)
 {
     return t->in_eof ? -1 : t->in_fd;
+}
+
+bool term_pending(const Term *t)
+{
+    return t->stream && t->out_len > 0;
 }

@@ -1,5 +1,7 @@
 /* The console's host side: guest output to stdout or a file (buffered), input from stdin in raw mode when it
- * is a terminal. Ctrl-A x asks the machine to stop; Ctrl-A Ctrl-A sends one Ctrl-A to the guest. */
+ * is a terminal. Ctrl-A x asks the machine to stop; Ctrl-A Ctrl-A sends one Ctrl-A to the guest.
+ * TERM_STREAM gives an embedder a socket instead: output never blocks the machine (what the reader leaves
+ * unread beyond the socket's buffer and ours is dropped and counted), input is read from the same socket. */
 #ifndef LODGE_SYSVM_BACKEND_TERM_H
 #define LODGE_SYSVM_BACKEND_TERM_H
 
@@ -10,11 +12,14 @@
 
 #include "sysvm/vmerr.h"
 
-typedef enum TermMode { TERM_STDIO, TERM_NONE, TERM_FILE } TermMode;
+typedef enum TermMode { TERM_STDIO, TERM_NONE, TERM_FILE, TERM_STREAM } TermMode;
 
 typedef struct Term {
     int in_fd, out_fd;
-    bool own_out;                 /* out_fd was opened here (a file) */
+    bool own_out;                 /* out_fd was opened here (a file, or our end of the stream) */
+    bool stream;                  /* TERM_STREAM: non-blocking output, unsent bytes stay buffered */
+    int peer_fd;                  /* TERM_STREAM: the embedder's end of the socket pair, else -1 */
+    uint64_t dropped;             /* output bytes dropped because the reader fell behind */
     bool raw;                     /* termios changed; `saved` restores it */
     struct termios saved;
     uint8_t out[4096];
@@ -39,5 +44,7 @@ void term_poll(Term *t);
 int term_getc(Term *t);
 /* The fd to wait on for input, or -1. */
 int term_wait_fd(const Term *t);
+/* True while output waits in our buffer for the stream's reader (the idle wait then polls more often). */
+bool term_pending(const Term *t);
 
 #endif

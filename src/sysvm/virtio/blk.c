@@ -46,6 +46,8 @@ static uint8_t do_read(VirtioBlk *b, const VirtqChain *c, uint64_t sector, uint3
         done += n;
     }
     *written = (uint32_t)len;
+    b->reads++;
+    b->read_bytes += len;
     return S_OK;
 }
 
@@ -64,6 +66,8 @@ static uint8_t do_write(VirtioBlk *b, const VirtqChain *c, uint64_t sector)
             return S_IOERR;
         done += n;
     }
+    b->writes++;
+    b->write_bytes += len;
     return S_OK;
 }
 
@@ -139,6 +143,7 @@ void virtio_blk_init(VirtioBlk *b, const GuestMem *mem, BlockFile *file, const c
     virtio_dev_init(&b->vdev, &blk_ops, b, mem, f, 1, 128);
     b->file = file;
     b->ioerrs = 0;
+    b->reads = b->writes = b->read_bytes = b->write_bytes = 0;
     memset(b->id, 0, sizeof b->id);
     strncpy(b->id, id, 20);
     uint8_t *cfg = b->vdev.config;

@@ -10,6 +10,7 @@ typedef struct VirtioBlk {
     BlockFile *file;             /* borrowed */
     char id[21];                 /* VIRTIO_BLK_ID_BYTES = 20, NUL-padded */
     uint64_t ioerrs;
+    uint64_t reads, writes, read_bytes, write_bytes;   /* completed data requests, for machine stats */
 } VirtioBlk;
 
 void virtio_blk_init(VirtioBlk *b, const GuestMem *mem, BlockFile *file, const char *id);

@@ -29,6 +29,7 @@ static void net_rx(VirtioDevice *vd)
             virtio_queue_chain_write(&c, vd->mem, HDR, n->frame, n->frame_len);
             virtio_dev_push(vd, RXQ, &c, (uint32_t)(HDR + n->frame_len));
             n->rx_frames++;
+            n->rx_bytes += n->frame_len;
         }
         n->frame_len = 0;
     }
@@ -48,6 +49,7 @@ static void net_tx(VirtioDevice *vd)
                 virtio_queue_chain_read(&c, vd->mem, HDR, buf, len);
                 tap_write(n->tap, buf, (size_t)len);
                 n->tx_frames++;
+                n->tx_bytes += len;
             }
         }
         virtio_dev_push(vd, TXQ, &c, 0);
@@ -85,6 +87,7 @@ void virtio_net_init(VirtioNet *n, const GuestMem *mem, Tap *tap, const uint8_t 
     n->tap = tap;
     n->frame_len = 0;
     n->rx_frames = n->tx_frames = n->rx_dropped = 0;
+    n->rx_bytes = n->tx_bytes = 0;
     memcpy(n->vdev.config, mac, 6);
     n->vdev.config_len = 8;
 }

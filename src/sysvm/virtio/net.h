@@ -13,6 +13,7 @@ typedef struct VirtioNet {
     uint8_t frame[VIRTIO_NET_FRAME_MAX];
     size_t frame_len;                /* a received frame waiting for a guest buffer (0: none) */
     uint64_t rx_frames, tx_frames, rx_dropped;
+    uint64_t rx_bytes, tx_bytes;     /* frame bytes, without the virtio header */
 } VirtioNet;
 
 void virtio_net_init(VirtioNet *n, const GuestMem *mem, Tap *tap, const uint8_t mac[6]);

@@ -9,7 +9,10 @@
 
 bool interp_fuel_take(lodge_store_t *s, int64_t *budget)
 {
-    if (atomic_exchange_explicit(&s->interrupt, false, memory_order_relaxed)) {
+    /* An embedder's scheduler may take the thread here (a time slice ended) and give it back later: the
+     * guest's frames are all in the store's own stacks, so nothing below this call needs to unwind. */
+    if (atomic_exchange_explicit(&s->interrupt, false, memory_order_relaxed) &&
+        !(s->on_interrupt && s->on_interrupt(s->on_interrupt_data, s))) {
         s->exec.trap = LODGE_TRAP_INTERRUPTED;
         return false;
     }

@@ -1,0 +1,213 @@
+/* seccomp.c: the system calls each kind of thread may make, as one table (name, kinds, why), installed with
+ * libseccomp on the calling thread only. Anything else kills the whole process with SIGSYS, so a violation
+ * is seen (the daemon reports the guest as crashed) instead of being an error a compromised thread could
+ * probe. The lists come from running the real processes under `strace -f` (docs/hypervisor.md, Isolation). */
+#include <errno.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+
+#include "mgr/jail.h"
+
+#define KC (1u << JAIL_THREAD_CONTROL)
+#define KH (1u << JAIL_THREAD_HART)
+#define KI (1u << JAIL_THREAD_IO)
+#define KW (1u << JAIL_THREAD_WASM)
+#define ALL (KC | KH | KI | KW)
+
+typedef enum ArgRule {
+    ANY,          /* no condition on the arguments */
+    NOEXEC2,      /* argument 2 (prot) without PROT_EXEC: no new machine code, ever (W^X without a JIT) */
+    THREAD0,      /* argument 0 (clone flags) with CLONE_THREAD: threads, never a new process */
+    PRCTL0,       /* argument 0 one of PR_SET_NO_NEW_PRIVS, PR_SET_NAME, PR_GET_NAME */
+    ENOSYS_RULE,  /* answered ENOSYS instead of allowed (clone3: its flags are out of a filter's reach, so
+                   * glibc falls back to clone, whose flags THREAD0 checks) */
+} ArgRule;
+
+typedef struct SysRule {
+    const char *name;
+    unsigned kinds;
+    ArgRule arg;
+    const char *why;
+} SysRule;
+
+/* Every thread, whatever it does: what glibc, pthreads, the allocator and signal handling need. */
+static const SysRule rules[] = {
+    {"futex", ALL, ANY, "mutexes, condition variables, pthread_join, the wait for work"},
+    {"exit", ALL, ANY, "a thread ends"},
+    {"exit_group", ALL, ANY, "the process ends (also abort's last step)"},
+    {"rt_sigreturn", ALL, ANY, "return from a signal handler: wasm guard-page traps, a hart's kick"},
+    {"rt_sigprocmask", ALL, ANY, "siglongjmp out of a trap restores the mask; pthreads block signals around clone"},
+    {"rt_sigaction", KC | KW, ANY, "pthread_create installs its cancel handler on first use; the wasm trap handler is installed on first use"},
+    {"sigaltstack", ALL, ANY, "the SIGSEGV handler runs on an alternate stack, set per thread"},
+    {"restart_syscall", ALL, ANY, "the kernel resumes a sleep interrupted by a signal"},
+    {"clock_gettime", ALL, ANY, "clocks, when the vDSO falls back to the system call"},
+    {"gettimeofday", ALL, ANY, "the same fallback for gettimeofday"},
+    {"clock_nanosleep", ALL, ANY, "sleeping (WFI with a timer, WASI sleep, backoff)"},
+    {"nanosleep", ALL, ANY, "sleeping"},
+    {"sched_yield", ALL, ANY, "spin-then-yield waits"},
+    {"mmap", ALL, NOEXEC2, "allocator arenas, thread stacks, wasm memory reservations (never executable)"},
+    {"munmap", ALL, ANY, "the allocator gives memory back"},
+    {"mprotect", ALL, NOEXEC2, "wasm memory growth commits pages; allocator arenas grow (never executable)"},
+    {"madvise", ALL, ANY, "the allocator and freed thread stacks release pages (MADV_DONTNEED)"},
+    {"brk", ALL, ANY, "the allocator's main arena"},
+    {"getpid", ALL, ANY, "raise() and abort() name the process"},
+    {"gettid", ALL, ANY, "raise() and pthread_kill name the thread"},
+    {"tgkill", ALL, ANY, "raise(), abort(), pthread_kill to kick a hart out of its loop"},
+    {"getrandom", ALL, ANY, "the allocator's randomisation; WASI random_get; virtio-rng"},
+    {"read", ALL, ANY, "console input, event fds, files already open"},
+    {"write", ALL, ANY, "console output, logs, event fds, files already open"},
+    {"readv", ALL, ANY, "the same, scattered"},
+    {"writev", ALL, ANY, "the same, gathered (stdio uses it)"},
+    {"pread64", KH | KI | KW | KC, ANY, "virtio-blk reads at an offset; WASI fd_pread"},
+    {"pwrite64", KH | KI | KW | KC, ANY, "virtio-blk writes at an offset; WASI fd_pwrite"},
+    {"preadv", KH | KI | KW | KC, ANY, "the same, scattered"},
+    {"pwritev", KH | KI | KW | KC, ANY, "the same, gathered"},
+    {"fdatasync", KH | KI | KW | KC, ANY, "a guest's flush request; WASI fd_datasync"},
+    {"fsync", KH | KI | KW | KC, ANY, "the same; WASI fd_sync"},
+    {"ppoll", ALL, ANY, "waiting on the console, a tap or an event fd with a timeout"},
+    {"poll", ALL, ANY, "the same"},
+    {"fstat", ALL, ANY, "stdio asks whether its stream is a terminal"},
+    {"newfstatat", ALL, ANY, "the same through fstatat; WASI fd_filestat_get, path_filestat_get"},
+    {"lseek", ALL, ANY, "WASI fd_seek; disk images"},
+    {"close", ALL, ANY, "a thread closes what it opened (WASI fd_close; a console detaching)"},
+    {"fcntl", ALL, ANY, "non-blocking flags; WASI fd_fdstat_set_flags"},
+    {"ioctl", KC | KI | KW, ANY, "isatty (TCGETS); the tap's TUNSETIFF and offloads; FIONREAD"},
+
+    /* The control thread: its API socket, files in its own directory, and the threads it starts. */
+    {"clone", KC, THREAD0, "start hart, device and interpreter threads; never a process"},
+    {"clone3", ALL, ENOSYS_RULE, "answered ENOSYS so pthread_create falls back to clone (filterable flags)"},
+    {"set_robust_list", KC, ANY, "a new thread registers its robust futex list (inherits the creator's filter)"},
+    {"rseq", KC, ANY, "a new thread registers restartable sequences (same)"},
+    {"prctl", KC, PRCTL0, "a new thread names itself and sets no_new_privs before its own filter"},
+    {"seccomp", KC, ANY, "a new thread installs its own, narrower list (filters only ever narrow)"},
+    {"sched_getaffinity", KC | KW, ANY, "how many CPUs there are (sysconf)"},
+    {"socket", KC, ANY, "the API socket (AF_UNIX)"},
+    {"bind", KC, ANY, "the API socket's path in the guest's directory"},
+    {"listen", KC, ANY, "the API socket"},
+    {"accept4", KC | KW, ANY, "API clients; WASI sock_accept on a preopened socket"},
+    {"connect", KC, ANY, "a worker reaches its daemon"},
+    {"recvfrom", KC | KI | KW, ANY, "API requests; WASI sock_recv"},
+    {"sendto", KC | KI | KW, ANY, "API answers; WASI sock_send"},
+    {"recvmsg", KC | KI | KW, ANY, "fds passed over the API socket; WASI sock_recv"},
+    {"sendmsg", KC | KI | KW, ANY, "the same, sending"},
+    {"shutdown", KC | KW, ANY, "an API connection or a WASI socket is shut"},
+    {"setsockopt", KC, ANY, "socket options on the API socket"},
+    {"getsockopt", KC, ANY, "SO_ERROR, SO_PEERCRED"},
+    {"getsockname", KC, ANY, "the API socket"},
+    {"getpeername", KC, ANY, "the API client"},
+    {"socketpair", KC, ANY, "the console stream between the machine and its API"},
+    {"pipe2", KC, ANY, "wakeups between threads"},
+    {"eventfd2", KC, ANY, "wakeups between threads"},
+    {"epoll_create1", KC | KI, ANY, "the API and device threads' event loops"},
+    {"epoll_ctl", KC | KI, ANY, "the same"},
+    {"epoll_wait", KC | KI, ANY, "the same"},
+    {"epoll_pwait", KC | KI, ANY, "the same"},
+    {"timerfd_create", KC | KI, ANY, "device timers"},
+    {"timerfd_settime", KC | KI, ANY, "device timers"},
+    {"openat", KC | KW, ANY, "files in the guest's directory (state, logs, disks given later); WASI path_open"},
+    {"dup", KC, ANY, "stdio redirection"},
+    {"dup3", KC, ANY, "stdio redirection"},
+    {"statx", KC | KW, ANY, "file metadata; WASI path_filestat_get"},
+    {"getdents64", KC | KW, ANY, "the guest's directory; WASI fd_readdir"},
+    {"unlinkat", KC | KW, ANY, "a stale API socket; WASI path_unlink_file, path_remove_directory"},
+    {"mkdirat", KC | KW, ANY, "the guest's directory; WASI path_create_directory"},
+    {"renameat", KC | KW, ANY, "state files replaced atomically; WASI path_rename"},
+    {"renameat2", KC | KW, ANY, "the same through glibc's rename"},
+    {"readlinkat", KC | KW, ANY, "WASI path_readlink; /proc/self/exe"},
+    {"linkat", KW, ANY, "WASI path_link"},
+    {"symlinkat", KW, ANY, "WASI path_symlink"},
+    {"faccessat", KC, ANY, "access() on the guest's files"},
+    {"faccessat2", KC, ANY, "the same, newer glibc"},
+    {"ftruncate", KC | KW, ANY, "state files; WASI fd_filestat_set_size"},
+    {"fallocate", KC | KI | KW, ANY, "WASI fd_allocate; a guest's discard"},
+    {"utimensat", KW, ANY, "WASI fd_filestat_set_times, path_filestat_set_times"},
+    {"fadvise64", KW, ANY, "WASI fd_advise"},
+    {"getuid", KC, ANY, "identity in logs"},
+    {"geteuid", KC, ANY, "identity in logs"},
+    {"uname", KC, ANY, "glibc asks the kernel version once"},
+    {"wait4", KC, ANY, "reaping a thread-spawned helper (none today; pthread_join uses futex)"},
+};
+
+bool jail_thread_kind(const char *name, JailThreadKind *out)
+{
+    for (int k = 0; k < JAIL_THREAD_NKINDS; k++)
+        if (name && strcmp(name, jail_thread_kind_name((JailThreadKind)k)) == 0) {
+            *out = (JailThreadKind)k;
+            return true;
+        }
+    return false;
+}
+
+const char *jail_thread_kind_name(JailThreadKind kind)
+{
+    static const char *const names[JAIL_THREAD_NKINDS] = {"control", "hart", "io", "wasm"};
+    return (unsigned)kind < JAIL_THREAD_NKINDS ? names[kind] : "?";
+}
+
+static int add_rule(scmp_filter_ctx ctx, const SysRule *r, int nr)
+{
+    switch (r->arg) {
+    case ANY:
+        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+    case NOEXEC2:
+        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+    case THREAD0:
+        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+                                SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+    case PRCTL0: {
+        static const int ops[] = {PR_SET_NO_NEW_PRIVS, PR_SET_NAME, PR_GET_NAME};
+        for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+            int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)ops[i]));
+            if (rc < 0)
+                return rc;
+        }
+        return 0;
+    }
+    case ENOSYS_RULE:
+        return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+    }
+    return -EINVAL;
+}
+
+bool jail_seccomp_apply(JailThreadKind kind, char *err, size_t errlen)
+{
+    if ((unsigned)kind >= JAIL_THREAD_NKINDS) {
+        snprintf(err, errlen, "seccomp: unknown thread kind %d", (int)kind);
+        return false;
+    }
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+    if (!ctx) {
+        snprintf(err, errlen, "seccomp: cannot make a filter (out of memory)");
+        return false;
+    }
+    int rc = 0;
+    /* Only this thread (no TSYNC): each thread kind gets its own list. */
+    if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 0)) < 0 ||
+        (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1)) < 0)
+        goto fail;
+    unsigned bit = 1u << kind;
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+        if (!(rules[i].kinds & bit))
+            continue;
+        int nr = seccomp_syscall_resolve_name(rules[i].name);
+        if (nr == __NR_SCMP_ERROR)
+            continue; /* not a system call on this architecture (e.g. a newer one on an older libseccomp) */
+        if ((rc = add_rule(ctx, &rules[i], nr)) < 0) {
+            snprintf(err, errlen, "seccomp: rule for %s: %s", rules[i].name, strerror(-rc));
+            seccomp_release(ctx);
+            return false;
+        }
+    }
+    if ((rc = seccomp_load(ctx)) < 0)
+        goto fail;
+    seccomp_release(ctx);
+    return true;
+fail:
+    snprintf(err, errlen, "seccomp: cannot install the %s list: %s", jail_thread_kind_name(kind), strerror(-rc));
+    seccomp_release(ctx);
+    return false;
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# tests/embed: programs written against include/lodge.h only, as the hypervisor and other embedders use
+# it: the WASI embedding API (t_wasi) and many guests in one process (t_signals: the fault handler's
+# chaining, alternate stacks, fatal hooks, threads). Built by `make embed-tests` (mk/embed.mk) into
+# $BUILD/tests/embed/. Each prints "ok - ..." or "not ok - ..." per check; a program that exits non-zero
+# without a failing line (a crash, a sanitizer report, a timeout) is one failure more.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+dir=$BUILD/tests/embed
+pass=0; fail=0; skip=0
+for src in tests/embed/t_*.c; do
+    name=$(basename "$src" .c)
+    bin=$dir/$name
+    if [ ! -x "$bin" ]; then
+        echo "FAIL $name: $bin not built (make embed-tests)"; fail=$((fail+1)); continue
+    fi
+    out=$(timeout 120 "$bin" "$dir" 2>&1); rc=$?
+    p=$(grep -c '^ok - ' <<<"$out"); f=$(grep -c '^not ok' <<<"$out"); s=$(grep -c '^skip - ' <<<"$out")
+    grep -E '^not ok|^skip - ' <<<"$out" | sed "s/^/  $name: /"
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        echo "FAIL $name: exit status $rc"; echo "$out" | tail -n 20 | sed "s/^/  | /"; f=1
+    fi
+    echo "$name: $p passed, $f failed, $s skipped"
+    pass=$((pass+p)); fail=$((fail+f)); skip=$((skip+s))
+done
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

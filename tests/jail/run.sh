@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The jail (src/mgr/jail*.c, cgroup.c, seccomp.c): real jailed lodged processes started through jail_spawn()
+# by the hidden `lodged jail-test` verb, which measures them from outside and prints one line per check
+# ("ok: ...", "FAIL: ...", "skip: ... (reason)"). This script runs each case with a timeout and sums them.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+LODGED=$BUILD/lodged
+pass=0; fail=0; skipped=0
+
+if [ ! -x "$LODGED" ]; then
+    echo "lodged not built ($LODGED): make all"
+    echo "0 passed, 1 failed, 0 skipped"; exit 1
+fi
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+# run NAME TIMEOUT [--as-nobody] ARGS...: one case; its ok/FAIL/skip lines are counted, a crash or a
+# timeout without a FAIL line is a failure of its own.
+run() {
+    local name=$1 limit=$2; shift 2
+    local pre=()
+    if [ "${1:-}" = --as-nobody ]; then pre=(setpriv --reuid=65534 --regid=65534 --clear-groups); shift; fi
+    echo "--- $name"
+    local out rc
+    out=$(timeout -k 5 "$limit" "${pre[@]}" "$LODGED" jail-test "$@" 2>&1); rc=$?
+    sed 's/^/  /' <<<"$out"
+    local p f s
+    p=$(grep -c '^ok:' <<<"$out"); f=$(grep -c '^FAIL:' <<<"$out"); s=$(grep -c '^skip:' <<<"$out")
+    pass=$((pass + p)); fail=$((fail + f)); skipped=$((skipped + s))
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        echo "  FAIL: $name ended with status $rc (timeout is 124)"; fail=$((fail + 1))
+    fi
+}
+
+mkdir -p "$tmp/state"
+run "isolation: namespaces, private root, rlimits, no_new_privs, capabilities" 30 \
+    isolate --state "$tmp/state" --proc --name jail-test-iso
+run "degraded: protections turned off are reported missing, checks skipped" 30 \
+    isolate --state "$tmp/state" --disable netns,root --name jail-test-deg
+run "required protection missing: the spawn is refused" 30 \
+    isolate --state "$tmp/state" --disable userns --require userns --expect-fail
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+    mkdir -p "$tmp/nobody"; chmod 755 "$tmp"; chmod 777 "$tmp/nobody"
+    if setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$LODGED"; then
+        run "unprivileged: the same jail as uid 65534, no root needed" 30 --as-nobody \
+            isolate --state "$tmp/nobody" --proc --name jail-test-nobody
+    else
+        echo "skip: unprivileged run (uid 65534 cannot execute $LODGED)"; skipped=$((skipped + 1))
+    fi
+else
+    echo "skip: unprivileged run (needs root to switch to uid 65534 with setpriv; we already are unprivileged)"
+    skipped=$((skipped + 1))
+fi
+
+# Seccomp: a forbidden call on a thread of each kind kills the process with SIGSYS; allowed work goes on.
+for kc in hart:socket hart:execve hart:mprotect-exec hart:open io:execve io:fork wasm:socket wasm:fork \
+          control:execve control:fork; do
+    run "seccomp: ${kc#*:} on a ${kc%%:*} thread" 20 seccomp --kind "${kc%%:*}" --call "${kc#*:}" --expect sigsys
+done
+for kc in hart:none io:none wasm:open control:socket; do
+    run "seccomp: ${kc#*:} on a ${kc%%:*} thread is allowed" 20 seccomp --kind "${kc%%:*}" --call "${kc#*:}" \
+        --expect exit0
+done
+
+# Cgroups: a CPU cap and weights measured from the group's CPU accounting, memory and pids limits.
+run "cgroup: CPU cap" 40 cpu-cap --pct 20 --secs 3
+run "cgroup: CPU weight" 40 cpu-weight --secs 3
+run "cgroup: memory limit against an allocation bomb" 40 mem-bomb --mib 64
+run "cgroup: pids limit" 30 pids --max 16
+
+echo "$pass passed, $fail failed, $skipped skipped"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,391 @@
+/* pool_test.c: the worker pool end to end, through mgr/workers.h as the daemon uses it: real `lodged
+ * worker` processes on real sockets. Usage: pool-test LODGED STATE_DIR WASM_DIR N
+ * WASM_DIR holds n_exit.wasm (clang-built WASI), loop, bomb, recurse, divzero, idle .wasm.
+ * Prints PASS/FAIL/SKIP lines and ends with "N passed, N failed, N skipped". */
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mgr/workers.h"
+
+static int npass, nfail, nskip;
+static const char *wasm_dir, *state_dir;
+
+static void check(bool ok, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("%s ", ok ? "PASS" : "FAIL");
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    fflush(stdout);
+    ok ? npass++ : nfail++;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Events from the pool's thread. */
+static pthread_mutex_t ev_mu = PTHREAD_MUTEX_INITIALIZER;
+static int crashed_events, crashed_sig9, stopped_events;
+
+static void on_event(void *opaque, const InstanceStatus *st)
+{
+    (void)opaque;
+    pthread_mutex_lock(&ev_mu);
+    if (st->state == LODGE_STATE_CRASHED) {
+        crashed_events++;
+        if (strstr(st->error, "signal 9"))
+            crashed_sig9++;
+    } else if (st->state == LODGE_STATE_STOPPED) {
+        stopped_events++;
+    }
+    pthread_mutex_unlock(&ev_mu);
+}
+
+static char *path_of(const char *dir, const char *name, const char *ext)
+{
+    char *p;
+    if (asprintf(&p, "%s/%s%s", dir, name, ext) < 0)
+        abort();
+    return p;
+}
+
+static bool create(WorkerPool *p, const char *id, const char *module, int argc, const char *const *argv,
+                   size_t max_memory, unsigned weight, const char *out)
+{
+    char *mod = path_of(wasm_dir, module, ".wasm"), err[256];
+    InstanceSpec s = {.id = id, .module_path = mod, .argc = argc, .argv = argv, .max_memory = max_memory,
+                      .cpu_weight = weight, .stdout_path = out, .stderr_path = out};
+    bool ok = workers_create(p, &s, err, sizeof err) && workers_start(p, id, err, sizeof err);
+    if (!ok)
+        printf("    create %s: %s\n", id, err);
+    free(mod);
+    return ok;
+}
+
+static lodge_guest_state_t state_of(WorkerPool *p, const char *id, InstanceStatus *st)
+{
+    InstanceStatus local;
+    if (!st)
+        st = &local;
+    return workers_status(p, id, st) ? st->state : (lodge_guest_state_t)-1;
+}
+
+/* Waits until id is no longer running (or the deadline); returns its state. */
+static lodge_guest_state_t wait_end(WorkerPool *p, const char *id, double deadline, InstanceStatus *st)
+{
+    for (;;) {
+        lodge_guest_state_t s = state_of(p, id, st);
+        if (s != LODGE_STATE_RUNNING && s != LODGE_STATE_CREATED)
+            return s;
+        if (now_s() > deadline)
+            return s;
+        usleep(5000);
+    }
+}
+
+static bool file_is(const char *path, const char *want)
+{
+    FILE *f = fopen(path, "r");
+    char buf[256] = "";
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = 0;
+    return strcmp(buf, want) == 0;
+}
+
+/* Thousands of clang-built WASI programs on 2 workers, hostile guests among them. */
+static void many_with_hostiles(WorkerPool *p, int n, const char *outdir)
+{
+    const char *hostile_argv[] = {"h"};
+    bool ok = create(p, "loop-a", "loop", 1, hostile_argv, 0, 100, NULL) &&
+              create(p, "loop-b", "loop", 1, hostile_argv, 0, 100, NULL) &&
+              create(p, "loop-c", "loop", 1, hostile_argv, 0, 100, NULL) &&
+              create(p, "bomb", "bomb", 1, hostile_argv, 16u << 20, 100, NULL) &&
+              create(p, "recurse", "recurse", 1, hostile_argv, 0, 100, NULL);
+    int storm = 0;
+    for (int i = 0; i < 200; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "trap-%d", i);
+        storm += create(p, id, "divzero", 1, hostile_argv, 0, 100, NULL);
+    }
+    check(ok && storm == 200, "hostile guests created and started (3 loops, a memory bomb, a recursion, 200 traps)");
+
+    double t0 = now_s();
+    int created = 0;
+    for (int i = 0; i < n; i++) {
+        char id[32], code[16], *out;
+        snprintf(id, sizeof id, "good-%d", i);
+        snprintf(code, sizeof code, "%d", i % 200);
+        out = path_of(outdir, id, ".out");
+        const char *argv[] = {"n_exit", "exit", code};
+        created += create(p, id, "n_exit", 3, argv, 0, 100, out);
+        free(out);
+    }
+    double t1 = now_s();
+    check(created == n, "%d of %d WASI instances created and started in %.2f s (%.0f us each)", created, n, t1 - t0,
+          (t1 - t0) * 1e6 / n);
+    int right = 0, finished = 0;
+    double deadline = now_s() + 120;
+    for (int i = 0; i < n; i++) {
+        char id[32], want[64], *out;
+        snprintf(id, sizeof id, "good-%d", i);
+        InstanceStatus st;
+        if (wait_end(p, id, deadline, &st) != LODGE_STATE_STOPPED)
+            continue;
+        finished++;
+        out = path_of(outdir, id, ".out");
+        snprintf(want, sizeof want, "mode exit, code %d\n", i % 200);
+        if (st.exit_code == i % 200 && file_is(out, want))
+            right++;
+        else if (right + 3 > finished)
+            printf("    %s: exit %d, error '%s'\n", id, st.exit_code, st.error);
+        free(out);
+    }
+    double t2 = now_s();
+    check(finished == n && right == n, "%d of %d finished with the right exit code and output, %.2f s after the "
+          "last start, while 3 infinite loops ran", right, n, t2 - t1);
+
+    InstanceStatus st;
+    lodge_guest_state_t s = wait_end(p, "bomb", now_s() + 20, &st);
+    check(s == LODGE_STATE_STOPPED && st.exit_code == 134 && strstr(st.error, "unreachable") &&
+          st.memory_bytes <= (16u << 20), "memory bomb stopped at its 16 MiB budget (%llu bytes, '%.*s')",
+          (unsigned long long)st.memory_bytes, (int)strcspn(st.error, "\n"), st.error);
+    s = wait_end(p, "recurse", now_s() + 20, &st);
+    check(s == LODGE_STATE_STOPPED && strstr(st.error, "call stack exhausted"), "deep recursion: '%.*s'", (int)strcspn(st.error, "\n"),
+          st.error);
+    int traps = 0;
+    for (int i = 0; i < 200; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "trap-%d", i);
+        if (wait_end(p, id, now_s() + 20, &st) == LODGE_STATE_STOPPED && strstr(st.error, "integer divide by zero"))
+            traps++;
+    }
+    check(traps == 200, "trap storm: %d of 200 ended with 'integer divide by zero'", traps);
+    InstanceStatus la, lb;
+    check(state_of(p, "loop-a", &la) == LODGE_STATE_RUNNING && state_of(p, "loop-b", &lb) == LODGE_STATE_RUNNING &&
+          la.cpu_ns > 0 && lb.cpu_ns > 0, "infinite loops still running (%.2f s and %.2f s of CPU)", la.cpu_ns / 1e9,
+          lb.cpu_ns / 1e9);
+}
+
+static void pause_resume_stop(WorkerPool *p)
+{
+    char err[256];
+    InstanceStatus a, b;
+    bool ok = workers_pause(p, "loop-a", err, sizeof err);
+    usleep(100000);
+    state_of(p, "loop-a", &a);
+    usleep(300000);
+    state_of(p, "loop-a", &b);
+    check(ok && b.state == LODGE_STATE_PAUSED && b.cpu_ns == a.cpu_ns,
+          "pause: loop-a parked (cpu %.3f s then %.3f s)", a.cpu_ns / 1e9, b.cpu_ns / 1e9);
+    ok = workers_resume(p, "loop-a", err, sizeof err);
+    usleep(300000);
+    state_of(p, "loop-a", &b);
+    check(ok && b.state == LODGE_STATE_RUNNING && b.cpu_ns > a.cpu_ns, "resume: loop-a runs again (cpu %.3f s)",
+          b.cpu_ns / 1e9);
+    check(!workers_resume(p, "loop-a", err, sizeof err) && strstr(err, "not paused"), "resume of a running "
+          "instance refused: %s", err);
+    ok = workers_stop(p, "loop-a", err, sizeof err);
+    lodge_guest_state_t s = wait_end(p, "loop-a", now_s() + 5, &b);
+    check(ok && s == LODGE_STATE_STOPPED && b.exit_code == 143, "stop: loop-a ended as by proc_exit(143) (exit %d)",
+          b.exit_code);
+    ok = workers_kill(p, "loop-b", err, sizeof err);
+    s = wait_end(p, "loop-b", now_s() + 5, &b);
+    check(ok && s == LODGE_STATE_STOPPED && b.exit_code == 137, "kill: loop-b dropped (exit %d, '%s')", b.exit_code,
+          b.error);
+    check(!workers_start(p, "loop-b", err, sizeof err), "start of a stopped instance refused: %s", err);
+    check(!workers_status(p, "no-such", &b), "status of an unknown id refused");
+    InstanceSpec bad = {.id = "bad/id", .module_path = "x"};
+    check(!workers_create(p, &bad, err, sizeof err), "bad id refused: %s", err);
+    char *missing = path_of(wasm_dir, "missing", ".wasm");
+    InstanceSpec nofile = {.id = "nofile", .module_path = missing};
+    check(!workers_create(p, &nofile, err, sizeof err) && strstr(err, "missing"), "missing module refused: %s", err);
+    free(missing);
+    InstanceSpec dup = {.id = "loop-c", .module_path = "x"};
+    check(!workers_create(p, &dup, err, sizeof err) && strstr(err, "exists"), "duplicate id refused: %s", err);
+}
+
+/* Forgets every ended instance; returns how many are left. */
+static size_t remove_ended(WorkerPool *p)
+{
+    size_t cap = 100000, left = 0;
+    InstanceStatus *all = calloc(cap, sizeof *all);
+    size_t n = workers_list(p, all, cap);
+    char err[256];
+    for (size_t i = 0; i < n; i++) {
+        if (all[i].state == LODGE_STATE_STOPPED || all[i].state == LODGE_STATE_CRASHED)
+            workers_remove(p, all[i].id, err, sizeof err);
+        else
+            left++;
+    }
+    free(all);
+    return left;
+}
+
+static void crash_and_restart(WorkerPool *p, const char *lodged)
+{
+    size_t left = remove_ended(p);
+    const char *argv[] = {"l"};
+    int made = 0;
+    for (int i = 0; i < 6; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "victim-%d", i);
+        made += create(p, id, "loop", 1, argv, 0, 100, NULL);
+    }
+    WorkerInfo w0, w1;
+    bool infos = workers_info(p, 0, &w0) && workers_info(p, 1, &w1);
+    check(made == 6 && infos && w0.instances + w1.instances == left + 6 && w0.instances && w1.instances,
+          "6 more loops placed on both workers (%llu + %llu instances)", (unsigned long long)w0.instances,
+          (unsigned long long)w1.instances);
+    pthread_mutex_lock(&ev_mu);
+    crashed_events = crashed_sig9 = 0;
+    pthread_mutex_unlock(&ev_mu);
+    kill(w0.pid, SIGKILL);
+    double deadline = now_s() + 10;
+    int crashed = 0, sig9 = 0;
+    while (now_s() < deadline) {
+        pthread_mutex_lock(&ev_mu);
+        crashed = crashed_events;
+        sig9 = crashed_sig9;
+        pthread_mutex_unlock(&ev_mu);
+        if ((uint64_t)crashed >= w0.instances)
+            break;
+        usleep(10000);
+    }
+    check((uint64_t)crashed == w0.instances && sig9 == crashed,
+          "kill -9 worker 0 (pid %d): %d instance(s) reported CRASHED with 'killed by signal 9'", w0.pid, crashed);
+    size_t cap = 1000;
+    InstanceStatus *all = calloc(cap, sizeof *all);
+    size_t n = workers_list(p, all, cap), ncrashed = 0, nrunning = 0;
+    for (size_t i = 0; i < n; i++) {
+        ncrashed += all[i].state == LODGE_STATE_CRASHED;
+        nrunning += all[i].state == LODGE_STATE_RUNNING;
+    }
+    check(ncrashed == w0.instances && nrunning == w1.instances,
+          "the other worker's %zu instance(s) still run; %zu listed as crashed", nrunning, ncrashed);
+    WorkerInfo n0 = {0};
+    deadline = now_s() + 10;
+    while (now_s() < deadline && !(workers_info(p, 0, &n0) && n0.pid != w0.pid))
+        usleep(20000);
+    check(n0.up && n0.pid != w0.pid && n0.instances == 0, "a new worker 0 replaced it (pid %d)", n0.pid);
+    made = 0;
+    for (int i = 0; i < 4; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "after-%d", i);
+        made += create(p, id, "loop", 1, argv, 0, 100, NULL);
+    }
+    check(made == 4, "4 instances created after the restart");
+
+    /* A daemon restart: the pool goes, the workers stay; a new pool finds what they run. */
+    size_t before = workers_list(p, all, cap);
+    size_t running_before = 0;
+    for (size_t i = 0; i < before; i++)
+        running_before += all[i].state == LODGE_STATE_RUNNING;
+    workers_delete(p);
+    char err[256];
+    WorkerPool *q = workers_new(lodged, state_dir, 2, on_event, NULL, err, sizeof err);
+    check(q != NULL, "pool re-created (a daemon restart) %s", q ? "" : err);
+    if (!q) {
+        free(all);
+        return;
+    }
+    WorkerInfo r0, r1;
+    bool same = workers_info(q, 0, &r0) && workers_info(q, 1, &r1) && r0.pid == n0.pid && r1.pid == w1.pid;
+    size_t after = workers_list(q, all, cap), running_after = 0;
+    for (size_t i = 0; i < after; i++)
+        running_after += all[i].state == LODGE_STATE_RUNNING;
+    check(same && running_after == running_before && running_after >= 4 + w1.instances,
+          "reconnected to the same workers; %zu running instance(s) listed (%zu before)", running_after,
+          running_before);
+    InstanceStatus st = {0};
+    bool stopped = workers_stop(q, "after-0", err, sizeof err) &&
+                   wait_end(q, "after-0", now_s() + 5, &st) == LODGE_STATE_STOPPED;
+    check(stopped && st.exit_code == 143, "the new pool controls a reconnected instance (stop: exit %d)",
+          st.exit_code);
+    free(all);
+    pid_t pids[2] = {r0.pid, r1.pid};
+    workers_shutdown(q);
+    usleep(200000);
+    while (waitpid(-1, NULL, WNOHANG) > 0) /* this process started them through the first pool */
+        ;
+    check(kill(pids[0], 0) != 0 && kill(pids[1], 0) != 0, "workers_shutdown ended both workers");
+}
+
+/* How many created (idle) instances a worker holds, and what each costs in resident memory. */
+static void measure_idle(WorkerPool *p, int n)
+{
+    remove_ended(p);
+    WorkerInfo a0, a1, b0, b1;
+    workers_info(p, 0, &a0);
+    workers_info(p, 1, &a1);
+    char err[256];
+    char *mod = path_of(wasm_dir, "idle", ".wasm");
+    double t0 = now_s();
+    int made = 0;
+    for (int i = 0; i < n; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "idle-%d", i);
+        InstanceSpec s = {.id = id, .module_path = mod};
+        if (!workers_create(p, &s, err, sizeof err)) {
+            printf("    %s: %s\n", id, err);
+            break;
+        }
+        made++;
+    }
+    double t1 = now_s();
+    free(mod);
+    workers_info(p, 0, &b0);
+    workers_info(p, 1, &b1);
+    double grew = (double)(b0.max_rss_bytes - a0.max_rss_bytes) + (double)(b1.max_rss_bytes - a1.max_rss_bytes);
+    check(made == n, "%d idle instances held by 2 workers; %.0f bytes of resident memory each; %.1f us per create "
+          "through the pool", made, grew / (made ? made : 1), (t1 - t0) * 1e6 / (made ? made : 1));
+    remove_ended(p);
+    int removed = 0;
+    for (int i = 0; i < made; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "idle-%d", i);
+        removed += workers_remove(p, id, err, sizeof err);
+    }
+    check(removed == made, "%d created instances removed", removed);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 6) {
+        fprintf(stderr, "usage: pool-test LODGED STATE_DIR WASM_DIR OUT_DIR N\n");
+        return 2;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    const char *lodged = argv[1];
+    state_dir = argv[2];
+    wasm_dir = argv[3];
+    int n = atoi(argv[5]);
+    char err[256];
+    WorkerPool *p = workers_new(lodged, state_dir, 2, on_event, NULL, err, sizeof err);
+    check(p != NULL, "pool of 2 workers started %s", p ? "" : err);
+    if (!p) {
+        printf("%d passed, %d failed, %d skipped\n", npass, nfail, nskip);
+        return 1;
+    }
+    many_with_hostiles(p, n, argv[4]);
+    pause_resume_stop(p);
+    measure_idle(p, 4 * n);
+    crash_and_restart(p, lodged);
+    printf("%d passed, %d failed, %d skipped\n", npass, nfail, nskip);
+    return nfail ? 1 : 0;
+}
