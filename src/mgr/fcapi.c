@@ -625,7 +625,11 @@ void fcapi_handle(void *opaque, const HttpRequest *req, HttpResponse *resp)
     pthread_mutex_lock(&a->lock);
     route(a, req, resp);
     pthread_mutex_unlock(&a->lock);
-    if (resp->status >= 400)
-        fcapi_log(a, FCLOG_ERROR, "%s %s: %d %.*s", req->method, req->path, resp->status, (int)resp->body_len,
+    if (resp->status >= 400) {
+        int len = resp->body ? (int)resp->body_len : 0;
+        while (len > 0 && resp->body[len - 1] == '\n')
+            len--;
+        fcapi_log(a, FCLOG_ERROR, "%s %s: %d %.*s", req->method, req->path, resp->status, len,
                   resp->body ? resp->body : "");
+    }
 }

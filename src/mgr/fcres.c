@@ -413,6 +413,10 @@ bool fcres_set_net(FcRes *r, const char *id, const cJSON *body, char *err, size_
         return fail(err, n, "host_dev_name `%s`: expected a Linux interface name of 1 to 15 characters", tap);
     if (mac && !parse_mac(mac))
         return fail(err, n, "guest_mac `%s`: expected six hex bytes such as 06:00:AC:10:00:02", mac);
+    /* lodge_machine_config_t has no MAC yet: the guest always gets the machine's own. */
+    if (mac && strcasecmp(mac, FCRES_GUEST_MAC) != 0)
+        return fail(err, n, "guest_mac %s is not supported: Lodge's virtio-net gives the guest %s (give that, or "
+                    "leave guest_mac out)", mac, FCRES_GUEST_MAC);
     if (field(body, "mtu"))
         return fail(err, n, "mtu: Lodge's virtio-net device does not advertise an MTU (leave mtu out)");
     if (!check_rate_limiter(body, "rx_rate_limiter", err, n) || !check_rate_limiter(body, "tx_rate_limiter", err, n))

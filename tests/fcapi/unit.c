@@ -238,6 +238,10 @@ static void test_net_and_others(void)
     fcres_init(&r);
     char err[256];
     cJSON *b = cJSON_Parse("{\"iface_id\": \"net1\", \"host_dev_name\": \"lo\", \"guest_mac\": \"06:00:AC:10:00:02\"}");
+    CHECK(!fcres_set_net(&r, "net1", b, err, sizeof err) && strstr(err, "guest_mac 06:00:AC:10:00:02 is not supported")
+          && !r.has_net, "%s", err);
+    cJSON_Delete(b);
+    b = cJSON_Parse("{\"iface_id\": \"net1\", \"host_dev_name\": \"lo\", \"guest_mac\": \"52:54:00:12:34:56\"}");
     CHECK(fcres_set_net(&r, "net1", b, err, sizeof err) && r.has_net && !strcmp(r.net.tap, "lo"), "%s", err);
     cJSON_Delete(b);
     b = cJSON_Parse("{\"iface_id\": \"net2\", \"host_dev_name\": \"lo\"}");
@@ -255,7 +259,7 @@ static void test_net_and_others(void)
     b = cJSON_Parse("{\"iface_id\": \"net1\", \"host_dev_name\": \"lo\", \"mtu\": 1500}");
     CHECK(!fcres_set_net(&r, "net1", b, err, sizeof err) && strstr(err, "MTU"), "%s", err);
     cJSON_Delete(b);
-    CHECK(!strcmp(r.net.mac, "06:00:AC:10:00:02"), "unchanged: %s", r.net.mac);
+    CHECK(!strcmp(r.net.mac, "52:54:00:12:34:56"), "unchanged: %s", r.net.mac);
 
     const char *e = apply(&r, fcres_set_entropy, "{\"rate_limiter\": {\"ops\": {\"size\": 10, \"refill_time\": 1}}}");
     CHECK(strstr(e, "rate_limiter.ops") && !r.entropy, "%s", e);
