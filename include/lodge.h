@@ -55,6 +55,7 @@ typedef enum lodge_trap_kind {
     LODGE_TRAP_NULL_REF,         /* null reference */
     LODGE_TRAP_MEMORY_LIMIT,     /* the store's memory limit refused an allocation at instantiation */
     LODGE_TRAP_UNDEFINED_ELEMENT,/* call_indirect past the end of the table */
+    LODGE_TRAP_OUT_OF_MEMORY,    /* the host could not allocate for the guest (or the store's limit refused) */
 } lodge_trap_kind_t;
 
 #define LODGE_ERROR_MSG_MAX 256
@@ -159,6 +160,9 @@ LODGE_API void lodge_engine_delete(lodge_engine_t *engine);
 LODGE_API lodge_module_t *lodge_module_new(lodge_engine_t *engine, const uint8_t *bytes, size_t len,
                                            lodge_error_t *err);
 LODGE_API void lodge_module_delete(lodge_module_t *module);
+/* Bytes the module holds: its decoded parts, its copy of the bytes and the code lowered so far (a
+ * module is shared by the stores instantiating it, so these are counted here, not in any store). */
+LODGE_API size_t lodge_module_memory_used(const lodge_module_t *module);
 /* Validate only (no compile); true when the bytes are a valid module. */
 LODGE_API bool lodge_module_validate(lodge_engine_t *engine, const uint8_t *bytes, size_t len,
                                      lodge_error_t *err);
@@ -190,7 +194,8 @@ LODGE_API void lodge_module_export(const lodge_module_t *module, uint32_t i, lod
 typedef struct lodge_store lodge_store_t;
 
 typedef struct lodge_store_limits {
-    size_t max_memory;      /* bytes of linear memory + tables + instance data; 0 = unlimited */
+    size_t max_memory;      /* bytes of everything the store holds (linear memory, tables, instances,
+                               functions, globals, the guest's stacks); 0 = unlimited */
     uint64_t fuel;          /* loop back-edges and calls before LODGE_TRAP_INTERRUPTED; 0 = unlimited */
 } lodge_store_limits_t;
 
@@ -366,6 +371,11 @@ typedef struct lodge_machine_config {
     lodge_console_mode_t console;
     const char *console_file; /* LODGE_CONSOLE_FILE */
     size_t max_overhead;     /* bytes Lodge may allocate for the machine beyond guest RAM; 0: unlimited */
+    /* Called first thing on each thread the machine creates, before it runs guest code, so the embedder can
+     * confine the thread (a seccomp filter, a CPU set). kind: "hart" (runs harts, and the device work they
+     * trigger) or "io" (a device thread). NULL: nothing is called. */
+    void (*on_thread)(void *opaque, const char *kind);
+    void *on_thread_opaque;
 } lodge_machine_config_t;
 
 /* One state machine for every kind of guest (machines here, instances in the hypervisor). */

@@ -1,4 +1,5 @@
 /* alloc.c: accounted allocation (see alloc.h). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,4 +74,68 @@ void alloc_free(Alloc *a, void *p, size_t n)
         return;
     free(p);
     alloc_uncharge(a, n);
+}
+
+/* The header is 16 bytes so the block after it keeps malloc's 16-byte alignment. */
+typedef struct Header {
+    _Alignas(ALLOC_HEADER) size_t n;
+} Header;
+_Static_assert(sizeof(Header) == ALLOC_HEADER, "allocation header size");
+
+void *alloc_hmalloc(Alloc *a, size_t n)
+{
+    if (n > SIZE_MAX - sizeof(Header))
+        return NULL;
+    Header *h = alloc_malloc(a, sizeof *h + n);
+    if (!h)
+        return NULL;
+    h->n = n;
+    return h + 1;
+}
+
+void *alloc_hcalloc(Alloc *a, size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size)
+        return NULL;
+    size_t n = count * size;
+    if (n > SIZE_MAX - sizeof(Header))
+        return NULL;
+    Header *h = alloc_calloc(a, 1, sizeof *h + n);
+    if (!h)
+        return NULL;
+    h->n = n;
+    return h + 1;
+}
+
+void *alloc_hrealloc(Alloc *a, void *p, size_t n)
+{
+    if (!p)
+        return alloc_hmalloc(a, n);
+    if (n > SIZE_MAX - sizeof(Header))
+        return NULL;
+    Header *h = (Header *)p - 1;
+    Header *q = alloc_realloc(a, h, sizeof *h + h->n, sizeof *h + n);
+    if (!q)
+        return NULL;
+    q->n = n;
+    return q + 1;
+}
+
+void alloc_hfree(Alloc *a, void *p)
+{
+    if (!p)
+        return;
+    Header *h = (Header *)p - 1;
+    alloc_free(a, h, sizeof *h + h->n);
+}
+
+char *alloc_hstrndup(Alloc *a, const char *s, size_t n)
+{
+    char *d = alloc_hmalloc(a, n + 1);
+    if (!d)
+        return NULL;
+    if (n)
+        memcpy(d, s, n);
+    d[n] = 0;
+    return d;
 }

@@ -25,4 +25,14 @@ void *alloc_calloc(Alloc *a, size_t count, size_t size);
 void *alloc_realloc(Alloc *a, void *p, size_t old_n, size_t new_n);
 void alloc_free(Alloc *a, void *p, size_t n);
 
+/* The same for owners of many pieces of many sizes (a decoded module): each block remembers its size in
+ * a header (ALLOC_HEADER bytes, accounted too), so freeing needs no bookkeeping by the owner. */
+#define ALLOC_HEADER 16
+void *alloc_hmalloc(Alloc *a, size_t n);
+void *alloc_hcalloc(Alloc *a, size_t count, size_t size);
+void *alloc_hrealloc(Alloc *a, void *p, size_t n);
+void alloc_hfree(Alloc *a, void *p);
+/* A NUL-terminated copy of the n bytes at s. */
+char *alloc_hstrndup(Alloc *a, const char *s, size_t n);
+
 #endif

@@ -35,6 +35,7 @@ const char *lodge_trap_name(lodge_trap_kind_t kind)
     case LODGE_TRAP_NULL_REF: return "null reference";
     case LODGE_TRAP_MEMORY_LIMIT: return "memory limit exceeded";
     case LODGE_TRAP_UNDEFINED_ELEMENT: return "undefined element";
+    case LODGE_TRAP_OUT_OF_MEMORY: return "out of memory";
     }
     return "unknown trap";
 }

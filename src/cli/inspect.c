@@ -8,14 +8,14 @@
 
 static const char *section_name(uint8_t id)
 {
-    static const char *names[] = {"custom", "type", "import", "function", "table", "memory", "global",
+    static const char *const names[] = {"custom", "type", "import", "function", "table", "memory", "global",
                                   "export", "start", "element", "code", "data", "datacount"};
     return id < sizeof names / sizeof names[0] ? names[id] : "?";
 }
 
 static const char *kind_name(lodge_extern_kind_t k)
 {
-    static const char *n[] = {"func", "table", "memory", "global"};
+    static const char *const n[] = {"func", "table", "memory", "global"};
     return n[k];
 }
 
@@ -118,7 +118,7 @@ int cli_inspect(int argc, char **argv)
     if (m->has_start)
         printf("\nstart: func[%u]\n", m->start);
     printf("\nelement segments (%u):\n", m->nelems);
-    static const char *modes[] = {"active", "passive", "declarative"};
+    static const char *const modes[] = {"active", "passive", "declarative"};
     for (uint32_t i = 0; i < m->nelems; i++)
         printf("  elem[%u] %s %s, %u entries%s\n", i, modes[m->elems[i].mode], wasmfile_valtype(m->elems[i].type),
                m->elems[i].count, m->elems[i].mode == SEG_ACTIVE ? " into a table" : "");

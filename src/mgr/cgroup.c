@@ -25,6 +25,7 @@ typedef struct CgCtl {
     bool v2;
     bool usable;             /* the parent group exists and we may write it */
     char dir[PATH_MAX];      /* the Lodge parent group */
+    char why[300];           /* why it is not usable */
 } CgCtl;
 
 struct JailCgroups {
@@ -245,6 +246,7 @@ JailCgroups *jail_cgroups_open(const char *parent, char *err, size_t errlen)
         } else {
             appendf(cg->describe, sizeof cg->describe, "%s%s: no hierarchy has it", cg->describe[0] ? "; " : "",
                     ctl_names[i]);
+            snprintf(c->why, sizeof c->why, "no hierarchy has it");
             continue;
         }
         c->found = true;
@@ -269,6 +271,7 @@ JailCgroups *jail_cgroups_open(const char *parent, char *err, size_t errlen)
                 snprintf(why, sizeof why, "%s", e1);
         }
         c->usable = !why[0];
+        snprintf(c->why, sizeof c->why, "%s", why);
         appendf(cg->describe, sizeof cg->describe, "%s%s: %s %s%s%s", cg->describe[0] ? "; " : "", ctl_names[i],
                 c->v2 ? "v2" : "v1", c->dir, why[0] ? ", not usable: " : "", why);
     }
@@ -449,7 +452,7 @@ bool jail_cgroup_create(const JailCgroups *cg, const char *name, const JailLimit
     }
     for (int i = 0; i < CG_N; i++)
         if (!cg->c[i].usable && i != CG_CPUACCT)
-            appendf(why, whylen, "%s%s: no usable hierarchy", why[0] ? "; " : "", ctl_names[i]);
+            appendf(why, whylen, "%s%s: %s", why[0] ? "; " : "", ctl_names[i], cg->c[i].why);
     return true;
 }
 

@@ -55,33 +55,25 @@ void jail_protections_text(unsigned bits, char *buf, size_t len)
         appendf(buf, len, "none");
 }
 
-static const char *prot_name(unsigned bit)
-{
-    for (size_t i = 0; i < sizeof prot_names / sizeof prot_names[0]; i++)
-        if (prot_names[i].bit == bit)
-            return prot_names[i].name;
-    return "?";
-}
-
 /* Why each protection is missing: one short reason per bit, the first one recorded wins. */
 typedef struct Missing {
     unsigned bits;
-    char text[640];
+    char text[1024];
 } Missing;
 
 static void missing(Missing *m, unsigned bits, const char *fmt, ...)
 {
-    for (unsigned b = 1; b && b <= bits; b <<= 1) {
-        if (!(bits & b) || (m->bits & b))
-            continue;
-        m->bits |= b;
-        char why[200];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, sizeof why, fmt, ap);
-        va_end(ap);
-        appendf(m->text, sizeof m->text, "%s%s (%s)", m->text[0] ? "; " : "", prot_name(b), why);
-    }
+    unsigned fresh = bits & ~m->bits;
+    if (!fresh)
+        return;
+    m->bits |= fresh;
+    char names[256], why[800];
+    jail_protections_text(fresh, names, sizeof names);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    appendf(m->text, sizeof m->text, "%s%s (%s)", m->text[0] ? "; " : "", names, why);
 }
 
 static const struct {
@@ -230,6 +222,9 @@ static bool plan_build(PlanBuf *b, const JailSpec *spec, char *const argv[], cha
     p->argv = argv;
     p->envp = spec->envp ? spec->envp : empty_env;
     p->proc = spec->proc;
+#ifdef JAIL_SANITIZED
+    p->proc = true;
+#endif
     p->stdio_set = spec->stdio_set;
     p->keep = spec->keep_fds;
     p->nkeep = spec->nkeep;
@@ -517,11 +512,11 @@ bool jail_spawn(const JailSpec *spec, char *const argv[], JailChild *out, char *
             "disabled");
     b.plan.nsflags = want;
     b.plan.root = (want & CLONE_NEWNS) && !(dis & JAIL_ROOT);
-    if (!b.plan.root && spec->proc && !(want & CLONE_NEWPID))
+    if (!b.plan.root && b.plan.proc && !(want & CLONE_NEWPID))
         b.plan.proc = false;
 
     unsigned cg_bits = 0;
-    char cgwhy[256] = "";
+    char cgwhy[768] = "";
     if (spec->cgroups && !jail_cgroup_create(spec->cgroups, spec->name, &spec->limits, &cg_bits, cgwhy,
                                              sizeof cgwhy)) {
         snprintf(err, errlen, "jail: %s", cgwhy);

@@ -144,7 +144,7 @@ typedef struct JailSpec {
 typedef struct JailChild {
     pid_t pid;                /* in the caller's PID namespace */
     unsigned in_force;        /* JAIL_* bits */
-    char report[768];         /* "in force: userns mountns ...; missing: netns (a tap needs the host's
+    char report[1024];        /* "in force: userns mountns ...; missing: netns (a tap needs the host's
                                * network), cgroup-memory (EACCES on ...)": for the operator (`info`) */
 } JailChild;
 

@@ -10,6 +10,16 @@
 
 #include "mgr/jail.h"
 
+/* Sanitizer builds (tests only): their runtime reads /proc/self (maps, exe) and LeakSanitizer's exit check
+ * needs ptrace, so the jail always mounts /proc and seccomp runs that check before the first filter. */
+#if defined(__SANITIZE_ADDRESS__)
+#define JAIL_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define JAIL_SANITIZED 1
+#endif
+#endif
+
 /* The staging layout inside the child's mount namespace (bubblewrap's): a tmpfs on /tmp becomes the root for a
  * moment, the host's root is reached under OLDROOT, the jail's root is built under NEWROOT. */
 #define JAIL_OLDROOT "/oldroot"

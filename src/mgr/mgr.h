@@ -2,6 +2,8 @@
 #ifndef LODGE_MGR_H
 #define LODGE_MGR_H
 
+#include <stddef.h>
+
 #define MGR_VERB(name, fn, summary) int fn(int argc, char **argv);
 #include "mgr/verbs.def"
 #undef MGR_VERB
@@ -14,5 +16,9 @@ int mgr_cmd_jail_test(int argc, char **argv);
 
 /* True when arg is -h or --help. */
 int mgr_is_help(const char *arg);
+
+/* The daemon's socket when none is given (sockpath.c): LODGE_SOCKET, else $XDG_RUNTIME_DIR/lodge/lodged.sock,
+ * else /run/user/UID/lodge/lodged.sock when that directory is writable, else /tmp/lodge-UID/lodged.sock. */
+void mgr_default_socket(char *buf, size_t n);
 
 #endif

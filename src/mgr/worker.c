@@ -641,7 +641,7 @@ int mgr_cmd_worker(int argc, char **argv)
     w.engine = lodge_engine_new(&cfg);
     w.shared = w.engine ? wshared_new(w.engine) : NULL;
     char err[256] = "out of memory";
-    w.sched = w.shared && w.buckets ? wsched_new(w.threads, (size_t)stack_kib << 10, on_event, release, &w, err, sizeof err)
+    w.sched = w.shared && w.buckets ? wsched_new(w.engine, w.threads, (size_t)stack_kib << 10, on_event, release, &w, err, sizeof err)
                                     : NULL;
     if (!w.sched) {
         fprintf(stderr, "lodged worker: %s\n", err);

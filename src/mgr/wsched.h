@@ -37,6 +37,9 @@ typedef struct WInst {
     lodge_store_t *store;
     lodge_wasi_t *wasi;
     lodge_instance_t *instance;
+    struct WSched *sched;
+    lodge_func_t *wasi_poll;      /* WASI's own poll_oneoff, for what the scheduler's cannot do */
+    lodge_instance_t *tramp;      /* calls wasi_poll with the guest's memory (made on first use) */
     uint64_t fuel0;
     unsigned weight;
     /* The scheduler's (under its lock). */
@@ -66,7 +69,7 @@ typedef void (*WSchedEventFn)(void *opaque, WInst *in);
  * lock, after the store is deleted. */
 typedef void (*WSchedReleaseFn)(void *opaque, WInst *in);
 
-WSched *wsched_new(unsigned nrunners, size_t stack_size, WSchedEventFn ev, WSchedReleaseFn rel, void *opaque,
+WSched *wsched_new(lodge_engine_t *engine, unsigned nrunners, size_t stack_size, WSchedEventFn ev, WSchedReleaseFn rel, void *opaque,
                    char *err, size_t errlen);
 /* Stops the threads; instances still alive are dropped. */
 void wsched_delete(WSched *s);

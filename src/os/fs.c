@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +87,8 @@ static void fill_stat(const struct stat *s, OsStat *st)
 typedef struct Walk {
     int stack[MAX_DEPTH];
     int depth;         /* stack[0] is the caller's dirfd (not ours to close) */
-    char *rest;        /* remaining path text, owned */
+    char *rest;        /* remaining path text, owned (from `alloc`) */
+    Alloc *alloc;      /* the caller's accounted allocator (the guest's, for WASI); NULL: unaccounted */
     size_t pos;
     int links;
 } Walk;
@@ -95,7 +97,7 @@ static void walk_free(Walk *w)
 {
     for (int i = w->depth; i > 0; i--)
         close(w->stack[i]);
-    free(w->rest);
+    alloc_hfree(w->alloc, w->rest);
 }
 
 /* Replace the current component with the symlink's target: rest = target + "/" + what follows. */
@@ -110,7 +112,7 @@ static int walk_splice(Walk *w, const char *target, size_t tlen, size_t after)
     size_t taillen = strlen(w->rest + after);
     if (tlen + 1 + taillen + 1 > MAX_PATH_WORK)
         return -ENAMETOOLONG;
-    char *n = malloc(tlen + 1 + taillen + 1);
+    char *n = alloc_hmalloc(w->alloc, tlen + 1 + taillen + 1);
     if (!n)
         return -ENOMEM;
     memcpy(n, target, tlen);
@@ -118,23 +120,23 @@ static int walk_splice(Walk *w, const char *target, size_t tlen, size_t after)
     memcpy(n + tlen + 1, w->rest + after, taillen + 1);
     if (taillen == 0)
         n[tlen] = '\0'; /* a final symlink stays final: no trailing slash appears from nowhere */
-    free(w->rest);
+    alloc_hfree(w->alloc, w->rest);
     w->rest = n;
     w->pos = 0;
     return 0;
 }
 
-static int read_link_at(int dirfd, const char *name, char **out, size_t *outlen)
+static int read_link_at(Alloc *a, int dirfd, const char *name, char **out, size_t *outlen)
 {
     size_t cap = 256;
     for (;;) {
-        char *buf = malloc(cap);
+        char *buf = alloc_hmalloc(a, cap);
         if (!buf)
             return -ENOMEM;
         ssize_t n = readlinkat(dirfd, name, buf, cap);
         if (n < 0) {
             int e = NEG_ERRNO;
-            free(buf);
+            alloc_hfree(a, buf);
             return e;
         }
         if ((size_t)n < cap) {
@@ -142,22 +144,22 @@ static int read_link_at(int dirfd, const char *name, char **out, size_t *outlen)
             *outlen = (size_t)n;
             return 0;
         }
-        free(buf);
+        alloc_hfree(a, buf);
         if (cap >= MAX_PATH_WORK)
             return -ENAMETOOLONG;
         cap *= 4;
     }
 }
 
-static int walk_open(int dirfd, const char *path, int flags, unsigned mode)
+static int walk_open(Alloc *a, int dirfd, const char *path, int flags, unsigned mode)
 {
     if (path[0] == '\0')
         return -ENOENT;
     if (path[0] == '/')
         return OS_FS_ESCAPE;
-    Walk w = {.depth = 0};
+    Walk w = {.depth = 0, .alloc = a};
     w.stack[0] = dirfd;
-    w.rest = strdup(path);
+    w.rest = alloc_hstrndup(a, path, strlen(path));
     if (!w.rest)
         return -ENOMEM;
     int hflags = host_flags(flags) | O_NOFOLLOW;
@@ -216,14 +218,14 @@ static int walk_open(int dirfd, const char *path, int flags, unsigned mode)
             if (S_ISLNK(sb.st_mode)) {
                 char *t;
                 size_t tl;
-                r = read_link_at(fd, "", &t, &tl);
+                r = read_link_at(a, fd, "", &t, &tl);
                 close(fd);
                 s[end] = saved;
                 if (r < 0)
                     goto done;
                 /* Keep the separator so the spliced target is looked up as a directory. */
                 r = walk_splice(&w, t, tl, end);
-                free(t);
+                alloc_hfree(a, t);
                 if (r < 0)
                     goto done;
                 continue;
@@ -249,12 +251,12 @@ static int walk_open(int dirfd, const char *path, int flags, unsigned mode)
             fstatat(cur, comp, &lsb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lsb.st_mode)) {
             char *t;
             size_t tl;
-            r = read_link_at(cur, comp, &t, &tl);
+            r = read_link_at(a, cur, comp, &t, &tl);
             s[end] = saved;
             if (r < 0)
                 goto done;
             r = walk_splice(&w, t, tl, end);
-            free(t);
+            alloc_hfree(a, t);
             if (r < 0)
                 goto done;
             continue;
@@ -302,7 +304,7 @@ static int openat2_beneath(int dirfd, const char *path, int flags, unsigned mode
     return -EAGAIN;
 }
 
-int os_fs_open_beneath(OsResolver how, int dirfd, const char *path, int flags, unsigned mode)
+int os_fs_open_beneath(Alloc *a, OsResolver how, int dirfd, const char *path, int flags, unsigned mode)
 {
     if (how == OS_RESOLVE_AUTO) {
         int r = openat2_beneath(dirfd, path, flags, mode);
@@ -311,7 +313,7 @@ int os_fs_open_beneath(OsResolver how, int dirfd, const char *path, int flags, u
         if (r != -ENOSYS && r != -EPERM && r != -EAGAIN)
             return r;
     }
-    return walk_open(dirfd, path, flags, mode);
+    return walk_open(a, dirfd, path, flags, mode);
 }
 
 int os_fs_open_dir(const char *host_path)
@@ -581,14 +583,17 @@ int os_fs_symlinkat(const char *target, int dirfd, const char *name)
 
 int os_fs_readlinkat(int dirfd, const char *name, char *buf, size_t cap)
 {
-    char *t;
-    size_t tl;
-    int r = read_link_at(dirfd, name, &t, &tl);
-    if (r < 0)
-        return r;
-    memcpy(buf, t, tl < cap ? tl : cap);
-    free(t);
-    return (int)tl;
+    /* Straight into the caller's buffer; when it is full, the link's own size says how long the
+     * target is (no scratch copy, so nothing to allocate). */
+    ssize_t n = readlinkat(dirfd, name, buf, cap);
+    if (n < 0)
+        return NEG_ERRNO;
+    if ((size_t)n < cap)
+        return (int)n;
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return NEG_ERRNO;
+    return st.st_size > n ? (int)(st.st_size > INT_MAX ? INT_MAX : st.st_size) : (int)n;
 }
 
 int os_fs_linkat(int olddir, const char *oldname, int newdir, const char *newname)

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/alloc.h"
+
 /* Open flags, host-neutral. */
 enum {
     OS_FS_READ = 1 << 0,
@@ -54,7 +56,9 @@ typedef enum OsResolver {
 
 /* Open `path` relative to dirfd without ever leaving dirfd's tree: absolute paths, `..` above dirfd
  * and symlinks (at any depth) that lead outside fail with OS_FS_ESCAPE. Returns the new fd. */
-int os_fs_open_beneath(OsResolver how, int dirfd, const char *path, int flags, unsigned mode);
+/* `a` pays for the portable walk's scratch (path text, link targets): the guest's allocator; NULL is
+ * unaccounted. */
+int os_fs_open_beneath(Alloc *a, OsResolver how, int dirfd, const char *path, int flags, unsigned mode);
 /* Open a host directory (for a preopen); returns the fd or -errno. */
 int os_fs_open_dir(const char *host_path);
 

@@ -98,10 +98,10 @@ int os_sys_yield(void)
     return sched_yield() < 0 ? NEG_ERRNO : 0;
 }
 
-int os_sys_poll(OsPollFd *fds, size_t n, int64_t timeout_ns)
+int os_sys_poll(Alloc *a, OsPollFd *fds, size_t n, int64_t timeout_ns)
 {
     struct pollfd stackp[16];
-    struct pollfd *p = n <= 16 ? stackp : calloc(n, sizeof *p);
+    struct pollfd *p = n <= 16 ? stackp : alloc_calloc(a, n, sizeof *p);
     if (!p)
         return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
@@ -127,7 +127,7 @@ int os_sys_poll(OsPollFd *fds, size_t n, int64_t timeout_ns)
         fds[i].error = (p[i].revents & (POLLERR | POLLNVAL)) != 0;
     }
     if (p != stackp)
-        free(p);
+        alloc_free(a, p, n * sizeof *p);
     return r;
 }
 

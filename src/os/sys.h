@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/alloc.h"
+
 #include "os/fs.h"
 
 /* Clocks as WASI numbers them: 0 realtime, 1 monotonic, 2 process CPU time, 3 thread CPU time. */
@@ -23,7 +25,8 @@ typedef struct OsPollFd {
     bool readable, writable, hangup, error; /* results */
 } OsPollFd;
 /* Wait until one of fds is ready or timeout_ns passes (-1 = forever). Returns the number ready. */
-int os_sys_poll(OsPollFd *fds, size_t n, int64_t timeout_ns);
+/* More than 16 fds take scratch space from `a` (the guest's allocator; NULL: unaccounted). */
+int os_sys_poll(Alloc *a, OsPollFd *fds, size_t n, int64_t timeout_ns);
 /* Bytes readable now on fd without blocking (FIONREAD), or -errno. */
 int64_t os_sys_readable_bytes(int fd);
 

@@ -29,6 +29,8 @@ typedef struct TrapThread {
     TrapScope *scope;
     bool altstack_done;  /* set up (or found, or given up on) at the first push */
     bool in_hooks;       /* a hook faulted: do not run the hooks again */
+    bool had_altstack;   /* ours replaced a smaller one, put back when the thread exits */
+    stack_t replaced;
 } TrapThread;
 static _Thread_local TrapThread trap_thread;
 
@@ -203,7 +205,9 @@ void os_trap_remove_fatal(int handle)
 
 /* ---- alternate signal stacks ----------------------------------------------------------------- */
 
-/* The thread is exiting: stop using its stack (if it is still the one installed) and unmap it. */
+/* The thread is exiting (key destructors run on it, its thread-locals still valid): stop using our stack
+ * if it is still the one installed, putting back the one it replaced (whose owner will free it), and
+ * unmap it. */
 static void altstack_free(void *base)
 {
     size_t page = os_page_size();
@@ -212,7 +216,7 @@ static void altstack_free(void *base)
         stack_t off;
         memset(&off, 0, sizeof off);
         off.ss_flags = SS_DISABLE;
-        sigaltstack(&off, NULL);
+        sigaltstack(trap_thread.had_altstack ? &trap_thread.replaced : &off, NULL);
     }
     munmap(base, page + ALTSTACK_SIZE);
 }
@@ -228,6 +232,8 @@ static void altstack_setup(void)
     stack_t cur;
     if (sigaltstack(NULL, &cur) != 0)
         return;
+    if (cur.ss_flags & SS_ONSTACK)
+        return; /* entered from a signal handler running on it: leave it alone */
     if (!(cur.ss_flags & SS_DISABLE) && cur.ss_size >= ALTSTACK_SIZE)
         return; /* the embedder's (or a sanitizer's): big enough, keep it */
     pthread_once(&altstack_once, altstack_make_key);
@@ -248,6 +254,8 @@ static void altstack_setup(void)
         munmap(base, page + ALTSTACK_SIZE);
         return;
     }
+    trap_thread.had_altstack = !(cur.ss_flags & SS_DISABLE);
+    trap_thread.replaced = cur;
     if (pthread_setspecific(altstack_key, base) != 0)
         altstack_free(base);
 }

@@ -25,6 +25,8 @@ struct lodge_machine {
     atomic_int state;              /* lodge_guest_state_t; written under lock, read anywhere */
     lodge_machine_exit_t exit;
     uint32_t fail_code;
+    void (*on_thread)(void *opaque, const char *kind); /* lodge_machine_config_t's hook */
+    void *on_thread_opaque;
 };
 
 static lodge_machine_exit_t exit_of(MachineExit why)
@@ -123,6 +125,8 @@ lodge_machine_t *lodge_machine_new(const lodge_machine_config_t *cfg, lodge_erro
     }
     mc.on_pause = on_pause;
     mc.hook_opaque = m;
+    m->on_thread = cfg->on_thread;
+    m->on_thread_opaque = cfg->on_thread_opaque;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);     /* wait's timeout must not follow wall-clock jumps */
@@ -150,6 +154,9 @@ lodge_machine_t *lodge_machine_new(const lodge_machine_config_t *cfg, lodge_erro
 static void *run_thread(void *arg)
 {
     lodge_machine_t *m = arg;
+    /* This one thread runs every hart and the device work they trigger. */
+    if (m->on_thread)
+        m->on_thread(m->on_thread_opaque, "hart");
     MachineExit why = machine_run(m->vm);
     pthread_mutex_lock(&m->lock);
     m->exit = exit_of(why);

@@ -53,7 +53,7 @@ static int open_full(WasiCall *c, WasiFd *dir, const char *path, int flags, unsi
 {
     if (path[0] == '\0')
         return -ENOENT;
-    return os_fs_open_beneath(c->ctx->resolver, dir->host, path, flags, mode);
+    return os_fs_open_beneath(c->ctx->alloc, c->ctx->resolver, dir->host, path, flags, mode);
 }
 
 /* A path split into a parent directory (held open) and its last component. */

@@ -118,7 +118,7 @@ int wasi_poll_oneoff(WasiCall *c, const lodge_val_t *a)
     if (immediate)
         timeout = 0;
     if (npoll > 0 || timeout > 0)
-        r = npoll > 0 ? os_sys_poll(pfds, npoll, timeout) : os_sys_sleep(1, (uint64_t)timeout, false);
+        r = npoll > 0 ? os_sys_poll(c->ctx->alloc, pfds, npoll, timeout) : os_sys_sleep(1, (uint64_t)timeout, false);
     if (r < 0 && r != -EINTR) {
         wasi_free(c->ctx, subs, n * sizeof *subs);
         wasi_free(c->ctx, pfds, n * sizeof *pfds);

@@ -21,9 +21,11 @@ typedef struct Decoder {
     uint32_t min_data_use; /* lowest data index a body's memory.init or data.drop names; UINT32_MAX: none */
 } Decoder;
 
-static void *zalloc(size_t count, size_t size)
+/* Zeroed module memory, counted in the module's allocator; an empty vector still gets a block, so NULL
+ * means out of memory. */
+static void *zalloc(Module *m, size_t count, size_t size)
 {
-    return calloc(count ? count : 1, size ? size : 1);
+    return alloc_hcalloc(&m->alloc, count ? count : 1, size ? size : 1);
 }
 
 /* A length or count read at `at` (before its LEB128) is "length out of bounds" beyond the bytes left from
@@ -56,7 +58,7 @@ static uint32_t read_count(Reader *r, size_t min_bytes)
     return n;
 }
 
-static char *read_name(Reader *r, uint32_t *len_out)
+static char *read_name(Module *m, Reader *r, uint32_t *len_out)
 {
     size_t at = r->pos;
     uint32_t len = reader_u32(r);
@@ -70,13 +72,11 @@ static char *read_name(Reader *r, uint32_t *len_out)
         reader_fail(r, "malformed UTF-8 encoding");
         return NULL;
     }
-    char *s = malloc((size_t)len + 1);
+    char *s = alloc_hstrndup(&m->alloc, (const char *)r->p + r->pos, len);
     if (!s) {
         reader_fail(r, "out of memory");
         return NULL;
     }
-    memcpy(s, r->p + r->pos, len);
-    s[len] = 0;
     r->pos += len;
     if (len_out)
         *len_out = len;
@@ -175,7 +175,7 @@ static void const_note(ConstExpr *e, const Instr *in)
  * data index named by memory.init or data.drop is kept there. No recursion: the open blocks are a byte
  * each on a heap stack. */
 enum { OPEN_BLOCK, OPEN_IF, OPEN_ELSE };
-static void read_expr(Reader *r, ConstExpr *ce, unsigned *count, uint32_t *data_use)
+static void read_expr(Module *m, Reader *r, ConstExpr *ce, unsigned *count, uint32_t *data_use)
 {
     uint8_t first[64], *open = first;
     size_t depth = 1, cap = sizeof first;
@@ -212,7 +212,7 @@ static void read_expr(Reader *r, ConstExpr *ce, unsigned *count, uint32_t *data_
             *data_use = in.a;
         if (in.op == OP_BLOCK || in.op == OP_LOOP || in.op == OP_IF) {
             if (depth == cap) {
-                uint8_t *p = open == first ? malloc(cap * 2) : realloc(open, cap * 2);
+                uint8_t *p = alloc_hrealloc(&m->alloc, open == first ? NULL : open, cap * 2);
                 if (!p) {
                     reader_fail(r, "out of memory");
                     break;
@@ -226,16 +226,16 @@ static void read_expr(Reader *r, ConstExpr *ce, unsigned *count, uint32_t *data_
         }
     }
     if (open != first)
-        free(open);
+        alloc_hfree(&m->alloc, open);
     if (count)
         *count = n;
 }
 
-static ConstExpr read_const_expr(Reader *r)
+static ConstExpr read_const_expr(Module *m, Reader *r)
 {
     ConstExpr e = {CONST_BAD_ARITY, 0};
     unsigned n = 0;
-    read_expr(r, &e, &n, NULL);
+    read_expr(m, r, &e, &n, NULL);
     if (r->failed)
         return e;
     if (n != 1 && e.op != CONST_NOT_CONSTANT)
@@ -250,7 +250,7 @@ static bool sec_type(Decoder *d)
     uint32_t n = read_count(r, 1);
     if (r->failed)
         return true;
-    m->types = zalloc(n, sizeof *m->types);
+    m->types = zalloc(m, n, sizeof *m->types);
     if (!m->types)
         return false;
     for (uint32_t i = 0; i < n && !r->failed; i++) {
@@ -285,7 +285,7 @@ static bool sec_type(Decoder *d)
         FuncType *t = &m->types[i];
         t->nparams = np;
         t->nresults = nr;
-        t->types = malloc(np + nr + 1);
+        t->types = alloc_hmalloc(&m->alloc, np + nr + 1);
         if (!t->types)
             return false;
         m->ntypes = i + 1; /* from here module_free owns t->types */
@@ -304,13 +304,13 @@ static bool sec_import(Decoder *d)
     uint32_t n = read_count(r, 1);
     if (r->failed)
         return true;
-    m->imports = zalloc(n, sizeof *m->imports);
+    m->imports = zalloc(m, n, sizeof *m->imports);
     if (!m->imports)
         return false;
     for (uint32_t i = 0; i < n && !r->failed; i++) {
         Import *im = &m->imports[i];
-        im->module = read_name(r, &im->module_len);
-        im->name = read_name(r, &im->name_len);
+        im->module = read_name(m, r, &im->module_len);
+        im->name = read_name(m, r, &im->name_len);
         m->nimports = i + 1;
         size_t at = r->pos;
         uint8_t kind = reader_u8(r);
@@ -357,9 +357,9 @@ typedef struct Spaces {
 static bool build_funcs(Module *m, Spaces *s)
 {
     m->nfuncs = m->nimported_funcs + s->nbodies;
-    m->func_types = zalloc(m->nfuncs, sizeof *m->func_types);
-    m->bodies = zalloc(s->nbodies, sizeof *m->bodies);
-    m->func_declared = zalloc(m->nfuncs, sizeof *m->func_declared);
+    m->func_types = zalloc(m, m->nfuncs, sizeof *m->func_types);
+    m->bodies = zalloc(m, s->nbodies, sizeof *m->bodies);
+    m->func_declared = zalloc(m, m->nfuncs, sizeof *m->func_declared);
     if (!m->func_types || !m->bodies || !m->func_declared)
         return false;
     uint32_t f = 0;
@@ -378,7 +378,7 @@ static bool build_space(Module *m, lodge_extern_kind_t kind, uint32_t n)
     switch (kind) {
     case LODGE_EXTERN_TABLE:
         m->ntables = m->nimported_tables + n;
-        if (!(m->tables = zalloc(m->ntables, sizeof *m->tables)))
+        if (!(m->tables = zalloc(m, m->ntables, sizeof *m->tables)))
             return false;
         for (uint32_t i = 0; i < m->nimports; i++)
             if (m->imports[i].kind == kind)
@@ -386,7 +386,7 @@ static bool build_space(Module *m, lodge_extern_kind_t kind, uint32_t n)
         return true;
     case LODGE_EXTERN_MEMORY:
         m->nmems = m->nimported_mems + n;
-        if (!(m->mems = zalloc(m->nmems, sizeof *m->mems)))
+        if (!(m->mems = zalloc(m, m->nmems, sizeof *m->mems)))
             return false;
         for (uint32_t i = 0; i < m->nimports; i++)
             if (m->imports[i].kind == kind)
@@ -394,8 +394,8 @@ static bool build_space(Module *m, lodge_extern_kind_t kind, uint32_t n)
         return true;
     case LODGE_EXTERN_GLOBAL:
         m->nglobals = m->nimported_globals + n;
-        m->globals = zalloc(m->nglobals, sizeof *m->globals);
-        m->global_inits = zalloc(n, sizeof *m->global_inits);
+        m->globals = zalloc(m, m->nglobals, sizeof *m->globals);
+        m->global_inits = zalloc(m, n, sizeof *m->global_inits);
         if (!m->globals || !m->global_inits)
             return false;
         for (uint32_t i = 0; i < m->nimports; i++)
@@ -427,7 +427,7 @@ static bool sec_function(Decoder *d, uint32_t *nfuncs_out, uint32_t **types_out)
     uint32_t n = read_count(r, 1);
     if (r->failed)
         return true;
-    uint32_t *t = zalloc(n, sizeof *t);
+    uint32_t *t = zalloc(d->m, n, sizeof *t);
     if (!t)
         return false;
     for (uint32_t i = 0; i < n && !r->failed; i++)
@@ -463,7 +463,7 @@ static bool sec_global(Decoder *d)
     Module *m = d->m;
     for (uint32_t i = m->nimported_globals; i < m->nglobals && !r->failed; i++) {
         m->globals[i] = read_globaltype(r);
-        m->global_inits[i - m->nimported_globals] = read_const_expr(r);
+        m->global_inits[i - m->nimported_globals] = read_const_expr(m, r);
     }
     return true;
 }
@@ -475,12 +475,12 @@ static bool sec_export(Decoder *d)
     uint32_t n = read_count(r, 1);
     if (r->failed)
         return true;
-    m->exports = zalloc(n, sizeof *m->exports);
+    m->exports = zalloc(m, n, sizeof *m->exports);
     if (!m->exports)
         return false;
     for (uint32_t i = 0; i < n && !r->failed; i++) {
         Export *e = &m->exports[i];
-        e->name = read_name(r, &e->name_len);
+        e->name = read_name(m, r, &e->name_len);
         m->nexports = i + 1;
         size_t at = r->pos;
         uint8_t kind = reader_u8(r);
@@ -501,7 +501,7 @@ static bool sec_elem(Decoder *d)
     uint32_t n = read_count(r, 1);
     if (r->failed)
         return true;
-    m->elems = zalloc(n, sizeof *m->elems);
+    m->elems = zalloc(m, n, sizeof *m->elems);
     if (!m->elems)
         return false;
     for (uint32_t i = 0; i < n && !r->failed; i++) {
@@ -521,7 +521,7 @@ static bool sec_elem(Decoder *d)
         if (s->mode == SEG_ACTIVE) {
             if (flags & 2)
                 s->table = reader_u32(r);
-            s->offset = read_const_expr(r);
+            s->offset = read_const_expr(m, r);
         }
         bool exprs = flags & 4;
         if (flags & 3) {
@@ -540,13 +540,13 @@ static bool sec_elem(Decoder *d)
         uint32_t cnt = read_count(r, 1);
         if (r->failed)
             break;
-        s->items = zalloc(cnt, sizeof *s->items);
+        s->items = zalloc(m, cnt, sizeof *s->items);
         if (!s->items)
             return false;
         s->count = cnt;
         for (uint32_t k = 0; k < cnt && !r->failed; k++) {
             if (exprs)
-                s->items[k] = read_const_expr(r);
+                s->items[k] = read_const_expr(m, r);
             else
                 s->items[k] = (ConstExpr){OP_REF_FUNC, reader_u32(r)};
         }
@@ -603,7 +603,7 @@ static bool sec_code(Decoder *d, uint32_t nbodies, uint32_t *ncode)
         }
         if (!br.failed) {
             b->nlocals = (uint32_t)total;
-            b->local_types = malloc(total + 1);
+            b->local_types = alloc_hmalloc(&m->alloc, total + 1);
             if (!b->local_types)
                 return false;
             if (ft->nparams)
@@ -617,9 +617,9 @@ static bool sec_code(Decoder *d, uint32_t nbodies, uint32_t *ncode)
                 k += c;
             }
             b->code_start = br.pos;
-            read_expr(&br, NULL, NULL, &d->min_data_use);
+            read_expr(m, &br, NULL, NULL, &d->min_data_use);
         }
-        free(scratch.local_types);
+        alloc_hfree(&m->alloc, scratch.local_types);
         if (!br.failed && br.pos != b->end)
             reader_fail(&br, "section size mismatch");
         if (br.failed) {
@@ -638,7 +638,7 @@ static bool sec_data(Decoder *d)
     uint32_t n = read_count(r, 1);
     if (r->failed)
         return true;
-    m->datas = zalloc(n, sizeof *m->datas);
+    m->datas = zalloc(m, n, sizeof *m->datas);
     if (!m->datas)
         return false;
     for (uint32_t i = 0; i < n && !r->failed; i++) {
@@ -657,7 +657,7 @@ static bool sec_data(Decoder *d)
         if (flags == 2)
             s->mem = reader_u32(r);
         if (flags != 1)
-            s->offset = read_const_expr(r);
+            s->offset = read_const_expr(m, r);
         size_t len_at = r->pos;
         uint32_t len = reader_u32(r);
         if (!length_fits(r, len_at, len))
@@ -674,7 +674,13 @@ static bool sec_data(Decoder *d)
 }
 
 /* The name section is advisory: a malformed one is ignored, as the spec allows for custom sections. */
-static void sec_name(Decoder *d, size_t end)
+/* False only when out of memory: the host's failure is not the module's, so it is not ignored. */
+static bool oom(const Reader *r)
+{
+    return r->failed && strcmp(r->fail_msg, "out of memory") == 0;
+}
+
+static bool sec_name(Decoder *d, size_t end)
 {
     Module *m = d->m;
     Reader r = {d->r.p, d->r.pos, end, false, 0, NULL};
@@ -682,38 +688,43 @@ static void sec_name(Decoder *d, size_t end)
         uint8_t id = reader_u8(&r);
         uint32_t size = reader_u32(&r);
         if (r.failed || size > r.end - r.pos)
-            return;
+            return true;
         size_t sub_end = r.pos + size;
         if (id == 0) {
             Reader s = {r.p, r.pos, sub_end, false, 0, NULL};
-            char *name = read_name(&s, NULL);
+            char *name = read_name(m, &s, NULL);
+            if (oom(&s))
+                return false;
             if (!s.failed) {
-                free(m->name);
+                alloc_hfree(&m->alloc, m->name);
                 m->name = name;
             }
         } else if (id == 1 && m->nfuncs) {
             Reader s = {r.p, r.pos, sub_end, false, 0, NULL};
             uint32_t n = read_count(&s, 1);
-            if (!m->func_names)
-                m->func_names = zalloc(m->nfuncs, sizeof *m->func_names);
-            for (uint32_t i = 0; i < n && !s.failed && m->func_names; i++) {
+            if (!m->func_names && !(m->func_names = zalloc(m, m->nfuncs, sizeof *m->func_names)))
+                return false;
+            for (uint32_t i = 0; i < n && !s.failed; i++) {
                 uint32_t idx = reader_u32(&s);
-                char *name = read_name(&s, NULL);
+                char *name = read_name(m, &s, NULL);
+                if (oom(&s))
+                    return false;
                 if (s.failed)
                     break;
                 if (idx < m->nfuncs && !m->func_names[idx])
                     m->func_names[idx] = name;
                 else
-                    free(name);
+                    alloc_hfree(&m->alloc, name);
             }
         }
         r.pos = sub_end;
     }
+    return true;
 }
 
 static bool note_section(Module *m, uint8_t id, size_t offset, size_t size, char *custom_name)
 {
-    void *p = realloc(m->sections, (m->nsections + 1) * sizeof *m->sections);
+    void *p = alloc_hrealloc(&m->alloc, m->sections, (m->nsections + 1) * sizeof *m->sections);
     if (!p)
         return false;
     m->sections = p;
@@ -735,14 +746,23 @@ static int section_rank(uint8_t id)
 Module *module_decode(lodge_engine_t *engine, Alloc *alloc, const uint8_t *bytes, size_t len, lodge_error_t *err)
 {
     Spaces sp = {0};
-    Module *m = calloc(1, sizeof *m);
+    /* The module's own allocator counts the module itself too: the struct is its first block. */
+    Alloc own;
+    alloc_init(&own, 0);
+    if (alloc) {
+        own.limit = alloc->limit;
+        own.fail_at = alloc->fail_at;
+    }
+    Module *m = alloc_malloc(&own, sizeof *m);
     if (!m) {
-        lodge_error_set(err, LODGE_ERR_NOMEM, "out of memory");
+        lodge_error_set(err, LODGE_ERR_NOMEM, "out of memory while decoding");
         return NULL;
     }
+    memset(m, 0, sizeof *m);
+    m->alloc = own;
+    pthread_mutex_init(&m->lock, NULL);
     m->engine = engine;
-    m->alloc = alloc;
-    m->bytes = malloc(len ? len : 1);
+    m->bytes = alloc_hmalloc(&m->alloc, len ? len : 1);
     if (!m->bytes)
         goto nomem;
     if (len)
@@ -807,11 +827,11 @@ Module *module_decode(lodge_engine_t *engine, Alloc *alloc, const uint8_t *bytes
         uint32_t n;
         switch (id) {
         case 0:
-            custom_name = read_name(r, NULL);
+            custom_name = read_name(m, r, NULL);
             if (!r->failed && (r->pos > sec_end || sec_end > r->end))
                 reader_fail(r, "unexpected end of section or function");
             if (!r->failed && strcmp(custom_name, "name") == 0)
-                sec_name(&d, sec_end);
+                ok = sec_name(&d, sec_end);
             if (!r->failed)
                 r->pos = sec_end;
             break;
@@ -847,11 +867,11 @@ Module *module_decode(lodge_engine_t *engine, Alloc *alloc, const uint8_t *bytes
         default: break;
         }
         if (!ok) {
-            free(custom_name);
+            alloc_hfree(&m->alloc, custom_name);
             goto nomem;
         }
         if (r->failed) {
-            free(custom_name);
+            alloc_hfree(&m->alloc, custom_name);
             if (strcmp(r->fail_msg, "out of memory") == 0)
                 goto nomem;
             if (strcmp(r->fail_msg, "unexpected end") == 0)
@@ -859,18 +879,18 @@ Module *module_decode(lodge_engine_t *engine, Alloc *alloc, const uint8_t *bytes
             break;
         }
         if (r->pos != sec_end) {
-            free(custom_name);
+            alloc_hfree(&m->alloc, custom_name);
             reader_fail(r, "section size mismatch");
             break;
         }
         if (!note_section(m, id, payload, size, custom_name)) {
-            free(custom_name);
+            alloc_hfree(&m->alloc, custom_name);
             goto nomem;
         }
     }
     if (!r->failed && !ensure_spaces(m, &sp, 100))
         goto nomem;
-    free(sp.body_types);
+    alloc_hfree(&m->alloc, sp.body_types);
     sp.body_types = NULL;
     if (r->failed)
         goto malformed;
@@ -892,7 +912,7 @@ Module *module_decode(lodge_engine_t *engine, Alloc *alloc, const uint8_t *bytes
     return m;
 
 malformed:
-    free(sp.body_types);
+    alloc_hfree(&m->alloc, sp.body_types);
     if (err) {
         lodge_error_set(err, LODGE_ERR_MALFORMED, "%s (at byte offset %zu)", r->fail_msg, r->fail_offset);
         err->offset = r->fail_offset;
@@ -900,7 +920,7 @@ malformed:
     module_free(m);
     return NULL;
 nomem:
-    free(sp.body_types);
+    alloc_hfree(&m->alloc, sp.body_types);
     lodge_error_set(err, LODGE_ERR_NOMEM, "out of memory while decoding");
     module_free(m);
     return NULL;
@@ -911,40 +931,42 @@ void module_free(Module *m)
     if (!m)
         return;
     for (uint32_t i = 0; i < m->ntypes; i++)
-        free(m->types[i].types);
-    free(m->types);
+        alloc_hfree(&m->alloc, m->types[i].types);
+    alloc_hfree(&m->alloc, m->types);
     for (uint32_t i = 0; i < m->nimports; i++) {
-        free(m->imports[i].module);
-        free(m->imports[i].name);
+        alloc_hfree(&m->alloc, m->imports[i].module);
+        alloc_hfree(&m->alloc, m->imports[i].name);
     }
-    free(m->imports);
+    alloc_hfree(&m->alloc, m->imports);
     for (uint32_t i = 0; i < m->nexports; i++)
-        free(m->exports[i].name);
-    free(m->exports);
+        alloc_hfree(&m->alloc, m->exports[i].name);
+    alloc_hfree(&m->alloc, m->exports);
     for (uint32_t i = 0; i < m->nelems; i++)
-        free(m->elems[i].items);
-    free(m->elems);
-    free(m->datas);
+        alloc_hfree(&m->alloc, m->elems[i].items);
+    alloc_hfree(&m->alloc, m->elems);
+    alloc_hfree(&m->alloc, m->datas);
     if (m->bodies) {
         for (uint32_t i = 0; i < m->nfuncs - m->nimported_funcs; i++) {
-            free(m->bodies[i].local_types); /* lowered code is freed by its owner, module.c */
+            alloc_hfree(&m->alloc, m->bodies[i].local_types); /* lowered code is freed by its owner, module.c */
         }
     }
-    free(m->bodies);
+    alloc_hfree(&m->alloc, m->bodies);
     if (m->func_names)
         for (uint32_t i = 0; i < m->nfuncs; i++)
-            free(m->func_names[i]);
-    free(m->func_names);
-    free(m->name);
+            alloc_hfree(&m->alloc, m->func_names[i]);
+    alloc_hfree(&m->alloc, m->func_names);
+    alloc_hfree(&m->alloc, m->name);
     for (uint32_t i = 0; i < m->nsections; i++)
-        free(m->sections[i].custom_name);
-    free(m->sections);
-    free(m->func_types);
-    free(m->tables);
-    free(m->mems);
-    free(m->globals);
-    free(m->global_inits);
-    free(m->func_declared);
-    free(m->bytes);
-    free(m);
+        alloc_hfree(&m->alloc, m->sections[i].custom_name);
+    alloc_hfree(&m->alloc, m->sections);
+    alloc_hfree(&m->alloc, m->func_types);
+    alloc_hfree(&m->alloc, m->tables);
+    alloc_hfree(&m->alloc, m->mems);
+    alloc_hfree(&m->alloc, m->globals);
+    alloc_hfree(&m->alloc, m->global_inits);
+    alloc_hfree(&m->alloc, m->func_declared);
+    alloc_hfree(&m->alloc, m->bytes);
+    pthread_mutex_destroy(&m->lock);
+    Alloc own = m->alloc; /* m's own block is accounted in m: free it through a copy */
+    alloc_free(&own, m, sizeof *m);
 }

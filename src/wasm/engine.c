@@ -24,7 +24,7 @@ void lodge_engine_delete(lodge_engine_t *e)
     if (!e)
         return;
     for (uint32_t i = 0; i < e->ntypes; i++)
-        free(e->types[i].types);
+        free(e->types[i]);
     free(e->types);
     free(e->next);
     pthread_mutex_destroy(&e->lock);
@@ -41,7 +41,7 @@ uint32_t engine_intern_type(lodge_engine_t *e, const ValType *types, uint32_t np
     h %= 1024;
     pthread_mutex_lock(&e->lock);
     for (uint32_t i = e->buckets[h]; i; i = e->next[i - 1]) {
-        FuncType *t = &e->types[i - 1];
+        FuncType *t = e->types[i - 1];
         if (t->nparams == np && t->nresults == nr && (n == 0 || memcmp(t->types, types, n) == 0)) {
             id = i - 1;
             goto out;
@@ -49,7 +49,7 @@ uint32_t engine_intern_type(lodge_engine_t *e, const ValType *types, uint32_t np
     }
     if (e->ntypes == e->cap) {
         uint32_t ncap = e->cap ? e->cap * 2 : 32;
-        FuncType *nt = realloc(e->types, ncap * sizeof *nt);
+        FuncType **nt = realloc(e->types, ncap * sizeof *nt);
         if (!nt)
             goto out;
         e->types = nt;
@@ -59,13 +59,16 @@ uint32_t engine_intern_type(lodge_engine_t *e, const ValType *types, uint32_t np
         e->next = nn;
         e->cap = ncap;
     }
-    ValType *copy = malloc(n ? n : 1);
-    if (!copy)
+    /* one block: the record, then its value types */
+    FuncType *rec = malloc(sizeof *rec + (n ? n : 1));
+    if (!rec)
         goto out;
+    ValType *copy = (ValType *)(rec + 1);
     if (n)
         memcpy(copy, types, n);
     id = e->ntypes++;
-    e->types[id] = (FuncType){np, nr, copy, id};
+    *rec = (FuncType){np, nr, copy, id};
+    e->types[id] = rec;
     e->next[id] = e->buckets[h];
     e->buckets[h] = id + 1;
 out:
@@ -76,7 +79,7 @@ out:
 const FuncType *engine_type(lodge_engine_t *e, uint32_t id)
 {
     pthread_mutex_lock(&e->lock);
-    const FuncType *t = id < e->ntypes ? &e->types[id] : NULL;
+    const FuncType *t = id < e->ntypes ? e->types[id] : NULL;
     pthread_mutex_unlock(&e->lock);
     return t;
 }

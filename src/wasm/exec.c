@@ -5,32 +5,114 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "os/mem.h"
 #include "os/trap.h"
 #include "wasm/engine.h"
 #include "wasm/interp/code.h"
 #include "wasm/runtime.h"
 #include "wasm/value.h"
 
+/* The stacks' first commit: enough for ordinary programs (a thousand slots, a hundred-odd frames), so an
+ * instance that has run costs little until its guest goes deep. */
+#define STACK_FIRST_BYTES ((size_t)8 << 10)
+#define FRAMES_FIRST_BYTES ((size_t)4 << 10)
+
+static size_t round_up(size_t n, size_t to)
+{
+    return (n + to - 1) / to * to;
+}
+
 static bool exec_ensure(lodge_store_t *s)
 {
     Exec *ex = &s->exec;
     if (ex->stack)
         return true;
+    if (!os_trap_init())
+        return false;
+    size_t page = os_page_size();
     size_t nslots = s->engine->cfg.max_value_stack / sizeof(Slot);
-    ex->stack = malloc(nslots * sizeof(Slot));
-    ex->frames = malloc((size_t)s->engine->cfg.max_call_depth * sizeof(Frame));
-    if (!ex->stack || !ex->frames) {
-        free(ex->stack);
-        free(ex->frames);
-        ex->stack = NULL;
-        ex->frames = NULL;
+    size_t nframes = s->engine->cfg.max_call_depth;
+    size_t slot_bytes = round_up(nslots * sizeof(Slot), page);
+    size_t frame_bytes = round_up(nframes * sizeof(Frame), page);
+    uint8_t *base = os_mem_reserve(slot_bytes + frame_bytes);
+    if (!base)
+        return false;
+    ex->reserved = slot_bytes + frame_bytes;
+    ex->stack_committed = ex->frames_committed = 0;
+    ex->stack = (Slot *)base;
+    ex->frames = (Frame *)(base + slot_bytes);
+    ex->stack_limit = ex->stack + nslots;
+    ex->frames_limit = (uint32_t)nframes;
+    ex->stack_end = ex->stack_top = ex->stack;
+    ex->max_frames = 0;
+    ex->nframes = 0;
+    size_t first_slots = STACK_FIRST_BYTES / sizeof(Slot), first_frames = FRAMES_FIRST_BYTES / sizeof(Frame);
+    if (!exec_stack_grow(s, ex->stack + (first_slots < nslots ? first_slots : nslots),
+                         (uint32_t)(first_frames < nframes ? first_frames : nframes))) {
+        exec_free(s);
         return false;
     }
-    ex->stack_end = ex->stack + nslots;
-    ex->stack_top = ex->stack;
-    ex->max_frames = s->engine->cfg.max_call_depth;
-    ex->nframes = 0;
-    return os_trap_init();
+    return true;
+}
+
+/* Grow the committed prefix of a stack's reservation (max bytes) to cover `need` bytes: whole pages, at
+ * least doubling, so a deep recursion commits in a few steps. Charged to the store. */
+static bool commit_more(lodge_store_t *s, uint8_t *start, size_t *committed, size_t need, size_t max)
+{
+    size_t want = round_up(*committed * 2 > need ? *committed * 2 : need, os_page_size());
+    if (want > max)
+        want = max;
+    size_t add = want - *committed;
+    if (!alloc_charge(&s->alloc, add))
+        return false;
+    if (!os_mem_commit(start + *committed, add)) {
+        alloc_uncharge(&s->alloc, add);
+        return false;
+    }
+    *committed = want;
+    return true;
+}
+
+bool exec_stack_grow(lodge_store_t *s, const Slot *slot_end, uint32_t nframes)
+{
+    Exec *ex = &s->exec;
+    if (slot_end > ex->stack_limit || nframes > ex->frames_limit) {
+        ex->trap = LODGE_TRAP_STACK_EXHAUSTED;
+        return false;
+    }
+    size_t nslots = (size_t)(ex->stack_limit - ex->stack);
+    if (slot_end > ex->stack_end) {
+        if (!commit_more(s, (uint8_t *)ex->stack, &ex->stack_committed, (size_t)(slot_end - ex->stack) * sizeof(Slot),
+                         (uint8_t *)ex->frames - (uint8_t *)ex->stack)) {
+            ex->trap = LODGE_TRAP_OUT_OF_MEMORY;
+            return false;
+        }
+        size_t n = ex->stack_committed / sizeof(Slot);
+        ex->stack_end = ex->stack + (n < nslots ? n : nslots);
+    }
+    if (nframes > ex->max_frames) {
+        if (!commit_more(s, (uint8_t *)ex->frames, &ex->frames_committed, (size_t)nframes * sizeof(Frame),
+                         ex->reserved - (size_t)((uint8_t *)ex->frames - (uint8_t *)ex->stack))) {
+            ex->trap = LODGE_TRAP_OUT_OF_MEMORY;
+            return false;
+        }
+        size_t n = ex->frames_committed / sizeof(Frame);
+        ex->max_frames = (uint32_t)(n < ex->frames_limit ? n : ex->frames_limit);
+    }
+    return true;
+}
+
+void exec_free(lodge_store_t *s)
+{
+    Exec *ex = &s->exec;
+    if (!ex->stack)
+        return;
+    alloc_uncharge(&s->alloc, ex->stack_committed + ex->frames_committed);
+    os_mem_release(ex->stack, ex->reserved);
+    ex->stack = ex->stack_end = ex->stack_top = ex->stack_limit = NULL;
+    ex->frames = NULL;
+    ex->max_frames = ex->frames_limit = 0;
+    ex->stack_committed = ex->frames_committed = 0;
 }
 
 /* A fault address belongs to the guest if it lies in the reservation of one of the store's memories. */
@@ -84,7 +166,7 @@ static bool protected_run(lodge_store_t *s, lodge_func_t *f, Slot *fp, uint32_t 
             ex->cur_fn = NULL; /* called by the embedder: no calling instance */
             ok = interp_call_host(s, f, fp);
         } else if (f->inst && !f->code && !interp_code_for(f)) {
-            ex->trap = LODGE_TRAP_MEMORY_LIMIT; /* the host could not allocate the lowered code */
+            ex->trap = LODGE_TRAP_OUT_OF_MEMORY; /* the host could not allocate the lowered code */
         } else if (f->inst) {
             ok = f->code->checked ? interp_run_checked(s, f, fp, NULL) : interp_run_guarded(s, f, fp, NULL);
         }
@@ -104,15 +186,19 @@ bool exec_call(lodge_store_t *s, lodge_func_t *f, Slot *args, Slot *results, lod
 {
     lodge_error_t local;
     lodge_error_t *const err = err_in ? err_in : &local;
-    if (!exec_ensure(s))
-        return lodge_error_set(err, LODGE_ERR_NOMEM, "cannot allocate the guest's stacks");
+    if (!exec_ensure(s)) {
+        lodge_error_set(err, LODGE_ERR_TRAP, "%s", lodge_trap_name(LODGE_TRAP_OUT_OF_MEMORY));
+        err->trap = LODGE_TRAP_OUT_OF_MEMORY;
+        return false;
+    }
     Exec *ex = &s->exec;
     const FuncType *t = f->type;
     uint32_t nslots = t->nparams > t->nresults ? t->nparams : t->nresults;
     Slot *fp = ex->stack_top;
-    if (fp + nslots > ex->stack_end || s->depth >= 64) {
-        lodge_error_set(err, LODGE_ERR_TRAP, "%s", lodge_trap_name(LODGE_TRAP_STACK_EXHAUSTED));
-        err->trap = LODGE_TRAP_STACK_EXHAUSTED;
+    if (s->depth >= 64 || (fp + nslots > ex->stack_end && !exec_stack_grow(s, fp + nslots, ex->nframes))) {
+        lodge_trap_kind_t k = s->depth >= 64 ? LODGE_TRAP_STACK_EXHAUSTED : ex->trap;
+        lodge_error_set(err, LODGE_ERR_TRAP, "%s", lodge_trap_name(k));
+        err->trap = k;
         return false;
     }
     for (uint32_t i = 0; i < t->nparams; i++)

@@ -20,7 +20,7 @@ lodge_func_t *lodge_func_new(lodge_store_t *s, const lodge_functype_t *type, lod
     uint32_t id = engine_intern_type(s->engine, buf, type->nparams, type->nresults);
     if (id == UINT32_MAX)
         return NULL;
-    lodge_func_t *f = calloc(1, sizeof *f);
+    lodge_func_t *f = alloc_calloc(&s->alloc, 1, sizeof *f);
     if (!f)
         return NULL;
     f->type = engine_type(s->engine, id);
@@ -30,7 +30,7 @@ lodge_func_t *lodge_func_new(lodge_store_t *s, const lodge_functype_t *type, lod
     f->finalizer = finalizer;
     f->store = s;
     if (!store_track(s, OBJ_FUNC, f)) {
-        free(f);
+        alloc_free(&s->alloc, f, sizeof *f);
         return NULL;
     }
     return f;

@@ -31,7 +31,7 @@ lodge_val_t value_from_slot(ValType t, Slot s)
 
 lodge_global_t *lodge_global_new(lodge_store_t *s, lodge_valtype_t type, bool mut, lodge_val_t init)
 {
-    lodge_global_t *g = calloc(1, sizeof *g);
+    lodge_global_t *g = alloc_calloc(&s->alloc, 1, sizeof *g);
     if (!g)
         return NULL;
     g->type = type;
@@ -39,7 +39,7 @@ lodge_global_t *lodge_global_new(lodge_store_t *s, lodge_valtype_t type, bool mu
     init.type = type;
     g->val = value_to_slot(init);
     if (!store_track(s, OBJ_GLOBAL, g)) {
-        free(g);
+        alloc_free(&s->alloc, g, sizeof *g);
         return NULL;
     }
     return g;

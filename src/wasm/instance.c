@@ -9,7 +9,7 @@
 
 static const char *kind_name(lodge_extern_kind_t k)
 {
-    static const char *n[] = {"function", "table", "memory", "global"};
+    static const char *const n[] = {"function", "table", "memory", "global"};
     return n[k];
 }
 
@@ -101,6 +101,47 @@ static bool init_segments(lodge_store_t *s, lodge_instance_t *in, lodge_error_t 
     return true;
 }
 
+/* One block from the store's allocator holds the instance and all its arrays: instantiation is then
+ * one allocation, and the store frees it as one object. */
+static lodge_instance_t *instance_alloc(lodge_store_t *s, const Module *m)
+{
+    uint32_t ndef = m->nfuncs - m->nimported_funcs, ndefg = m->nglobals - m->nimported_globals;
+    size_t bytes = sizeof(lodge_instance_t);
+    size_t at_funcs = bytes;
+    bytes += (size_t)m->nfuncs * sizeof(lodge_func_t *);
+    size_t at_tables = bytes;
+    bytes += (size_t)m->ntables * sizeof(lodge_table_t *);
+    size_t at_globals = bytes;
+    bytes += (size_t)m->nglobals * sizeof(lodge_global_t *);
+    size_t at_own_funcs = bytes;
+    bytes += (size_t)ndef * sizeof(lodge_func_t);
+    size_t at_own_globals = bytes;
+    bytes += (size_t)ndefg * sizeof(lodge_global_t);
+    size_t at_elem = bytes;
+    bytes += m->nelems;
+    size_t at_data = bytes;
+    bytes += m->ndatas;
+    uint8_t *p = alloc_calloc(&s->alloc, 1, bytes);
+    if (!p)
+        return NULL;
+    lodge_instance_t *in = (lodge_instance_t *)p;
+    if (!store_track(s, OBJ_INSTANCE, in)) {
+        alloc_free(&s->alloc, p, bytes);
+        return NULL;
+    }
+    in->module = m;
+    in->store = s;
+    in->bytes = bytes;
+    in->funcs = (lodge_func_t **)(p + at_funcs);
+    in->tables = (lodge_table_t **)(p + at_tables);
+    in->globals = (lodge_global_t **)(p + at_globals);
+    in->own_funcs = (lodge_func_t *)(p + at_own_funcs);
+    in->own_globals = (lodge_global_t *)(p + at_own_globals);
+    in->elem_dropped = (bool *)(p + at_elem);
+    in->data_dropped = (bool *)(p + at_data);
+    return in;
+}
+
 lodge_instance_t *lodge_instance_new(lodge_store_t *s, const lodge_module_t *module, const lodge_extern_t *imports,
                                      size_t nimports, lodge_error_t *err)
 {
@@ -115,28 +156,13 @@ lodge_instance_t *lodge_instance_new(lodge_store_t *s, const lodge_module_t *mod
         lodge_error_set(err, LODGE_ERR_UNLINKABLE, "module needs %u imports, %zu given", m->nimports, nimports);
         return NULL;
     }
-    lodge_instance_t *in = calloc(1, sizeof *in);
-    if (!in || !store_track(s, OBJ_INSTANCE, in)) {
-        free(in);
+    lodge_instance_t *in = instance_alloc(s, m);
+    if (!in) {
         lodge_error_set(err, LODGE_ERR_NOMEM, "out of memory");
+        err->trap = LODGE_TRAP_OUT_OF_MEMORY;
         return NULL;
     }
-    in->module = m;
-    in->store = s;
     uint32_t ndef = m->nfuncs - m->nimported_funcs;
-    in->funcs = calloc(m->nfuncs + 1, sizeof *in->funcs);
-    in->tables = calloc(m->ntables + 1, sizeof *in->tables);
-    in->globals = calloc(m->nglobals + 1, sizeof *in->globals);
-    in->elem_dropped = calloc(m->nelems + 1, 1);
-    in->data_dropped = calloc(m->ndatas + 1, 1);
-    in->own_funcs = calloc(ndef + 1, sizeof *in->own_funcs);
-    if (!in->funcs || !in->tables || !in->globals || !in->elem_dropped || !in->data_dropped || !in->own_funcs ||
-        !store_track(s, OBJ_FUNCS, in->own_funcs)) {
-        free(in->own_funcs);
-        in->own_funcs = NULL;
-        lodge_error_set(err, LODGE_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
     uint32_t nf = 0, nt = 0, ng = 0;
     for (uint32_t i = 0; i < m->nimports; i++)
         if (!link_import(in, m, i, &imports[i], &nf, &nt, &ng, err))
@@ -145,7 +171,7 @@ lodge_instance_t *lodge_instance_new(lodge_store_t *s, const lodge_module_t *mod
         lodge_func_t *f = &in->own_funcs[i];
         const FuncType *t = module_func_type(m, m->nimported_funcs + i);
         f->type_id = t->id;
-        f->type = engine_type(s->engine, t->id);
+        f->type = t; /* the module's copy: same id as the engine's, and it outlives the instance */
         f->inst = in;
         f->index = m->nimported_funcs + i;
         f->code = m->bodies[i].code;
@@ -163,12 +189,7 @@ lodge_instance_t *lodge_instance_new(lodge_store_t *s, const lodge_module_t *mod
             return NULL;
     }
     for (uint32_t i = m->nimported_globals; i < m->nglobals; i++) {
-        lodge_global_t *g = calloc(1, sizeof *g);
-        if (!g || !store_track(s, OBJ_GLOBAL, g)) {
-            free(g);
-            lodge_error_set(err, LODGE_ERR_NOMEM, "out of memory");
-            return NULL;
-        }
+        lodge_global_t *g = &in->own_globals[i - m->nimported_globals];
         g->type = m->globals[i].type;
         g->mut = m->globals[i].mut;
         g->val = interp_const_expr(in, &m->global_inits[i - m->nimported_globals]);

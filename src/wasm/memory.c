@@ -17,13 +17,14 @@ lodge_memory_t *memory_new(lodge_store_t *s, Limits lim, lodge_error_t *err)
     size_t max_bytes = (size_t)(lim.has_max ? lim.max : WASM_MAX_PAGES) * WASM_PAGE_SIZE;
     size_t reserve = guarded ? GUARD_RESERVE + page : max_bytes + page;
     size_t size = (size_t)lim.min * WASM_PAGE_SIZE;
-    lodge_memory_t *m = calloc(1, sizeof *m);
+    lodge_memory_t *m = alloc_calloc(&s->alloc, 1, sizeof *m);
     if (!m) {
         lodge_error_set(err, LODGE_ERR_NOMEM, "out of memory");
+        err->trap = LODGE_TRAP_OUT_OF_MEMORY;
         return NULL;
     }
     if (!alloc_charge(&s->alloc, size)) {
-        free(m);
+        alloc_free(&s->alloc, m, sizeof *m);
         lodge_error_set(err, LODGE_ERR_NOMEM, "memory limit exceeded: linear memory of %u pages", lim.min);
         err->trap = LODGE_TRAP_MEMORY_LIMIT;
         return NULL;
@@ -32,8 +33,9 @@ lodge_memory_t *memory_new(lodge_store_t *s, Limits lim, lodge_error_t *err)
     if (!m->base || !os_mem_commit(m->base, size)) {
         os_mem_release(m->base, reserve);
         alloc_uncharge(&s->alloc, size);
-        free(m);
+        alloc_free(&s->alloc, m, sizeof *m);
         lodge_error_set(err, LODGE_ERR_NOMEM, "cannot reserve linear memory");
+        err->trap = LODGE_TRAP_OUT_OF_MEMORY;
         return NULL;
     }
     m->size = size;
@@ -42,13 +44,20 @@ lodge_memory_t *memory_new(lodge_store_t *s, Limits lim, lodge_error_t *err)
     m->guarded = guarded;
     m->store = s;
     if (!store_track(s, OBJ_MEMORY, m)) {
-        os_mem_release(m->base, reserve);
-        alloc_uncharge(&s->alloc, size);
-        free(m);
+        memory_free(m);
         lodge_error_set(err, LODGE_ERR_NOMEM, "out of memory");
+        err->trap = LODGE_TRAP_OUT_OF_MEMORY;
         return NULL;
     }
     return m;
+}
+
+void memory_free(lodge_memory_t *m)
+{
+    Alloc *a = &m->store->alloc;
+    alloc_uncharge(a, m->size);
+    os_mem_release(m->base, m->reserved);
+    alloc_free(a, m, sizeof *m);
 }
 
 int64_t memory_grow(lodge_memory_t *m, uint32_t delta)

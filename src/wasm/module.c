@@ -28,8 +28,7 @@ static void free_codes(Module *m)
         return;
     for (uint32_t i = 0; i < m->nfuncs - m->nimported_funcs; i++)
         if (m->bodies[i].code) {
-            free(m->bodies[i].code->code);
-            free(m->bodies[i].code);
+            interp_code_free(m, m->bodies[i].code);
             m->bodies[i].code = NULL;
         }
 }
@@ -72,6 +71,15 @@ void lodge_module_delete(lodge_module_t *module)
         return;
     free_codes(&module->m);
     module_free(&module->m);
+}
+
+size_t lodge_module_memory_used(const lodge_module_t *module)
+{
+    Module *m = (Module *)&module->m; /* the lock and the allocator are the module's mutable part */
+    pthread_mutex_lock(&m->lock);
+    size_t n = m->alloc.used;
+    pthread_mutex_unlock(&m->lock);
+    return n;
 }
 
 const Module *module_of(const lodge_module_t *module)

@@ -4,6 +4,7 @@
 #ifndef LODGE_WASM_MODULE_H
 #define LODGE_WASM_MODULE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -97,7 +98,11 @@ typedef struct FuncBody {
 
 typedef struct Module {
     lodge_engine_t *engine;
-    Alloc *alloc;           /* the engine's allocator */
+    /* Everything the module owns (its decoded parts, its copy of the bytes, lowered code) is counted
+     * here: a module is shared by many stores, so it is charged to none of them. `lock` serializes
+     * the allocator after lodge_module_new returns (lowering on first call runs on any thread). */
+    Alloc alloc;
+    pthread_mutex_t lock;
     uint8_t *bytes;
     size_t len;
 
@@ -143,7 +148,8 @@ typedef struct Module {
     uint32_t nsections;
 } Module;
 
-/* Decode bytes (copied) into a new module. Returns NULL with err MALFORMED (offset set) or NOMEM. */
+/* Decode bytes (copied) into a new module. Returns NULL with err MALFORMED (offset set) or NOMEM. The
+ * module's allocator starts as a copy of *alloc when given (its limit and test hook), else unlimited. */
 Module *module_decode(lodge_engine_t *engine, Alloc *alloc, const uint8_t *bytes, size_t len, lodge_error_t *err);
 void module_free(Module *m);
 /* Validate a decoded module (all function bodies included). false with err INVALID (or MALFORMED for the

@@ -57,6 +57,8 @@ struct lodge_global {
     bool mut;
 };
 
+/* An instance is one block from the store's allocator (instance_new in instance.c lays it out): the
+ * arrays below point into it, after the struct. */
 struct lodge_instance {
     const Module *module;
     lodge_store_t *store;
@@ -67,6 +69,8 @@ struct lodge_instance {
     bool *elem_dropped;
     bool *data_dropped;
     lodge_func_t *own_funcs;    /* storage for the defined functions */
+    lodge_global_t *own_globals;/* storage for the defined globals */
+    size_t bytes;               /* size of the block */
 };
 
 /* A call frame on the frame stack: where to resume the caller. */
@@ -76,12 +80,18 @@ typedef struct Frame {
     lodge_func_t *fn;
 } Frame;
 
-/* The execution context of a store: value stack, frame stack, and the state of the current run. */
+/* The execution context of a store: value stack, frame stack, and the state of the current run. Both
+ * stacks are reserved at their configured maximum (frames point into them, so they never move) and
+ * committed, and charged to the store, as they grow: stack_end and max_frames are the committed ends. */
 typedef struct Exec {
     Slot *stack, *stack_end;
     Slot *stack_top;            /* first free slot for a nested entry from a host function */
     Frame *frames;
     uint32_t nframes, max_frames;
+    Slot *stack_limit;          /* the configured maximum of each */
+    uint32_t frames_limit;
+    size_t reserved;            /* bytes reserved at `stack` (the frames follow the slots) */
+    size_t stack_committed, frames_committed; /* bytes committed (and charged) of each */
     lodge_trap_kind_t trap;
     const char *trap_msg;       /* host error message, when trap == HOST */
     int exit_code;
@@ -90,7 +100,7 @@ typedef struct Exec {
     lodge_error_t *host_err;
 } Exec;
 
-typedef enum ObjKind { OBJ_FUNC, OBJ_TABLE, OBJ_MEMORY, OBJ_GLOBAL, OBJ_INSTANCE, OBJ_FUNCS, OBJ_FINALIZER } ObjKind;
+typedef enum ObjKind { OBJ_FUNC, OBJ_TABLE, OBJ_MEMORY, OBJ_GLOBAL, OBJ_INSTANCE, OBJ_FINALIZER } ObjKind;
 
 /* OBJ_FINALIZER: a callback run when the store is deleted (store_on_delete in wasm/store.h). */
 typedef struct StoreFinalizer {
@@ -123,11 +133,20 @@ struct lodge_store {
 bool store_track(lodge_store_t *s, ObjKind kind, void *p);
 
 lodge_memory_t *memory_new(lodge_store_t *s, Limits lim, lodge_error_t *err);
+/* Release a memory and its charge (the store's object list owns memories). */
+void memory_free(lodge_memory_t *m);
 /* Grow by delta pages; returns old pages or -1. */
 int64_t memory_grow(lodge_memory_t *m, uint32_t delta);
 
 lodge_table_t *table_new(lodge_store_t *s, ValType elem, Limits lim, void *init, lodge_error_t *err);
 int64_t table_grow(lodge_table_t *t, uint32_t delta, void *init);
+
+/* Commit more of the guest's stacks so that slots up to `slot_end` and `nframes` frames fit. False with
+ * ex->trap set: STACK_EXHAUSTED past the configured maximum, OUT_OF_MEMORY when the store's limit (or
+ * the host) refuses. */
+bool exec_stack_grow(lodge_store_t *s, const Slot *slot_end, uint32_t nframes);
+/* Release the guest's stacks and their charge. */
+void exec_free(lodge_store_t *s);
 
 /* Run a function (any kind) with args/results as Slots. On a trap fills err and returns false. */
 bool exec_call(lodge_store_t *s, lodge_func_t *f, Slot *args, Slot *results, lodge_error_t *err);

@@ -10,11 +10,16 @@
 
 lodge_store_t *lodge_store_new(lodge_engine_t *engine, const lodge_store_limits_t *limits)
 {
-    lodge_store_t *s = calloc(1, sizeof *s);
+    /* The store is the first block of its own budget, charged whatever the limit (a store handle always
+     * exists; a limit smaller than the store itself then refuses everything else). */
+    Alloc a;
+    alloc_init(&a, 0);
+    lodge_store_t *s = alloc_calloc(&a, 1, sizeof *s);
     if (!s)
         return NULL;
+    a.limit = limits ? limits->max_memory : 0;
+    s->alloc = a;
     s->engine = engine;
-    alloc_init(&s->alloc, limits ? limits->max_memory : 0);
     if (limits && limits->fuel) {
         s->fuel = limits->fuel;
         s->fuel_limited = true;
@@ -75,27 +80,20 @@ static void free_obj(lodge_store_t *s, Obj *o)
         lodge_func_t *f = o->p;
         if (f->finalizer)
             f->finalizer(f->env);
-        free(f);
+        alloc_free(&s->alloc, f, sizeof *f);
         break;
     }
-    case OBJ_FUNCS:
-        free(o->p);
-        break;
     case OBJ_TABLE: {
         lodge_table_t *t = o->p;
         alloc_free(&s->alloc, t->elems, (size_t)t->cap * sizeof(Slot));
-        free(t);
+        alloc_free(&s->alloc, t, sizeof *t);
         break;
     }
-    case OBJ_MEMORY: {
-        lodge_memory_t *m = o->p;
-        alloc_uncharge(&s->alloc, m->size);
-        os_mem_release(m->base, m->reserved);
-        free(m);
+    case OBJ_MEMORY:
+        memory_free(o->p);
         break;
-    }
     case OBJ_GLOBAL:
-        free(o->p);
+        alloc_free(&s->alloc, o->p, sizeof(lodge_global_t));
         break;
     case OBJ_FINALIZER: {
         StoreFinalizer *fin = o->p;
@@ -105,12 +103,7 @@ static void free_obj(lodge_store_t *s, Obj *o)
     }
     case OBJ_INSTANCE: {
         lodge_instance_t *in = o->p;
-        free(in->funcs);
-        free(in->tables);
-        free(in->globals);
-        free(in->elem_dropped);
-        free(in->data_dropped);
-        free(in);
+        alloc_free(&s->alloc, in, in->bytes);
         break;
     }
     }
@@ -122,11 +115,11 @@ void lodge_store_delete(lodge_store_t *s)
         return;
     for (uint32_t i = s->nobjs; i-- > 0;)
         free_obj(s, &s->objs[i]);
-    free(s->objs);
-    free(s->mems);
-    free(s->exec.stack);
-    free(s->exec.frames);
-    free(s);
+    alloc_free(&s->alloc, s->objs, (size_t)s->capobjs * sizeof *s->objs);
+    alloc_free(&s->alloc, s->mems, (size_t)s->capmems * sizeof *s->mems);
+    exec_free(s);
+    Alloc a = s->alloc; /* the store's own block is accounted in it: free it through a copy */
+    alloc_free(&a, s, sizeof *s);
 }
 
 void lodge_store_interrupt(lodge_store_t *s)

@@ -11,7 +11,7 @@ lodge_table_t *table_new(lodge_store_t *s, ValType elem, Limits lim, void *init,
         err->trap = LODGE_TRAP_MEMORY_LIMIT;
         return NULL;
     }
-    lodge_table_t *t = calloc(1, sizeof *t);
+    lodge_table_t *t = alloc_calloc(&s->alloc, 1, sizeof *t);
     if (!t)
         goto nomem;
     t->elems = alloc_malloc(&s->alloc, (size_t)lim.min * sizeof(Slot));
@@ -29,7 +29,7 @@ lodge_table_t *table_new(lodge_store_t *s, ValType elem, Limits lim, void *init,
     }
     return t;
 nomem:
-    free(t);
+    alloc_free(&s->alloc, t, sizeof *t);
     lodge_error_set(err, LODGE_ERR_NOMEM, "out of memory or over the memory limit (table)");
     err->trap = LODGE_TRAP_MEMORY_LIMIT;
     return NULL;

@@ -39,6 +39,7 @@ typedef struct Validator {
     lodge_error_t *err;
     size_t at;          /* offset of the instruction being checked */
     bool failed;
+    Alloc *alloc;       /* the module's: the stacks are scratch, freed when the body is checked */
 } Validator;
 
 static bool is_num(ValType t) { return t == LODGE_I32 || t == LODGE_I64 || t == LODGE_F32 || t == LODGE_F64; }
@@ -50,6 +51,15 @@ static bool fail(Validator *v, const char *msg)
         v->failed = true;
         lodge_error_set(v->err, LODGE_ERR_INVALID, "%s (at byte offset %zu)", msg, v->at);
         v->err->offset = v->at;
+    }
+    return false;
+}
+
+static bool fail_nomem(Validator *v)
+{
+    if (!v->failed) {
+        v->failed = true;
+        lodge_error_set(v->err, LODGE_ERR_NOMEM, "out of memory while validating (at byte offset %zu)", v->at);
     }
     return false;
 }
@@ -69,9 +79,9 @@ static bool push(Validator *v, ValType t)
 {
     if (v->nvals == v->capvals) {
         uint32_t nc = v->capvals ? v->capvals * 2 : 64;
-        ValType *p = realloc(v->vals, nc);
+        ValType *p = alloc_realloc(v->alloc, v->vals, v->capvals, nc);
         if (!p)
-            return fail(v, "out of memory");
+            return fail_nomem(v);
         v->vals = p;
         v->capvals = nc;
     }
@@ -117,9 +127,9 @@ static bool push_ctrl(Validator *v, uint16_t op, const ValType *in, uint32_t nin
         return fail(v, "blocks nested too deeply");
     if (v->nctrls == v->capctrls) {
         uint32_t nc = v->capctrls ? v->capctrls * 2 : 16;
-        Ctrl *p = realloc(v->ctrls, nc * sizeof *p);
+        Ctrl *p = alloc_realloc(v->alloc, v->ctrls, v->capctrls * sizeof *p, nc * sizeof *p);
         if (!p)
-            return fail(v, "out of memory");
+            return fail_nomem(v);
         v->ctrls = p;
         v->capctrls = nc;
     }
@@ -531,7 +541,7 @@ static bool instr(Validator *v, const Instr *in)
     return !v->failed;
 }
 
-static bool validate_body(const Module *m, uint32_t funcidx, lodge_error_t *err)
+static bool validate_body(Module *m, uint32_t funcidx, lodge_error_t *err)
 {
     const FuncBody *b = &m->bodies[funcidx - m->nimported_funcs];
     Validator v;
@@ -540,6 +550,7 @@ static bool validate_body(const Module *m, uint32_t funcidx, lodge_error_t *err)
     v.body = b;
     v.ftype = module_func_type(m, funcidx);
     v.err = err;
+    v.alloc = &m->alloc;
     v.r = (Reader){m->bytes, b->code_start, b->end, false, 0, NULL};
     v.at = b->code_start;
     push_ctrl(&v, OP_BLOCK, NULL, 0, functype_results(v.ftype), v.ftype->nresults);
@@ -566,8 +577,8 @@ static bool validate_body(const Module *m, uint32_t funcidx, lodge_error_t *err)
         err->offset = v.r.pos;
         v.failed = true;
     }
-    free(v.vals);
-    free(v.ctrls);
+    alloc_free(v.alloc, v.vals, v.capvals);
+    alloc_free(v.alloc, v.ctrls, (size_t)v.capctrls * sizeof *v.ctrls);
     return !v.failed;
 }
 
@@ -666,13 +677,13 @@ bool module_validate(Module *m, lodge_error_t *err)
                          : e->kind == LODGE_EXTERN_TABLE ? m->ntables
                          : e->kind == LODGE_EXTERN_MEMORY ? m->nmems : m->nglobals;
         if (e->index >= limit) {
-            static const char *space[] = {"function", "table", "memory", "global"};
+            static const char *const space[] = {"function", "table", "memory", "global"};
             return invalid_unknown(err, space[e->kind], e->index);
         }
     }
     /* duplicate export names: sort a copy of the indices by name */
     if (m->nexports > 1) {
-        const Export **sorted = malloc(m->nexports * sizeof *sorted);
+        const Export **sorted = alloc_malloc(&m->alloc, m->nexports * sizeof *sorted);
         if (!sorted)
             return lodge_error_set(err, LODGE_ERR_NOMEM, "out of memory");
         for (uint32_t i = 0; i < m->nexports; i++)
@@ -681,7 +692,7 @@ bool module_validate(Module *m, lodge_error_t *err)
         bool dup = false;
         for (uint32_t i = 1; i < m->nexports && !dup; i++)
             dup = validate_export_cmp(&sorted[i - 1], &sorted[i]) == 0;
-        free(sorted);
+        alloc_free(&m->alloc, sorted, m->nexports * sizeof *sorted);
         if (dup)
             return invalid(err, "duplicate export name");
     }

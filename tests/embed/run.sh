@@ -3,7 +3,8 @@
 # it: the WASI embedding API (t_wasi) and many guests in one process (t_signals: the fault handler's
 # chaining, alternate stacks, fatal hooks, threads). Built by `make embed-tests` (mk/embed.mk) into
 # $BUILD/tests/embed/. Each prints "ok - ..." or "not ok - ..." per check; a program that exits non-zero
-# without a failing line (a crash, a sanitizer report, a timeout) is one failure more.
+# without a failing line (a crash, a sanitizer report, a timeout) is one failure more. Last, liblodge.a
+# must hold no mutable global state beyond the list in tools/check-globals.sh.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -24,5 +25,12 @@ for src in tests/embed/t_*.c; do
     echo "$name: $p passed, $f failed, $s skipped"
     pass=$((pass+p)); fail=$((fail+f)); skip=$((skip+s))
 done
+if ! command -v objdump >/dev/null; then
+    echo "SKIP mutable globals: objdump (binutils) is not installed"; skip=$((skip+1))
+elif out=$(tools/check-globals.sh "$BUILD/liblodge.a"); then
+    echo "PASS no mutable globals in liblodge.a beyond $(grep -c '^allowed' <<<"$out") justified ones"; pass=$((pass+1))
+else
+    echo "FAIL mutable globals in liblodge.a:"; grep '^MUTABLE' <<<"$out" | sed 's/^/  /'; fail=$((fail+1))
+fi
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

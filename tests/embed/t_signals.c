@@ -399,6 +399,29 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* A thread that brings its own alternate stack: a large one is kept, a small one is replaced. */
+typedef struct OwnStack {
+    Guest *g;
+    size_t size;
+    void *mem;        /* freed by the main thread once this one has exited */
+    bool kept, trapped;
+} OwnStack;
+
+static void *own_stack_thread(void *arg)
+{
+    OwnStack *o = arg;
+    stack_t ss = {.ss_sp = o->mem, .ss_size = o->size, .ss_flags = 0}, cur;
+    if (!o->mem || sigaltstack(&ss, NULL) != 0)
+        return NULL;
+    o->trapped = traps_oob(o->g) && traps_oob(o->g);
+    o->kept = sigaltstack(NULL, &cur) == 0 && cur.ss_sp == o->mem;
+    /* Leave without an alternate stack, as the thread found it (a sanitizer unmaps the one it finds at
+     * thread exit, believing it its own); Lodge's, if any, is then simply unmapped. */
+    stack_t off = {.ss_flags = SS_DISABLE};
+    sigaltstack(&off, NULL);
+    return NULL;
+}
+
 static int count_mappings(void)
 {
     FILE *f = fopen("/proc/self/maps", "r");
@@ -456,6 +479,20 @@ static void test_threads(void)
     CHECK(after - before < 8, "their alternate stacks are freed at thread exit (mappings %d before, %d after)", before,
           after);
     pthread_barrier_destroy(&start);
+
+    OwnStack big = {.g = &one.g, .size = 256 * 1024, .mem = malloc(256 * 1024)};
+    OwnStack small = {.g = &one.g, .size = 16 * 1024, .mem = malloc(16 * 1024)};
+    pthread_t th;
+    if (pthread_create(&th, NULL, own_stack_thread, &big) == 0)
+        pthread_join(th, NULL);
+    CHECK(big.trapped && big.kept, "a thread's own 256 KiB alternate stack is kept (traps %d, kept %d)", big.trapped,
+          big.kept);
+    if (pthread_create(&th, NULL, own_stack_thread, &small) == 0)
+        pthread_join(th, NULL);
+    CHECK(small.trapped && !small.kept, "a thread's own 16 KiB alternate stack is replaced by a larger one (traps %d)",
+          small.trapped);
+    free(big.mem);
+    free(small.mem);
     lodge_store_delete(one.g.store);
     lodge_module_delete(module);
     lodge_engine_delete(engine);

@@ -34,8 +34,8 @@ run() {
 
 mkdir -p "$tmp/state"
 run "isolation: namespaces, private root, rlimits, no_new_privs, capabilities" 30 \
-    isolate --state "$tmp/state" --proc --name jail-test-iso
-run "degraded: protections turned off are reported missing, checks skipped" 30 \
+    isolate --state "$tmp/state" --proc --cgroups --name jail-test-iso
+run "degraded: protections turned off are reported missing, and are really absent" 30 \
     isolate --state "$tmp/state" --disable netns,root --name jail-test-deg
 run "required protection missing: the spawn is refused" 30 \
     isolate --state "$tmp/state" --disable userns --require userns --expect-fail
@@ -43,7 +43,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
     mkdir -p "$tmp/nobody"; chmod 755 "$tmp"; chmod 777 "$tmp/nobody"
     if setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$LODGED"; then
         run "unprivileged: the same jail as uid 65534, no root needed" 30 --as-nobody \
-            isolate --state "$tmp/nobody" --proc --name jail-test-nobody
+            isolate --state "$tmp/nobody" --proc --cgroups --name jail-test-nobody
     else
         echo "skip: unprivileged run (uid 65534 cannot execute $LODGED)"; skipped=$((skipped + 1))
     fi
@@ -53,20 +53,27 @@ else
 fi
 
 # Seccomp: a forbidden call on a thread of each kind kills the process with SIGSYS; allowed work goes on.
-for kc in hart:socket hart:execve hart:mprotect-exec hart:open io:execve io:fork wasm:socket wasm:fork \
-          control:execve control:fork; do
+for kc in hart:socket hart:unix-socket hart:execve hart:mprotect-exec hart:open io:execve io:fork wasm:socket \
+          wasm:fork control:execve control:fork control:socket; do
     run "seccomp: ${kc#*:} on a ${kc%%:*} thread" 20 seccomp --kind "${kc%%:*}" --call "${kc#*:}" --expect sigsys
 done
-for kc in hart:none io:none wasm:open control:socket; do
+for kc in hart:none io:none wasm:open wasm:wasm-run control:unix-socket control:open; do
     run "seccomp: ${kc#*:} on a ${kc%%:*} thread is allowed" 20 seccomp --kind "${kc%%:*}" --call "${kc#*:}" \
         --expect exit0
 done
+
+# A real machine process: jailed, in a cgroup, its machine thread under the hart list, boots the default guest.
+GUEST=${LODGE_GUEST_DIR:-$PWD/guests/cache}
+mkdir -p "$tmp/machine"
+run "machine: a jailed machine process boots Linux under its lists" 120 machine --guest "$GUEST" --state "$tmp/machine"
 
 # Cgroups: a CPU cap and weights measured from the group's CPU accounting, memory and pids limits.
 run "cgroup: CPU cap" 40 cpu-cap --pct 20 --secs 3
 run "cgroup: CPU weight" 40 cpu-weight --secs 3
 run "cgroup: memory limit against an allocation bomb" 40 mem-bomb --mib 64
 run "cgroup: pids limit" 30 pids --max 16
+
+run "spawn cost: jail_spawn to exec, median of 30" 60 spawn-rate --n 30
 
 echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]

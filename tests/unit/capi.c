@@ -328,10 +328,11 @@ static void error_values(UnitCtx *t)
         {LODGE_TRAP_INVALID_CONV, "invalid conversion to integer"},
         {LODGE_TRAP_STACK_EXHAUSTED, "call stack exhausted"},
         {LODGE_TRAP_UNDEFINED_ELEMENT, "undefined element"},
+        {LODGE_TRAP_OUT_OF_MEMORY, "out of memory"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         CHECK_STR(lodge_trap_name(names[i].k), names[i].name);
-    for (int k = LODGE_TRAP_NONE; k <= LODGE_TRAP_UNDEFINED_ELEMENT; k++)
+    for (int k = LODGE_TRAP_NONE; k <= LODGE_TRAP_OUT_OF_MEMORY; k++)
         CHECKF(lodge_trap_name((lodge_trap_kind_t)k)[0] != 0, "trap %d has an empty name", k);
     CHECK(lodge_trap_name((lodge_trap_kind_t)999) != NULL);
     lodge_error_t err;

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "wasm/module.h"
+#include "wasm/runtime.h"
 #include "wasmgen.h"
 
 /* spin(): an infinite loop; count(n): a loop of n iterations returning n; calls(n): n calls of a leaf in
@@ -269,5 +271,86 @@ static void threads(UnitCtx *t)
     bytes_free(&b);
 }
 
+/* Lowering on first call allocates from the module's allocator: each of its allocations failing in turn
+ * makes that call trap with "out of memory" (the host intact, nothing published), and the next call
+ * lowers the function and runs it. The module's bytes go back to where they were after each failure. */
+static void lowering_out_of_memory(UnitCtx *t)
+{
+    Bytes b = loops_module();
+    int failures = 0;
+    for (uint64_t k = 1; k < 200; k++) {
+        Rig r;
+        if (!CHECKF(rig_open(&r, &b, NULL), "instantiate: %s", r.err.message)) {
+            rig_close(&r);
+            break;
+        }
+        Module *m = (Module *)module_of(r.module);
+        size_t before = lodge_module_memory_used(r.module);
+        m->alloc.fail_at = m->alloc.calls + k;
+        Call c = rig_call(&r, "count", 1, vi32(1000));
+        m->alloc.fail_at = 0;
+        if (c.ok) { /* lowering needed fewer than k allocations: every one has failed once */
+            CHECK_I32(c, 1000);
+            rig_close(&r);
+            break;
+        }
+        failures++;
+        CHECK_TRAP(c, LODGE_TRAP_OUT_OF_MEMORY);
+        CHECK_STR(c.err.message, "out of memory");
+        CHECK_INT(lodge_module_memory_used(r.module), before);
+        CHECK_I32(rig_call(&r, "count", 1, vi32(1000)), 1000); /* retried, and it works */
+        CHECKF(lodge_module_memory_used(r.module) > before, "lowered code is the module's");
+        rig_close(&r);
+    }
+    CHECKF(failures >= 3, "only %d allocations while lowering", failures);
+    bytes_free(&b);
+}
+
+/* What a store holds is counted in it: the store itself, an instance's block, the guest's stacks once
+ * it runs (committed as they grow), all of it back to zero in the accounting when objects go. */
+static void store_accounts_everything(UnitCtx *t)
+{
+    Bytes b = loops_module();
+    Rig r;
+    if (CHECKF(rig_open(&r, &b, NULL), "instantiate: %s", r.err.message)) {
+        size_t idle = lodge_store_memory_used(r.store);
+        CHECKF(idle >= sizeof(lodge_store_t) + sizeof(lodge_instance_t), "idle store+instance: %zu bytes", idle);
+        CHECK_I32(rig_call(&r, "count", 1, vi32(10)), 10);
+        size_t ran = lodge_store_memory_used(r.store);
+        CHECKF(ran > idle && ran < idle + (64u << 10), "stacks charged: %zu -> %zu", idle, ran);
+        CHECKF(lodge_module_memory_used(r.module) >= b.len, "module holds its bytes: %zu",
+               lodge_module_memory_used(r.module));
+    }
+    rig_close(&r);
+    /* deep recursion commits more stack, charged; a budget too small for it ends in a trap */
+    WMod w;
+    wm_init(&w);
+    uint32_t f = WFUNC(&w, "i:i", "", LOCAL_GET, 0, IF, T_I32, LOCAL_GET, 0, I32C(1), I32_SUB, CALL, 0, I32C(1),
+                       I32_ADD, ELSE, I32C(0), END);
+    wm_export(&w, "depth", LODGE_EXTERN_FUNC, f);
+    Bytes d = wm_finish(&w);
+    wm_free(&w);
+    if (CHECKF(rig_open(&r, &d, NULL), "instantiate: %s", r.err.message)) {
+        CHECK_I32(rig_call(&r, "depth", 1, vi32(5000)), 5000);
+        CHECKF(lodge_store_memory_used(r.store) > (64u << 10), "deep stacks charged: %zu",
+               lodge_store_memory_used(r.store));
+        CHECK_TRAP(rig_call(&r, "depth", 1, vi32(1000000)), LODGE_TRAP_STACK_EXHAUSTED);
+    }
+    rig_close(&r);
+    lodge_store_limits_t lim = {.max_memory = 48u << 10};
+    RigOpts o = {.limits = &lim};
+    if (CHECKF(rig_open(&r, &d, &o), "instantiate: %s", r.err.message)) {
+        CHECK_I32(rig_call(&r, "depth", 1, vi32(10)), 10);
+        Call c = rig_call(&r, "depth", 1, vi32(5000));
+        CHECK_TRAP(c, LODGE_TRAP_OUT_OF_MEMORY);
+        CHECK(lodge_store_memory_used(r.store) <= lim.max_memory);
+        CHECK_I32(rig_call(&r, "depth", 1, vi32(10)), 10); /* the store still works */
+    }
+    rig_close(&r);
+    bytes_free(&b);
+    bytes_free(&d);
+}
+
 UNIT_SUITE(limits, UNIT_TEST(fuel), UNIT_TEST(interrupt), UNIT_TEST(interrupt_is_per_store),
-           UNIT_TEST(store_memory_budget), UNIT_TEST(threads));
+           UNIT_TEST(store_memory_budget), UNIT_TEST(threads), UNIT_TEST(lowering_out_of_memory),
+           UNIT_TEST(store_accounts_everything));

@@ -33,6 +33,7 @@ static const SizeCase size_cases[] = {
     {"18446744073709551615", 0, true, UINT64_MAX, NULL},
     {"18446744073709551616", 0, false, 0, "too large"},
     {"256", 1 << 20, false, 0, "write 256M for 256 MiB"},
+    {"0", 1 << 20, false, 0, "0 cannot be meant here"},
     {"1048576", 1 << 20, true, 1 << 20, NULL},
     {"1M", 1 << 20, true, 1 << 20, NULL},
     {"1K", 1 << 20, true, 1024, NULL},       /* a suffix says what is meant; the rule is about bare numbers */

@@ -326,6 +326,112 @@ static void crash_and_restart(WorkerPool *p, const char *lodged)
     check(kill(pids[0], 0) != 0 && kill(pids[1], 0) != 0, "workers_shutdown ended both workers");
 }
 
+static int threads_of(int pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    int n = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Threads: %d", &n) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/* Guests asleep in poll_oneoff hold no host thread; other polls go to WASI's own poll_oneoff. */
+static void sleepers(WorkerPool *p, int n)
+{
+    remove_ended(p);
+    WorkerInfo a0, a1, b0, b1;
+    workers_info(p, 0, &a0);
+    workers_info(p, 1, &a1);
+    const char *argv[] = {"s"};
+    char *mod = path_of(wasm_dir, "sleep", ".wasm"), err[256];
+    int made = 0;
+    for (int i = 0; i < n; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "sleep-%d", i);
+        InstanceSpec sp = {.id = id, .module_path = mod, .argc = 1, .argv = argv};
+        made += workers_create(p, &sp, err, sizeof err);
+    }
+    free(mod);
+    /* Created first, started together: most of them sleep at the same time. */
+    double t0 = now_s();
+    for (int i = 0; i < n; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "sleep-%d", i);
+        made -= !workers_start(p, id, err, sizeof err);
+    }
+    double t1 = now_s();
+    workers_info(p, 0, &b0);
+    workers_info(p, 1, &b1);
+    int th0 = threads_of(b0.pid), th1 = threads_of(b1.pid);
+    uint64_t asleep = b0.stacks + b1.stacks;
+    check(made == n && th0 > 0 && th0 <= 8 && th1 > 0 && th1 <= 8,
+          "%d guests started in %.2f s, %llu of them asleep at once with a stack each, on %d + %d host threads",
+          made, t1 - t0, (unsigned long long)asleep, th0, th1);
+    int right = 0;
+    double deadline = now_s() + 60;
+    for (int i = 0; i < n; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "sleep-%d", i);
+        InstanceStatus st;
+        right += wait_end(p, id, deadline, &st) == LODGE_STATE_STOPPED && st.exit_code == 5;
+    }
+    double t2 = now_s();
+    double grew = (double)(b0.max_rss_bytes - a0.max_rss_bytes) + (double)(b1.max_rss_bytes - a1.max_rss_bytes);
+    check(right == n, "%d of %d woke after their 300 ms and exited 5, %.2f s after the last start; %.0f bytes of "
+          "resident memory per sleeping guest", right, n, t2 - t1, asleep ? grew / (double)asleep : 0.0);
+
+    InstanceStatus st = {0};
+    bool ok = create(p, "pollfd", "pollfd", 1, argv, 0, 100, NULL);
+    ok = ok && wait_end(p, "pollfd", now_s() + 10, &st) == LODGE_STATE_STOPPED;
+    check(ok && st.exit_code == 8, "poll_oneoff on a closed fd: WASI's own poll answered EBADF (exit %d)",
+          st.exit_code);
+    ok = create(p, "forever", "sleepforever", 1, argv, 0, 100, NULL);
+    usleep(100000);
+    lodge_guest_state_t s1 = state_of(p, "forever", NULL);
+    bool paused = workers_pause(p, "forever", err, sizeof err);
+    lodge_guest_state_t s2 = state_of(p, "forever", NULL);
+    double ts = now_s();
+    ok = ok && workers_stop(p, "forever", err, sizeof err);
+    lodge_guest_state_t s3 = wait_end(p, "forever", now_s() + 5, &st);
+    double ms = (now_s() - ts) * 1e3;
+    check(ok && s1 == LODGE_STATE_RUNNING && paused && s2 == LODGE_STATE_PAUSED && s3 == LODGE_STATE_STOPPED &&
+              st.exit_code == 143, "a guest asleep until 2500 (state %d), paused (%d), then stopped (%d): exit %d "
+          "after %.1f ms", s1, s2, s3, st.exit_code, ms);
+}
+
+/* cpu_weight: four loops on one worker's two runner threads, weights 100, 100, 300, 300: each 300 gets
+ * about three times the CPU of each 100 (two of each, so that the host taking a runner thread away from
+ * the worker now and then hurts both kinds alike). */
+static void weights(const char *lodged)
+{
+    char *dir = path_of(state_dir, "weights", ""), err[256];
+    mkdir(dir, 0700);
+    WorkerPool *p = workers_new(lodged, dir, 1, NULL, NULL, err, sizeof err);
+    check(p != NULL, "a pool of one worker %s", p ? "" : err);
+    if (!p) {
+        free(dir);
+        return;
+    }
+    const char *argv[] = {"w"};
+    bool ok = create(p, "w100a", "loop", 1, argv, 0, 100, NULL) && create(p, "w100b", "loop", 1, argv, 0, 100, NULL) &&
+              create(p, "w300a", "loop", 1, argv, 0, 300, NULL) && create(p, "w300b", "loop", 1, argv, 0, 300, NULL);
+    usleep(2000000);
+    InstanceStatus a, b, c, d;
+    ok = ok && workers_status(p, "w100a", &a) && workers_status(p, "w100b", &b) && workers_status(p, "w300a", &c) &&
+         workers_status(p, "w300b", &d);
+    double light = (a.cpu_ns + b.cpu_ns) / 2.0, heavy = (c.cpu_ns + d.cpu_ns) / 2.0;
+    double ratio = light > 0 ? heavy / light : 0;
+    check(ok && ratio > 2.0 && ratio < 4.5, "weight 300 vs 100: %.2f and %.2f s vs %.2f and %.2f s of CPU (ratio "
+          "%.2f, ideal 3)", c.cpu_ns / 1e9, d.cpu_ns / 1e9, a.cpu_ns / 1e9, b.cpu_ns / 1e9, ratio);
+    workers_shutdown(p);
+    free(dir);
+}
+
 /* How many created (idle) instances a worker holds, and what each costs in resident memory. */
 static void measure_idle(WorkerPool *p, int n)
 {
@@ -385,6 +491,8 @@ int main(int argc, char **argv)
     many_with_hostiles(p, n, argv[4]);
     pause_resume_stop(p);
     measure_idle(p, 4 * n);
+    sleepers(p, n);
+    weights(lodged);
     crash_and_restart(p, lodged);
     printf("%d passed, %d failed, %d skipped\n", npass, nfail, nskip);
     return nfail ? 1 : 0;

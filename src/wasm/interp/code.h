@@ -92,8 +92,11 @@ InterpCode *interp_code_get(const Module *m, uint32_t funcidx, lodge_error_t *er
 /* The same for a function object, cached in it (the interpreter's call path). NULL on failure. */
 InterpCode *interp_code_for(lodge_func_t *f);
 
-/* Lower function `funcidx` of a validated module. NULL with err NOMEM on allocation failure. */
-InterpCode *interp_lower(const Module *m, uint32_t funcidx, bool checked, lodge_error_t *err);
+/* Lower function `funcidx` of a validated module, allocating from `alloc`. NULL with err NOMEM on
+ * allocation failure. */
+InterpCode *interp_lower(const Module *m, Alloc *alloc, uint32_t funcidx, bool checked, lodge_error_t *err);
+/* Free lowered code of m (allocated from m's allocator). */
+void interp_code_free(Module *m, InterpCode *c);
 
 /* Run f with its arguments already at fp[0..]; results land at fp[0..]. false on a trap (ex->trap set). */
 bool interp_run_guarded(lodge_store_t *s, lodge_func_t *f, Slot *fp, const void *const **table_out);

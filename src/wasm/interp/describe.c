@@ -7,7 +7,7 @@
 
 static const char *iop_name(unsigned iop)
 {
-    static const char *names[IOP_COUNT_ - OP_COUNT_] = {
+    static const char *const names[IOP_COUNT_ - OP_COUNT_] = {
         [IOP_BR_BACK - OP_COUNT_] = "br.back",
         [IOP_BR_UNLESS - OP_COUNT_] = "br_unless",
         [IOP_BR_IF_BACK - OP_COUNT_] = "br_if.back",

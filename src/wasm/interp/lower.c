@@ -52,7 +52,11 @@ typedef struct Lower {
     bool add_imm;
     /* The same for an f64.mul, which a following f64.add/sub may absorb (two roundings, not an FMA). */
     uint32_t mul_at, mul_a, mul_b, mul_dst_slot, mul_end;
+    /* Out of memory: the first failed growth sets it, nothing is written past a buffer's end from then
+     * on, and the lowering stops at the next instruction and returns NULL. */
     bool oom;
+    Alloc *alloc;           /* the module's */
+    uint32_t max_arity;     /* most values any instruction of this module pushes (a call's results) */
 } Lower;
 
 #define KSLOT 0xFFFFFFFEu
@@ -66,7 +70,7 @@ static bool grow(Lower *l, uint32_t n)
     uint32_t nc = l->cap ? l->cap * 2 : 256;
     while (nc < l->len + n)
         nc *= 2;
-    uint32_t *p = realloc(l->code, nc * sizeof *p);
+    uint32_t *p = alloc_hrealloc(l->alloc, l->code, (size_t)nc * sizeof *p);
     if (!p) {
         l->oom = true;
         return false;
@@ -109,21 +113,46 @@ static void note_slot(Lower *l, uint32_t slot)
         l->max_slot = slot + 1;
 }
 
-static void push_slot(Lower *l, uint32_t slot)
+/* Room for `need` operand entries and `nctrl` control frames. Called before each instruction with what
+ * that instruction may push at most, so the model never grows (and never fails) halfway through one. */
+static bool reserve_model(Lower *l, uint32_t need, uint32_t nctrl)
 {
-    if (l->height == l->stack_cap) {
-        uint32_t nc = l->stack_cap ? l->stack_cap * 2 : 64;
-        uint32_t *p = realloc(l->stack, nc * sizeof *p);
+    if (need > l->stack_cap) {
+        uint32_t nc = l->stack_cap ? l->stack_cap : 64;
+        while (nc < need)
+            nc *= 2;
+        uint32_t *p = alloc_hrealloc(l->alloc, l->stack, (size_t)nc * sizeof *p);
         if (p)
             l->stack = p;
-        uint64_t *k = realloc(l->kval, nc * sizeof *k);
+        uint64_t *k = p ? alloc_hrealloc(l->alloc, l->kval, (size_t)nc * sizeof *k) : NULL;
         if (k)
             l->kval = k;
         if (!p || !k) {
             l->oom = true;
-            return;
+            return false;
         }
         l->stack_cap = nc;
+    }
+    if (nctrl > l->ctrl_cap) {
+        uint32_t nc = l->ctrl_cap ? l->ctrl_cap * 2 : 16;
+        while (nc < nctrl)
+            nc *= 2;
+        LCtrl *p = alloc_hrealloc(l->alloc, l->ctrls, (size_t)nc * sizeof *p);
+        if (!p) {
+            l->oom = true;
+            return false;
+        }
+        l->ctrls = p;
+        l->ctrl_cap = nc;
+    }
+    return true;
+}
+
+static void push_slot(Lower *l, uint32_t slot)
+{
+    if (l->height == l->stack_cap) { /* not reserved: a bug in max_arity, never a guest's doing */
+        l->oom = true;
+        return;
     }
     l->stack[l->height++] = slot;
     note_slot(l, home(l, l->height - 1));
@@ -254,6 +283,8 @@ static void materialize_local(Lower *l, uint32_t x)
 
 static void patch_chain(Lower *l, uint32_t chain, uint32_t target)
 {
+    if (l->oom) /* a chain may name operands that were never written */
+        return;
     while (chain != NO_PATCH) {
         uint32_t next = l->code[chain];
         l->code[chain] = (uint32_t)(int32_t)((int64_t)target - (int64_t)chain);
@@ -322,15 +353,9 @@ static void emit_return(Lower *l)
 
 static LCtrl *push_ctrl(Lower *l, uint16_t op, uint32_t nparams, uint32_t nresults)
 {
-    if (l->nctrls == l->ctrl_cap) {
-        uint32_t nc = l->ctrl_cap ? l->ctrl_cap * 2 : 16;
-        LCtrl *p = realloc(l->ctrls, nc * sizeof *p);
-        if (!p) {
-            l->oom = true;
-            return NULL;
-        }
-        l->ctrls = p;
-        l->ctrl_cap = nc;
+    if (l->nctrls == l->ctrl_cap) { /* reserved before each instruction */
+        l->oom = true;
+        return NULL;
     }
     LCtrl *c = &l->ctrls[l->nctrls++];
     c->op = op;
@@ -521,6 +546,8 @@ static int address_form(uint16_t op, bool imm)
 
 static void note_add(Lower *l, uint32_t at, uint32_t a, uint32_t b, bool imm)
 {
+    if (l->oom)
+        return;
     l->add_at = at - 2;
     l->add_a = a;
     l->add_b = b;
@@ -559,7 +586,7 @@ static void emit_address_form(Lower *l, uint16_t op, bool load, uint32_t dst_or_
 
 static void note_cmp(Lower *l, uint32_t at, uint16_t op, uint32_t a, uint32_t b, bool imm)
 {
-    if (negated(op) < 0 && op != OP_I32_EQZ && op != OP_I64_EQZ)
+    if (l->oom || (negated(op) < 0 && op != OP_I32_EQZ && op != OP_I64_EQZ))
         return;
     l->cmp_at = at - 2;
     l->cmp_op = op;
@@ -672,7 +699,7 @@ static void lower_plain(Lower *l, const Instr *in, const OpInfo *info)
         l->last_dst = at;
         if (op == OP_I32_ADD)
             note_add(l, at, a, b, false);
-        if (op == OP_F64_MUL) {
+        if (op == OP_F64_MUL && !l->oom) {
             l->mul_at = at - 2;
             l->mul_a = a;
             l->mul_b = b;
@@ -738,6 +765,8 @@ static uint32_t emit_test(Lower *l, bool sense, bool back)
 /* Fill a branch offset operand at `at` with a jump to label c. */
 static void set_target(Lower *l, uint32_t at, LCtrl *c)
 {
+    if (l->oom)
+        return;
     if (c->op == OP_LOOP) {
         l->code[at] = (uint32_t)(int32_t)((int64_t)c->loop_start - (int64_t)at);
     } else {
@@ -750,9 +779,11 @@ static void lower_body(Lower *l)
 {
     const Module *m = l->m;
     Reader r = {m->bytes, l->body->code_start, l->body->end, false, 0, NULL};
-    push_ctrl(l, OP_END, 0, l->ftype->nresults);
+    if (reserve_model(l, l->max_arity + 1, 1))
+        push_ctrl(l, OP_END, 0, l->ftype->nresults);
     Instr in;
-    while (l->nctrls > 0 && !l->oom && reader_instr(&r, &in)) {
+    while (l->nctrls > 0 && !l->oom && reserve_model(l, l->height + l->max_arity + 1, l->nctrls + 1) &&
+           reader_instr(&r, &in)) {
         const OpInfo *info = &opcode_info[in.op];
         if (info->a != 'S') {
             if (info->imm == IMM_I32 || info->imm == IMM_F32)
@@ -944,7 +975,8 @@ static void lower_body(Lower *l)
             bool other_readers = false;
             for (uint32_t i = 0; i < top; i++)
                 other_readers |= l->stack[i] == x;
-            if (!other_readers && src == home(l, top) && l->last_dst != NO_PATCH && l->code[l->last_dst] == src) {
+            if (!other_readers && src == home(l, top) && l->last_dst != NO_PATCH && !l->oom &&
+                l->code[l->last_dst] == src) {
                 /* retarget the producing instruction straight into the local */
                 l->code[l->last_dst] = x;
             } else {
@@ -1064,11 +1096,19 @@ static void lower_body(Lower *l)
     }
 }
 
-InterpCode *interp_lower(const Module *m, uint32_t funcidx, bool checked, lodge_error_t *err)
+InterpCode *interp_lower(const Module *m, Alloc *alloc, uint32_t funcidx, bool checked, lodge_error_t *err)
 {
     Lower l;
     memset(&l, 0, sizeof l);
     l.m = m;
+    l.alloc = alloc;
+    l.max_arity = 1;
+    for (uint32_t i = 0; i < m->ntypes; i++) {
+        const FuncType *t = &m->types[i];
+        uint32_t a = t->nparams > t->nresults ? t->nparams : t->nresults;
+        if (a > l.max_arity)
+            l.max_arity = a;
+    }
     l.body = &m->bodies[funcidx - m->nimported_funcs];
     l.ftype = module_func_type(m, funcidx);
     l.h = interp_handlers(checked);
@@ -1078,12 +1118,12 @@ InterpCode *interp_lower(const Module *m, uint32_t funcidx, bool checked, lodge_
     scan_pool(&l);
     l.max_slot = l.nlocals + l.npool > l.max_slot ? l.nlocals + l.npool : l.max_slot;
     lower_body(&l);
-    free(l.stack);
-    free(l.kval);
-    free(l.ctrls);
-    InterpCode *c = l.oom ? NULL : malloc(sizeof *c + l.pool_used * sizeof(uint64_t));
+    alloc_hfree(l.alloc, l.stack);
+    alloc_hfree(l.alloc, l.kval);
+    alloc_hfree(l.alloc, l.ctrls);
+    InterpCode *c = l.oom ? NULL : alloc_hmalloc(l.alloc, sizeof *c + l.pool_used * sizeof(uint64_t));
     if (!c) {
-        free(l.code);
+        alloc_hfree(l.alloc, l.code);
         lodge_error_set(err, LODGE_ERR_NOMEM, "out of memory while compiling function %u", funcidx);
         return NULL;
     }
@@ -1105,16 +1145,26 @@ InterpCode *interp_code_get(const Module *m, uint32_t funcidx, lodge_error_t *er
     InterpCode *c = __atomic_load_n(&b->code, __ATOMIC_ACQUIRE);
     if (c)
         return c;
-    bool checked = m->engine->cfg.bounds_checks || sizeof(void *) != 8;
-    c = interp_lower(m, funcidx, checked, err);
-    if (!c)
-        return NULL;
-    /* Modules are shared between threads: the first lowering to be published wins. */
-    InterpCode *expected = NULL;
-    if (!__atomic_compare_exchange_n(&b->code, &expected, c, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-        free(c->code);
-        free(c);
-        c = expected;
+    /* Modules are shared between threads: one lowering at a time, under the module's lock, which also
+     * guards its allocator (the lowered code is the module's, whichever store's call asked for it).
+     * A failed lowering publishes nothing, so a later call tries again. */
+    Module *mm = (Module *)m;
+    pthread_mutex_lock(&mm->lock);
+    c = __atomic_load_n(&b->code, __ATOMIC_ACQUIRE);
+    if (!c) {
+        bool checked = m->engine->cfg.bounds_checks || sizeof(void *) != 8;
+        c = interp_lower(m, &mm->alloc, funcidx, checked, err);
+        if (c)
+            __atomic_store_n(&b->code, c, __ATOMIC_RELEASE);
     }
+    pthread_mutex_unlock(&mm->lock);
     return c;
+}
+
+void interp_code_free(Module *m, InterpCode *c)
+{
+    if (c) {
+        alloc_hfree(&m->alloc, c->code);
+        alloc_hfree(&m->alloc, c);
+    }
 }
