@@ -427,10 +427,16 @@ static void action(Daemon *d, Guest *g, const HttpRequest *req, HttpResponse *r)
             !machine_put(g, "PATCH", "/vm", cJSON_Parse("{\"state\":\"Resumed\"}"), r))
             break;
         guests_set_state(d, g, LODGE_STATE_RUNNING);
-        if (machine_put(g, "PUT", "/actions", cJSON_Parse("{\"action_type\":\"SendCtrlAltDel\"}"), r)) {
-            g->stop_deadline_ms = timeout_s ? api_now_ms() + (long long)timeout_s * 1000 : 0;
-            guests_save(d, g);
+        if (!machine_put(g, "PUT", "/actions", cJSON_Parse("{\"action_type\":\"SendCtrlAltDel\"}"), r)) {
+            /* A machine that cannot ask its guest to power off is still stopped cleanly by its VMM
+             * (the run ends at the next time slice, disks flushed): better than the SIGKILL of a kill. */
+            free(r->body);
+            *r = (HttpResponse){.upgrade_fd = -1};
+            if (!machine_put(g, "PUT", "/lodge/actions", cJSON_Parse("{\"action_type\":\"Stop\"}"), r))
+                break;
         }
+        g->stop_deadline_ms = timeout_s ? api_now_ms() + (long long)timeout_s * 1000 : 0;
+        guests_save(d, g);
         break;
     case ACT_KILL:
         kill_now(d, g);

@@ -91,7 +91,7 @@ static const SysRule rules[] = {
     {"socket", KC, UNIX0, "the API socket; AF_UNIX only"},
     {"bind", KC, ANY, "the API socket's path in the guest's directory"},
     {"listen", KC, ANY, "the API socket"},
-    {"accept4", KC | KW, ANY, "API clients; WASI sock_accept on a preopened socket"},
+    {"accept4", KC | KI | KW, ANY, "API clients; a console client (a console pump thread); WASI sock_accept"},
     {"connect", KC, ANY, "a worker reaches its daemon"},
     {"recvfrom", KC | KI | KW, ANY, "API requests; WASI sock_recv"},
     {"sendto", KC | KI | KW, ANY, "API answers; WASI sock_send"},

@@ -39,6 +39,11 @@ run "degraded: protections turned off are reported missing, and are really absen
     isolate --state "$tmp/state" --disable netns,root --name jail-test-deg
 run "required protection missing: the spawn is refused" 30 \
     isolate --state "$tmp/state" --disable userns --require userns --expect-fail
+if [ "$(id -u)" -eq 0 ]; then
+    mkdir -p "$tmp/asuser"; chmod 755 "$tmp"; chmod 777 "$tmp/asuser"
+    run "root caller: the jailed process runs as uid 65534 (JailSpec.uid)" 30 \
+        isolate --state "$tmp/asuser" --uid 65534 --proc --name jail-test-asuser
+fi
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
     mkdir -p "$tmp/nobody"; chmod 755 "$tmp"; chmod 777 "$tmp/nobody"
     if setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$LODGED"; then
