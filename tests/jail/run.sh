@@ -70,7 +70,10 @@ done
 # A real machine process: jailed, in a cgroup, its machine thread under the hart list, boots the default guest.
 GUEST=${LODGE_GUEST_DIR:-$PWD/guests/cache}
 mkdir -p "$tmp/machine"
-run "machine: a jailed machine process boots Linux under its lists" 120 machine --guest "$GUEST" --state "$tmp/machine"
+asuser=()
+if [ "$(id -u)" -eq 0 ]; then chmod 755 "$tmp"; chmod 777 "$tmp/machine"; asuser=(--uid 65534); fi
+run "machine: a jailed machine process boots Linux under its lists" 120 machine --guest "$GUEST" \
+    --state "$tmp/machine" "${asuser[@]}"
 
 # Cgroups: a CPU cap and weights measured from the group's CPU accounting, memory and pids limits.
 run "cgroup: CPU cap" 40 cpu-cap --pct 20 --secs 3
