@@ -29,5 +29,6 @@ typedef struct TestCase {
 extern const TestCase t_virtq_tests[];
 extern const TestCase t_fdt_tests[];
 extern const TestCase t_dev_tests[];
+extern const TestCase t_alloc_tests[];
 
 #endif
