@@ -546,6 +546,8 @@ bool jail_spawn(const JailSpec *spec, char *const argv[], JailChild *out, char *
     if (tr != TRY_OK) {
         if (tr == TRY_AGAIN)
             snprintf(err, errlen, "jail: could not start the program in any jail the host allows");
+        if (spec->cgroups)
+            jail_cgroup_rmdir_empty(spec->cgroups, spec->name);
         goto done;
     }
     unsigned in = ns_to_bits(b.plan.nsflags) | JAIL_RLIMITS | JAIL_NNP | JAIL_CAPS;
@@ -585,6 +587,8 @@ bool jail_spawn(const JailSpec *spec, char *const argv[], JailChild *out, char *
         kill(pid, SIGKILL);
         reap(pid);
         out->pid = -1;
+        if (spec->cgroups)
+            jail_cgroup_rmdir_empty(spec->cgroups, spec->name);
         goto done;
     }
     ok = true;

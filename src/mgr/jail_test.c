@@ -537,6 +537,51 @@ static int tap_case(int argc, char **argv)
     return jt_finish(&t);
 }
 
+/* `jail-test errors`: bad specs are refused with a message that names the problem, and start nothing. */
+static int errors_case(int argc, char **argv)
+{
+    T t = {0};
+    char *args[] = {"lodged", "jail-test", "busy", "--secs", "0", NULL};
+    static const JailBind missing_src[] = {{"/nonexistent/lodge-disk.img", NULL, 0}};
+    static const JailBind relative_dst[] = {{"/dev/null", "relative/path", JAIL_BIND_DEV}};
+    static const int low_fd[] = {1};
+    static const struct {
+        const char *what;
+        JailSpec spec;
+        const char *expect;
+    } cases[] = {
+        {"a bad name", {.name = "../escape"}, "bad name"},
+        {"an empty name", {.name = ""}, "bad name"},
+        {"a missing bind source", {.name = "e1", .binds = missing_src, .nbinds = 1}, "/nonexistent/lodge-disk.img"},
+        {"a relative bind target", {.name = "e2", .binds = relative_dst, .nbinds = 1}, "relative/path"},
+        {"a missing program", {.name = "e3", .exe = "/nonexistent/lodged"}, "/nonexistent/lodged"},
+        {"fd 1 as an extra fd", {.name = "e4", .keep_fds = low_fd, .nkeep = 1}, "fd 1"},
+        {"a missing working directory", {.name = "e5", .workdir = "/nonexistent-dir"}, "chdir /nonexistent-dir"},
+    };
+    /* With cgroups: a spawn that fails leaves no group behind. */
+    JailCgroups *cg = jt_cgroups_open(&t);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        JailChild jc;
+        char err[1024] = "";
+        bool ok = jail_spawn(&cases[i].spec, args, &jc, err, sizeof err);
+        if (ok)
+            jt_wait(jc.pid, 5);
+        jt_check(&t, !ok && jc.pid == -1 && strstr(err, cases[i].expect), "%s is refused: %s", cases[i].what,
+                 ok ? "it started" : err);
+    }
+    if (cg) {
+        JailSpec late = {.name = "e6", .workdir = "/nonexistent-dir", .cgroups = cg};
+        JailChild jc;
+        char err[1024];
+        bool ok = jail_spawn(&late, args, &jc, err, sizeof err);
+        pid_t pids[4];
+        jt_check(&t, !ok && jail_cgroup_pids(cg, "e6", pids, 4) < 0,
+                 "a spawn that fails in the child leaves no cgroup behind");
+        jt_cgroups_close(cg);
+    }
+    return jt_finish(&t);
+}
+
 int mgr_cmd_jail_test(int argc, char **argv)
 {
     static const struct {
@@ -547,7 +592,7 @@ int mgr_cmd_jail_test(int argc, char **argv)
         {"busy", jt_busy},         {"bomb", jt_bomb},           {"threads", jt_threads},      {"cpu-cap", jt_cpu_cap},
         {"cpu-weight", jt_cpu_weight}, {"mem-bomb", jt_mem_bomb}, {"pids", jt_pids_case}, {"machine", jt_machine_case},
         {"machine-child", jt_machine_child}, {"spawn-rate", jt_spawn_rate},
-        {"detach", jt_detach}, {"tap", tap_case}, {"inside-tap", inside_tap},
+        {"detach", jt_detach}, {"tap", tap_case}, {"errors", errors_case}, {"inside-tap", inside_tap},
     };
     if (argc < 2) {
         fprintf(stderr, "usage: lodged jail-test CASE [OPTIONS]\n");

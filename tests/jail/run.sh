@@ -39,6 +39,7 @@ run "isolation: namespaces, private root, rlimits, no_new_privs, capabilities" 3
     isolate --state "$tmp/state" --proc --cgroups --name jail-test-iso
 run "degraded: protections turned off are reported missing, and are really absent" 30 \
     isolate --state "$tmp/state" --disable netns,root,seccomp --name jail-test-deg
+run "bad specs: refused with the reason, nothing started" 20 errors
 run "detached: the jailed program outlives its spawner, in a session of its own" 20 detach
 run "required protection missing: the spawn is refused" 30 \
     isolate --state "$tmp/state" --disable userns --require userns --expect-fail
