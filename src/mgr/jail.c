@@ -546,6 +546,8 @@ bool jail_spawn(const JailSpec *spec, char *const argv[], JailChild *out, char *
     if (tr != TRY_OK) {
         if (tr == TRY_AGAIN)
             snprintf(err, errlen, "jail: could not start the program in any jail the host allows");
+        if (spec->cgroups)
+            jail_cgroup_rmdir_empty(spec->cgroups, spec->name);
         goto done;
     }
     unsigned in = ns_to_bits(b.plan.nsflags) | JAIL_RLIMITS | JAIL_NNP | JAIL_CAPS;
@@ -557,8 +559,10 @@ bool jail_spawn(const JailSpec *spec, char *const argv[], JailChild *out, char *
         in |= JAIL_NONROOT;
     else
         missing(&m, JAIL_NONROOT, "runs as root on the host: set JailSpec.uid");
-    if (b.plan.root)
+    if (b.plan.root && (b.plan.nsflags & CLONE_NEWNS))
         in |= JAIL_ROOT;
+    else if (!(dis & JAIL_ROOT))
+        missing(&m, JAIL_ROOT, "no mount namespace to build it in");
     if (b.plan.proc && (b.plan.nsflags & CLONE_NEWPID))
         in |= JAIL_PROC;
     in &= ~lost;
@@ -585,6 +589,8 @@ bool jail_spawn(const JailSpec *spec, char *const argv[], JailChild *out, char *
         kill(pid, SIGKILL);
         reap(pid);
         out->pid = -1;
+        if (spec->cgroups)
+            jail_cgroup_rmdir_empty(spec->cgroups, spec->name);
         goto done;
     }
     ok = true;

@@ -77,6 +77,9 @@ typedef struct JailRecord {
     char path[200];          /* the path concerned, truncated */
 } JailRecord;
 
+/* Removes the guest's groups that are empty (a spawn that failed); a group something runs in stays. */
+void jail_cgroup_rmdir_empty(const JailCgroups *cg, const char *name);
+
 /* The child's entry point for clone(): sets up the jail and execs, or reports and _exits(127). */
 int jail_child_main(void *plan);
 
