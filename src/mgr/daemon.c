@@ -293,6 +293,7 @@ int mgr_cmd_daemon(int argc, char **argv)
     while (d.nguests)
         guests_free(d.guests[--d.nguests]);
     free(d.guests);
+    free(d.index);
     for (size_t i = 0; i < d.nmodules; i++) {
         cJSON_Delete(d.modules[i]->info);
         free(d.modules[i]);

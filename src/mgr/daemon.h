@@ -64,8 +64,11 @@ typedef struct Daemon {
     struct JailCgroups *cgroups;   /* the machines' parent group (jail.h); NULL without the jail */
     WorkerPool *pool;
     char pool_error[256];          /* why instances cannot run, when pool is NULL */
-    Guest **guests;
+    Guest **guests;                /* oldest first, as listed */
     size_t nguests, capguests;
+    Guest **index;                 /* open addressing by kind and id (guests.c): lookups stay O(1) */
+    size_t index_cap, index_used;  /* slots, and slots used or tombstoned */
+    uint64_t allocated[2];         /* charged by created, running and paused guests, by kind */
     Module **modules;
     size_t nmodules, capmodules;
     double overcommit;

@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mgr/jail.h"
@@ -24,6 +25,8 @@
 #define MAX_QUEUED_EVENTS 200000
 /* The start function runs on the control thread at create: a guest that loops there is cut off. */
 #define START_TIMEOUT_MS 2000
+/* stop and kill answer once the guest has ended, or after this long (a guest inside a host call). */
+#define STOP_WAIT_MS 1000
 
 typedef struct Event {
     struct Event *next;
@@ -155,6 +158,11 @@ static Event *frame(const cJSON *msg)
 static void on_event(void *opaque, WInst *in)
 {
     Worker *w = opaque;
+    if (in->st == WI_DONE && in->remove_when_done) {
+        unlink_inst(w, in); /* removed by the daemon already: it wants no event */
+        free(in);
+        return;
+    }
     pthread_mutex_lock(&w->ev_mu);
     bool want = w->nsubs > 0 && w->ev_queued < MAX_QUEUED_EVENTS;
     if (w->nsubs && !want)
@@ -439,9 +447,32 @@ static cJSON *by_id(Worker *w, const char *op, const char *id)
         ok = wsched_pause(w->sched, in, err, sizeof err);
     else if (strcmp(op, "resume") == 0)
         ok = wsched_resume(w->sched, in, err, sizeof err);
-    else if (strcmp(op, "stop") == 0 || strcmp(op, "kill") == 0)
+    else if (strcmp(op, "stop") == 0 || strcmp(op, "kill") == 0) {
         ok = wsched_stop(w->sched, in, op[0] == 'k', err, sizeof err);
-    else if (strcmp(op, "remove") == 0) {
+        /* The reply comes once it has ended (microseconds: the next interrupt check), unless the guest is
+         * inside a long host call: then after a second, still running, and it ends when the call returns. */
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        while (ok && (in = find(w, id)) && in->st != WI_DONE) {
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+            if (ms >= STOP_WAIT_MS)
+                break;
+            wsched_wait(w->sched, (unsigned)(STOP_WAIT_MS - ms));
+        }
+        if (!in) {
+            wsched_unlock(w->sched);
+            return fail("instance '%s' was removed while it ended", id);
+        }
+    } else if (strcmp(op, "remove") == 0) {
+        if (in->st != WI_DONE && in->st != WI_CREATED &&
+            (atomic_load(&in->stop_req) || atomic_load(&in->kill_req))) {
+            /* Ending: forgotten as soon as it has ended. */
+            in->remove_when_done = true;
+            r = ok_status(w, in);
+            wsched_unlock(w->sched);
+            return r;
+        }
         if (in->st != WI_DONE && in->st != WI_CREATED) {
             snprintf(err, sizeof err, "instance %s is %s: stop or kill it first", in->id,
                      wproto_state_name(wsched_state(in)));
