@@ -41,6 +41,7 @@ int jt_cpu_weight(int argc, char **argv);
 int jt_mem_bomb(int argc, char **argv);
 int jt_pids_case(int argc, char **argv);
 int jt_spawn_rate(int argc, char **argv);
+int jt_detach(int argc, char **argv);
 int jt_cmp_double(const void *a, const void *b);
 
 #endif

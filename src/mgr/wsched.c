@@ -51,7 +51,7 @@ typedef struct Runner {
 
 struct WSched {
     pthread_mutex_t mu;
-    pthread_cond_t work, tick;
+    pthread_cond_t work, tick, ended;
     Heap run, sleep;
     Runner *r;
     unsigned nr, started;
@@ -65,6 +65,7 @@ struct WSched {
     lodge_store_t *guard_store;
     uint64_t guard_deadline;
     lodge_module_t *tramp;   /* see tramp_wasm */
+    void (*thread_init)(void);
 };
 
 static uint64_t now_ns(void)
@@ -320,7 +321,8 @@ static void finish(WSched *s, WInst *in)
         s->stacks--;
     s->alive--;
     in->st = WI_DONE;
-    s->ev(s->opaque, in);
+    pthread_cond_broadcast(&s->ended);
+    s->ev(s->opaque, in); /* last use: the worker may free an instance removed while it ended */
 }
 
 static void ran(WSched *s, Runner *r, WInst *in, uint64_t dt)
@@ -359,6 +361,8 @@ static void *runner_main(void *arg)
 {
     Runner *r = arg;
     WSched *s = r->s;
+    if (s->thread_init)
+        s->thread_init();
     if (pthread_getcpuclockid(pthread_self(), &r->cpu_clock) != 0)
         r->cpu_clock = CLOCK_THREAD_CPUTIME_ID;
     wsched_lock(s);
@@ -416,6 +420,8 @@ static void *runner_main(void *arg)
 static void *timer_main(void *arg)
 {
     WSched *s = arg;
+    if (s->thread_init)
+        s->thread_init();
     wsched_lock(s);
     while (!s->quit) {
         uint64_t now = now_ns(), next = UINT64_MAX;
@@ -765,6 +771,13 @@ uint64_t wsched_cpu_ns(WSched *s, const WInst *in)
     return in->cpu_ns + (now > r->c0 ? now - r->c0 : 0);
 }
 
+void wsched_wait(WSched *s, unsigned timeout_ms)
+{
+    uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000ull;
+    struct timespec ts = {.tv_sec = (time_t)(end / 1000000000ull), .tv_nsec = (long)(end % 1000000000ull)};
+    pthread_cond_timedwait(&s->ended, &s->mu, &ts);
+}
+
 void wsched_guard(WSched *s, lodge_store_t *store, unsigned timeout_ms)
 {
     wsched_lock(s);
@@ -792,8 +805,8 @@ void wsched_info(WSched *s, WSchedInfo *out)
     wsched_unlock(s);
 }
 
-WSched *wsched_new(lodge_engine_t *engine, unsigned nrunners, size_t stack_size, WSchedEventFn ev, WSchedReleaseFn rel, void *opaque,
-                   char *err, size_t errlen)
+WSched *wsched_new(lodge_engine_t *engine, unsigned nrunners, size_t stack_size, WSchedEventFn ev, WSchedReleaseFn rel,
+                   void *opaque, void (*thread_init)(void), char *err, size_t errlen)
 {
     WSched *s = calloc(1, sizeof *s);
     if (!s || !(s->r = calloc(nrunners, sizeof *s->r))) {
@@ -807,12 +820,14 @@ WSched *wsched_new(lodge_engine_t *engine, unsigned nrunners, size_t stack_size,
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->tick, &ca);
+    pthread_cond_init(&s->ended, &ca);
     pthread_condattr_destroy(&ca);
     s->sleep.by_wake = true;
     s->stack_size = (stack_size + 4095) & ~(size_t)4095;
     s->ev = ev;
     s->rel = rel;
     s->opaque = opaque;
+    s->thread_init = thread_init;
     s->nr = nrunners;
     lodge_error_t le;
     s->tramp = lodge_module_new(engine, tramp_wasm, sizeof tramp_wasm, &le);
@@ -856,6 +871,7 @@ void wsched_delete(WSched *s)
     free(s->r);
     pthread_cond_destroy(&s->work);
     pthread_cond_destroy(&s->tick);
+    pthread_cond_destroy(&s->ended);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }

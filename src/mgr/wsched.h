@@ -45,6 +45,7 @@ typedef struct WInst {
     /* The scheduler's (under its lock). */
     WiState st;
     atomic_bool pause_req, stop_req, kill_req;
+    bool remove_when_done;        /* removed while ending: the worker forgets it once it has ended */
     uint64_t vruntime, cpu_ns, wake_ns;
     size_t run_i, sleep_i;        /* positions in the heaps */
     int yield_why;
@@ -69,8 +70,10 @@ typedef void (*WSchedEventFn)(void *opaque, WInst *in);
  * lock, after the store is deleted. */
 typedef void (*WSchedReleaseFn)(void *opaque, WInst *in);
 
-WSched *wsched_new(lodge_engine_t *engine, unsigned nrunners, size_t stack_size, WSchedEventFn ev, WSchedReleaseFn rel, void *opaque,
-                   char *err, size_t errlen);
+/* thread_init (may be NULL) runs first on each of the scheduler's threads (runners and the timer): the
+ * worker installs their seccomp allow-list there. */
+WSched *wsched_new(lodge_engine_t *engine, unsigned nrunners, size_t stack_size, WSchedEventFn ev, WSchedReleaseFn rel,
+                   void *opaque, void (*thread_init)(void), char *err, size_t errlen);
 /* Stops the threads; instances still alive are dropped. */
 void wsched_delete(WSched *s);
 
@@ -82,6 +85,9 @@ bool wsched_start(WSched *s, WInst *in, char *err, size_t errlen);
 bool wsched_pause(WSched *s, WInst *in, char *err, size_t errlen);
 bool wsched_resume(WSched *s, WInst *in, char *err, size_t errlen);
 bool wsched_stop(WSched *s, WInst *in, bool kill, char *err, size_t errlen);
+
+/* Waits (lock held) until some instance ends or timeout_ms passes. */
+void wsched_wait(WSched *s, unsigned timeout_ms);
 
 /* The instance's public state; its CPU time including the slice it is running now (lock held). */
 lodge_guest_state_t wsched_state(const WInst *in);

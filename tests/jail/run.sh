@@ -12,7 +12,9 @@ if [ ! -x "$LODGED" ]; then
     echo "lodged not built ($LODGED): make all"
     echo "0 passed, 1 failed, 0 skipped"; exit 1
 fi
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+tmp=$(mktemp -d)
+tap=lodgejt$$
+trap 'rm -rf "$tmp"; [ "$(id -u)" -eq 0 ] && ip tuntap del "$tap" mode tap 2>/dev/null' EXIT
 
 # run NAME TIMEOUT [--as-nobody] ARGS...: one case; its ok/FAIL/skip lines are counted, a crash or a
 # timeout without a FAIL line is a failure of its own.
@@ -36,7 +38,9 @@ mkdir -p "$tmp/state"
 run "isolation: namespaces, private root, rlimits, no_new_privs, capabilities" 30 \
     isolate --state "$tmp/state" --proc --cgroups --name jail-test-iso
 run "degraded: protections turned off are reported missing, and are really absent" 30 \
-    isolate --state "$tmp/state" --disable netns,root --name jail-test-deg
+    isolate --state "$tmp/state" --disable netns,root,seccomp --name jail-test-deg
+run "bad specs: refused with the reason, nothing started" 20 errors
+run "detached: the jailed program outlives its spawner, in a session of its own" 20 detach
 run "required protection missing: the spawn is refused" 30 \
     isolate --state "$tmp/state" --disable userns --require userns --expect-fail
 if [ "$(id -u)" -eq 0 ]; then
@@ -44,11 +48,36 @@ if [ "$(id -u)" -eq 0 ]; then
     run "root caller: the jailed process runs as uid 65534 (JailSpec.uid)" 30 \
         isolate --state "$tmp/asuser" --uid 65534 --proc --name jail-test-asuser
 fi
+# Hosts that refuse user namespaces: inside a user namespace allowed no nested one, the jail keeps the
+# other namespaces (it is root there) and names the refused one.
+if unshare --user --map-root-user true 2>/dev/null; then
+    echo "--- user namespaces refused by the host: the other protections hold, the refusal is reported"
+    out=$(timeout -k 5 30 unshare --user --map-root-user sh -c \
+        'echo 0 > /proc/sys/user/max_user_namespaces && exec "$0" jail-test isolate --state "$1" --proc \
+         --expect-missing userns --name jail-test-nouserns' "$LODGED" "$tmp/state" 2>&1)
+    sed 's/^/  /' <<<"$out"
+    pass=$((pass + $(grep -c '^ok:' <<<"$out"))); fail=$((fail + $(grep -c '^FAIL:' <<<"$out")))
+    grep -q '^checks:' <<<"$out" || { echo "  FAIL: the case ended early"; fail=$((fail + 1)); }
+else
+    echo "skip: user namespaces refused (this host lets no user make a user namespace to stage it in)"
+    skipped=$((skipped + 1))
+fi
+
+# A tap: made here for the caller's uid, as an operator makes one for a machine.
+if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null && ip tuntap add "$tap" mode tap user 0 2>/dev/null; then
+    run "tap: the jail keeps the host's network and opens the tap" 20 tap --tap "$tap"
+    ip tuntap del "$tap" mode tap
+else
+    echo "skip: tap (making a tap needs root and ip(8))"; skipped=$((skipped + 1))
+fi
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
     mkdir -p "$tmp/nobody"; chmod 755 "$tmp"; chmod 777 "$tmp/nobody"
     if setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$LODGED"; then
         run "unprivileged: the same jail as uid 65534, no root needed" 30 --as-nobody \
             isolate --state "$tmp/nobody" --proc --cgroups --name jail-test-nobody
+        run "unprivileged without a user namespace: no namespace at all, each one reported" 30 --as-nobody \
+            isolate --state "$tmp/nobody" --disable userns --expect-missing mountns,root,pidns,netns,ipcns,utsns \
+            --name jail-test-nobody-nouserns
     else
         echo "skip: unprivileged run (uid 65534 cannot execute $LODGED)"; skipped=$((skipped + 1))
     fi

@@ -200,14 +200,19 @@ static void pause_resume_stop(WorkerPool *p)
           b.cpu_ns / 1e9);
     check(!workers_resume(p, "loop-a", err, sizeof err) && strstr(err, "not paused"), "resume of a running "
           "instance refused: %s", err);
+    /* stop and kill answer once the guest has ended: no polling needed */
     ok = workers_stop(p, "loop-a", err, sizeof err);
-    lodge_guest_state_t s = wait_end(p, "loop-a", now_s() + 5, &b);
+    lodge_guest_state_t s = state_of(p, "loop-a", &b);
     check(ok && s == LODGE_STATE_STOPPED && b.exit_code == 143, "stop: loop-a ended as by proc_exit(143) (exit %d)",
           b.exit_code);
     ok = workers_kill(p, "loop-b", err, sizeof err);
-    s = wait_end(p, "loop-b", now_s() + 5, &b);
+    s = state_of(p, "loop-b", &b);
     check(ok && s == LODGE_STATE_STOPPED && b.exit_code == 137, "kill: loop-b dropped (exit %d, '%s')", b.exit_code,
           b.error);
+    const char *argv[] = {"k"};
+    ok = create(p, "kill-rm", "loop", 1, argv, 0, 100, NULL) && workers_kill(p, "kill-rm", err, sizeof err) &&
+         workers_remove(p, "kill-rm", err, sizeof err);
+    check(ok && !workers_status(p, "kill-rm", &b), "kill then remove at once: the instance is gone");
     check(!workers_start(p, "loop-b", err, sizeof err), "start of a stopped instance refused: %s", err);
     check(!workers_status(p, "no-such", &b), "status of an unknown id refused");
     InstanceSpec bad = {.id = "bad/id", .module_path = "x"};
@@ -488,6 +493,10 @@ int main(int argc, char **argv)
         printf("%d passed, %d failed, %d skipped\n", npass, nfail, nskip);
         return 1;
     }
+    WorkerInfo wi;
+    bool info = workers_info(p, 0, &wi);
+    check(info && wi.seccomp && wi.threads > 0, "worker 0 (pid %d) jailed, %u runner threads, seccomp on every "
+          "thread; the jail: %s", wi.pid, wi.threads, info ? wi.jail : "?");
     many_with_hostiles(p, n, argv[4]);
     pause_resume_stop(p);
     measure_idle(p, 4 * n);
