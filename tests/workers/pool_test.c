@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mgr/jail.h"
 #include "mgr/workers.h"
 
 static int npass, nfail, nskip;
@@ -416,11 +417,25 @@ static void weights(const char *lodged)
 {
     char *dir = path_of(state_dir, "weights", ""), err[256];
     mkdir(dir, 0700);
-    WorkerPool *p = workers_new(lodged, dir, 1, NULL, NULL, err, sizeof err);
-    check(p != NULL, "a pool of one worker %s", p ? "" : err);
+    /* Two runners whatever the host, and the worker in a cgroup of its own where the host allows. */
+    JailCgroups *cg = jail_cgroups_open("lodge-workers-test", err, sizeof err);
+    WorkersOptions opt = {.threads = 2, .cgroups = cg, .cpu_weight = 100};
+    WorkerPool *p = workers_new_opts(lodged, dir, 1, &opt, NULL, NULL, err, sizeof err);
+    check(p != NULL, "a pool of one worker with 2 runner threads %s", p ? "" : err);
     if (!p) {
         free(dir);
+        jail_cgroups_close(cg);
         return;
+    }
+    WorkerInfo wi;
+    workers_info(p, 0, &wi);
+    const char *missing = strstr(wi.jail, "missing:");
+    const char *cpu = strstr(wi.jail, "cgroup-cpu");
+    if (!cg || !(jail_cgroups_usable(cg) & JAIL_CG_CPU)) {
+        printf("SKIP worker in a cgroup: %s\n", cg ? jail_cgroups_describe(cg) : err);
+        nskip++;
+    } else {
+        check(cpu && (!missing || cpu < missing), "the worker runs in its own cgroup (%s)", jail_cgroups_describe(cg));
     }
     const char *argv[] = {"w"};
     bool ok = create(p, "w100a", "loop", 1, argv, 0, 100, NULL) && create(p, "w100b", "loop", 1, argv, 0, 100, NULL) &&
@@ -434,7 +449,28 @@ static void weights(const char *lodged)
     check(ok && ratio > 2.0 && ratio < 4.5, "weight 300 vs 100: %.2f and %.2f s vs %.2f and %.2f s of CPU (ratio "
           "%.2f, ideal 3)", c.cpu_ns / 1e9, d.cpu_ns / 1e9, a.cpu_ns / 1e9, b.cpu_ns / 1e9, ratio);
     workers_shutdown(p);
+    if (cg) {
+        jail_cgroup_remove(cg, "worker-0", err, sizeof err);
+        jail_cgroup_remove_parent(cg, err, sizeof err);
+        jail_cgroups_close(cg);
+    }
     free(dir);
+
+    /* Without the jail (a host that has none): the same worker as a plain process. */
+    char *dir2 = path_of(state_dir, "nojail", "");
+    mkdir(dir2, 0700);
+    WorkersOptions plain = {.threads = 1, .no_jail = true};
+    WorkerPool *q = workers_new_opts(lodged, dir2, 1, &plain, NULL, NULL, err, sizeof err);
+    InstanceStatus st = {0};
+    const char *args[] = {"n_exit", "exit", "42"};
+    bool ok2 = q && create(q, "plain", "n_exit", 3, args, 0, 100, NULL) &&
+               wait_end(q, "plain", now_s() + 10, &st) == LODGE_STATE_STOPPED;
+    bool info2 = q && workers_info(q, 0, &wi);
+    check(ok2 && st.exit_code == 42 && info2 && !wi.seccomp && strstr(wi.jail, "none"),
+          "no_jail: a plain worker process runs a WASI program (exit %d; jail: %s)", st.exit_code, info2 ? wi.jail : err);
+    if (q)
+        workers_shutdown(q);
+    free(dir2);
 }
 
 /* How many created (idle) instances a worker holds, and what each costs in resident memory. */
