@@ -8,13 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "mgr/jail.h"
 #include "mgr/workers.h"
+#include "mgr/wproto.h"
 
 static int npass, nfail, nskip;
 static const char *wasm_dir, *state_dir;
@@ -473,6 +476,94 @@ static void weights(const char *lodged)
     free(dir2);
 }
 
+/* Bad input on a worker's socket (a confused or hostile client): each gets an error or a closed
+ * connection, and the worker keeps serving the pool. */
+static int raw_connect(const char *path)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Sends raw bytes (a frame or garbage) and reads the answer: 1 an error reply, 0 the connection closed,
+ * -1 anything else (an ok reply, a timeout). */
+static int raw_try(int fd, const void *bytes, size_t n)
+{
+    if (send(fd, bytes, n, MSG_NOSIGNAL) != (ssize_t)n)
+        return 0;
+    char err[200];
+    cJSON *rep = wproto_recv(fd, 1 << 20, 3000, err, sizeof err);
+    if (!rep)
+        return strstr(err, "closed") ? 0 : -1;
+    int r = cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(rep, "ok")) && wproto_str(rep, "error") ? 1 : -1;
+    cJSON_Delete(rep);
+    return r;
+}
+
+static int frame_try(int fd, const char *json)
+{
+    size_t n = strlen(json);
+    char buf[1024];
+    buf[0] = (char)(n >> 24), buf[1] = (char)(n >> 16), buf[2] = (char)(n >> 8), buf[3] = (char)n;
+    memcpy(buf + 4, json, n);
+    return raw_try(fd, buf, n + 4);
+}
+
+static void bad_input(WorkerPool *p)
+{
+    char *sock = path_of(state_dir, "workers/w0", ".sock");
+    WorkerInfo before, after;
+    workers_info(p, 0, &before);
+    int answered = 0, total = 0;
+    /* Before hello: each of these must end the connection (or be refused). */
+    static const char *const first[] = {"{\"op\":\"create\"}", "[1,2,3]", "not json", "{\"op\":\"hello\",\"role\":\"x\"}"};
+    for (size_t i = 0; i < sizeof first / sizeof first[0]; i++) {
+        int fd = raw_connect(sock);
+        total++;
+        answered += fd >= 0 && frame_try(fd, first[i]) >= 0;
+        if (fd >= 0)
+            close(fd);
+    }
+    int fd = raw_connect(sock);
+    total++;
+    static const unsigned char huge[] = {0xff, 0xff, 0xff, 0xff, '{'};
+    answered += fd >= 0 && raw_try(fd, huge, sizeof huge) >= 0; /* a 4 GiB length: refused, cut off */
+    if (fd >= 0)
+        close(fd);
+    /* After hello: every bad request gets an error reply on a connection that stays usable. */
+    static const char *const reqs[] = {
+        "{}", "{\"op\":42}", "{\"op\":\"nope\"}", "{\"op\":\"start\"}", "{\"op\":\"start\",\"id\":\"ghost\"}",
+        "{\"op\":\"create\"}", "{\"op\":\"create\",\"spec\":[]}", "{\"op\":\"create\",\"spec\":{\"id\":\"../x\",\"module\":\"m\"}}",
+        "{\"op\":\"create\",\"spec\":{\"id\":\"x\"}}", "{\"op\":\"create\",\"spec\":{\"id\":\"x\",\"module\":\"/nonexistent\"}}",
+        "{\"op\":\"create\",\"spec\":{\"id\":\"x\",\"module\":\"/\",\"argv\":\"notalist\"}}",
+        "{\"op\":\"create\",\"spec\":{\"id\":\"x\",\"module\":\"/dev/null\",\"dirs\":[{\"ro\":true}]}}",
+        "{\"op\":\"create\",\"spec\":{\"id\":\"x\",\"module\":\"/dev/null\"},\"fds\":{\"module\":7}}",
+        "{\"op\":\"remove\",\"id\":\"loop-c\"}",
+    };
+    fd = raw_connect(sock);
+    bool hello_ok = fd >= 0 && frame_try(fd, "{\"op\":\"hello\",\"role\":\"control\"}") == -1;
+    int refused = 0;
+    for (size_t i = 0; hello_ok && i < sizeof reqs / sizeof reqs[0]; i++) {
+        int r = frame_try(fd, reqs[i]);
+        refused += r == 1;
+        if (r != 1)
+            printf("    not refused (%d): %s\n", r, reqs[i]);
+    }
+    if (fd >= 0)
+        close(fd);
+    bool alive = workers_info(p, 0, &after) && after.pid == before.pid;
+    check(answered == total && hello_ok && refused == (int)(sizeof reqs / sizeof reqs[0]) && alive,
+          "bad input on a worker's socket: %d of %d bad openings cut off, %d of %zu bad requests refused with "
+          "a message; the worker (pid %d) still serves", answered, total, refused, sizeof reqs / sizeof reqs[0],
+          after.pid);
+    free(sock);
+}
+
 /* How many created (idle) instances a worker holds, and what each costs in resident memory. */
 static void measure_idle(WorkerPool *p, int n)
 {
@@ -535,6 +626,7 @@ int main(int argc, char **argv)
           "thread; the jail: %s", wi.pid, wi.threads, info ? wi.jail : "?");
     many_with_hostiles(p, n, argv[4]);
     pause_resume_stop(p);
+    bad_input(p);
     measure_idle(p, 4 * n);
     sleepers(p, n);
     weights(lodged);
