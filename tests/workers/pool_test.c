@@ -214,6 +214,15 @@ static void pause_resume_stop(WorkerPool *p)
     check(ok && s == LODGE_STATE_STOPPED && b.exit_code == 137, "kill: loop-b dropped (exit %d, '%s')", b.exit_code,
           b.error);
     const char *argv[] = {"k"};
+    /* fuel: a loop with a budget of 1,000,000 ends with a trap, having used it all */
+    char *loop = path_of(wasm_dir, "loop", ".wasm");
+    InstanceSpec fs = {.id = "fuelled", .module_path = loop, .argc = 1, .argv = argv, .fuel = 1000000};
+    ok = workers_create(p, &fs, err, sizeof err) && workers_start(p, "fuelled", err, sizeof err);
+    free(loop);
+    s = wait_end(p, "fuelled", now_s() + 10, &b);
+    check(ok && s == LODGE_STATE_STOPPED && strstr(b.error, "fuel") && b.fuel_used == 1000000 && b.memory_bytes > 0,
+          "fuel 1000000: '%.*s', %llu used, %llu bytes", (int)strcspn(b.error, "\n"), b.error,
+          (unsigned long long)b.fuel_used, (unsigned long long)b.memory_bytes);
     ok = create(p, "kill-rm", "loop", 1, argv, 0, 100, NULL) && workers_kill(p, "kill-rm", err, sizeof err) &&
          workers_remove(p, "kill-rm", err, sizeof err);
     check(ok && !workers_status(p, "kill-rm", &b), "kill then remove at once: the instance is gone");
