@@ -69,7 +69,7 @@ expect() {
 # wait_exit PID SECONDS: sets RC (or 255 on timeout).
 wait_exit() {
     for _ in $(seq 1 $(($2 * 10))); do
-        kill -0 "$1" 2>/dev/null || { wait "$1"; RC=$?; return 0; }
+        kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null; RC=$?; return 0; }
         sleep 0.1
     done
     RC=255; return 1
@@ -145,6 +145,8 @@ if [ -e /sys/class/net/lo ]; then
 fi
 expect a put-entropy 204 PUT /entropy '{}'
 expect a put-logger 204 PUT /logger "{\"log_path\": \"$OUT/a.log\", \"level\": \"Debug\", \"show_level\": true}"
+mkfifo "$OUT/nobody.fifo"
+expect a metrics-fifo-no-reader 400 PUT /metrics "{\"metrics_path\": \"$OUT/nobody.fifo\"}" "a named pipe with no reader"
 expect a put-metrics 204 PUT /metrics "{\"metrics_path\": \"$OUT/a.metrics\"}"
 expect a flush-metrics 204 PUT /actions '{"action_type": "FlushMetrics"}'
 jq -e '.lodge.state == "created"' "$OUT/a.metrics" >/dev/null 2>&1 && ok metrics-line || bad metrics-line "$(cat "$OUT/a.metrics" 2>&1)"
