@@ -321,7 +321,7 @@ api k PUT /boot-source "{\"kernel_image_path\": \"$KERNEL\"}"
 api k PUT /drives/rootfs "{\"drive_id\": \"rootfs\", \"path_on_host\": \"$OUT/rootfs2.ext4\", \"is_root_device\": true, \"is_read_only\": false}"
 api k PUT /actions '{"action_type": "InstanceStart"}'
 if wait_for "$OUT/k.console" "$PROMPT" "$BOOT_TIMEOUT"; then
-    kill -KILL "$PID"; wait_exit "$PID" 10
+    { kill -KILL "$PID"; wait_exit "$PID" 10; } 2>/dev/null   # (without bash's "Killed" notice)
     sleep 0.5; size1=$(stat -c %s "$OUT/k.console"); sleep 1; size2=$(stat -c %s "$OUT/k.console")
     holders=$(for f in /proc/[0-9]*/fd/*; do [ "$(readlink "$f" 2>/dev/null)" = "$OUT/rootfs2.ext4" ] && echo "$f"; done)
     st=1; [ "$RC" = 137 ] && [ -z "$holders" ] && [ "$size1" = "$size2" ] && st=0

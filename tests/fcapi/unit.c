@@ -211,7 +211,7 @@ static void test_drives(void)
     fcres_machine_config(&r, &cfg, cmdline, sizeof cmdline, err, sizeof err);
     CHECK(!strcmp(cmdline, "console=ttyS0 root=PARTUUID=0eaa91a0-01 ro"), "%s", cmdline);
     for (int i = 0; i < 2; i++) {
-        char id[8];
+        char id[16];
         snprintf(id, sizeof id, "d%d", i);
         snprintf(body, sizeof body, "{\"drive_id\": \"%s\", \"path_on_host\": \"%s\", \"is_root_device\": false}",
                  id, disk2);
