@@ -82,6 +82,6 @@ spec: $(BUILD)/spec-runner
 	BUILD=$(BUILD) tests/spec/run.sh
 
 clean:
-	rm -rf build build-san build-fuzz build-clang build-nocheck
+	rm -rf build build-san build-fuzz build-clang build-nocheck build-tsan
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -220,8 +220,10 @@ int main(int argc, char **argv)
     }
     if (iters < 10)
         iters = 10;
-    lodge_config_t copy_cfg = {.copy_data_segments = true};
+    lodge_config_t copy_cfg = {.copy_data_segments = true}, checked_cfg = {.bounds_checks = true},
+                   checked_copy_cfg = {.bounds_checks = true, .copy_data_segments = true};
     lodge_engine_t *e = lodge_engine_new(NULL), *ecopy = lodge_engine_new(&copy_cfg);
+    lodge_engine_t *echk = lodge_engine_new(&checked_cfg), *echkcopy = lodge_engine_new(&checked_copy_cfg);
     Case t_nomem = {"tiny module, no memory", e, load(e, tiny, sizeof tiny, "tiny"), false};
     Case t_mem = {"tiny module, 1-page memory", e, load(e, tiny_mem, sizeof tiny_mem, "tiny_mem"), false};
     Times a = time_case(&t_nomem, iters), b = time_case(&t_mem, iters);
@@ -244,6 +246,14 @@ int main(int argc, char **argv)
             density(&t_mem, dens);
             density(&w_copy, dens);
             density(&w_cow, dens);
+            /* Guarded memories take 8 GiB of address space each (16,384 fill 128 TiB), and every mapping
+             * counts against vm.max_map_count: ten times as many, with bounds checks (compact). */
+            Case c_copy = {"WASI, bounds checks, copying", echkcopy, load(echkcopy, bytes, n, prog), true};
+            Case c_cow = {"WASI, bounds checks, image", echk, load(echk, bytes, n, prog), true};
+            density(&c_copy, dens * 10);
+            density(&c_cow, dens * 10);
+            lodge_module_delete(c_copy.module);
+            lodge_module_delete(c_cow.module);
         }
         lodge_module_delete(w_copy.module);
         lodge_module_delete(w_cow.module);
@@ -256,5 +266,7 @@ int main(int argc, char **argv)
     lodge_module_delete(t_mem.module);
     lodge_engine_delete(e);
     lodge_engine_delete(ecopy);
+    lodge_engine_delete(echk);
+    lodge_engine_delete(echkcopy);
     return 0;
 }
