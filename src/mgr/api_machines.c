@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "mgr/daemon.h"
+#include "mgr/disks.h"
 #include "mgr/jsonv.h"
 #include "mgr/mproc.h"
 
@@ -71,7 +72,7 @@ static bool check_rate_limiter(const cJSON *o, const char *name, const char *whe
 
 static bool check_disks(const cJSON *disks, HttpResponse *r)
 {
-    static const char *const fields[] = {"path", "read_only", "rate_limiter", NULL};
+    static const char *const fields[] = {"path", "read_only", "clone", "size_bytes", "rate_limiter", NULL};
     int n = cJSON_GetArraySize(disks);
     if (n > LODGE_MACHINE_MAX_DISKS)
         return http_fault(r, 400, "field 'disks' has %d entries; a machine has at most %d", n, LODGE_MACHINE_MAX_DISKS);
@@ -80,24 +81,32 @@ static bool check_disks(const cJSON *disks, HttpResponse *r)
         char where[32];
         snprintf(where, sizeof where, "disks[%d]", i);
         const char *path = NULL;
-        bool ro = false;
+        bool ro = false, clone = false;
+        uint64_t size = 0;
         if (!cJSON_IsObject(dk))
             return http_fault(r, 400, "field '%s' must be an object", where);
         if (!jsonv_only(dk, fields, where, r) || !jsonv_string(dk, "path", where, &path, r) ||
-            !jsonv_bool(dk, "read_only", where, &ro, r) || !check_rate_limiter(dk, "rate_limiter", where, r))
+            !jsonv_bool(dk, "read_only", where, &ro, r) || !jsonv_bool(dk, "clone", where, &clone, r) ||
+            !jsonv_uint(dk, "size_bytes", where, 1 << 20, 1ull << 44, &size, r) ||
+            !check_rate_limiter(dk, "rate_limiter", where, r))
             return false;
         if (!path)
             return http_fault(r, 400, "field '%s.path' is required", where);
+        if (cJSON_GetObjectItemCaseSensitive(dk, "size_bytes") && !clone)
+            return http_fault(r, 400, "field '%s.size_bytes' applies to clones only (\"clone\": true)", where);
+        if (clone && ro)
+            return http_fault(r, 400, "'%s': a clone exists to be written; read_only with clone says the opposite", where);
         char field[48];
         snprintf(field, sizeof field, "%s.path", where);
         if (!readable_file(field, path, r))
             return false;
-        if (!ro && access(path, W_OK) != 0)
-            return http_fault(r, 400, "field '%s': %s is not writable (set read_only)", field, path);
+        if (!ro && !clone && access(path, W_OK) != 0)
+            return http_fault(r, 400, "field '%s': %s is not writable (set read_only, or clone it)", field, path);
         for (int j = 0; j < i; j++) {
             const cJSON *o = cJSON_GetArrayItem(disks, j);
             const char *op = cJSON_GetObjectItemCaseSensitive(o, "path")->valuestring;
-            if (strcmp(op, path) == 0)
+            /* One base under several clones is what clones are for; the same file twice otherwise is not. */
+            if (strcmp(op, path) == 0 && !(clone && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "clone"))))
                 return http_fault(r, 400, "disks[%d] and disks[%d] are the same file %s", j, i, path);
         }
     }
@@ -248,7 +257,7 @@ static bool configure(Guest *g, HttpResponse *r)
         snprintf(path, sizeof path, "/drives/%s", id);
         cJSON *dr = cJSON_CreateObject();
         cJSON_AddStringToObject(dr, "drive_id", id);
-        cJSON_AddStringToObject(dr, "path_on_host", cJSON_GetObjectItemCaseSensitive(dk, "path")->valuestring);
+        cJSON_AddStringToObject(dr, "path_on_host", disks_image(dk));
         cJSON_AddBoolToObject(dr, "is_root_device", false);
         cJSON_AddBoolToObject(dr, "is_read_only", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(dk, "read_only")));
         copy_limiter(dr, dk, "rate_limiter", "rate_limiter");
@@ -347,6 +356,16 @@ static void create(Daemon *d, const HttpRequest *req, HttpResponse *r)
         rmdir(dir);
         guests_free(g);
         return;
+    }
+    char io[4300];
+    mproc_file(d, g, "io", io, sizeof io);
+    if (mkdir(io, 0700) != 0 && errno != EEXIST) {
+        http_fault(r, 500, "cannot create %s: %s", io, strerror(errno));
+        goto fail;
+    }
+    if (!disks_make_clones(d, g, err, sizeof err)) {
+        http_fault(r, 500, "machine '%s': %s", id, err);
+        goto fail;
     }
     if (!mproc_spawn(d, g, err, sizeof err)) {
         http_fault(r, 500, "machine '%s': %s", id, err);

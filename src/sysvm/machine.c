@@ -474,8 +474,9 @@ Machine *machine_new(const MachineConfig *cfg, VmError *err)
             nomem(&m->alloc, err, "virtio-net");
             goto fail;
         }
-        static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};   /* locally administered */
-        virtio_net_init(m->net, &m->mem, &m->tap, mac);
+        static const uint8_t dflt[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};  /* locally administered */
+        static const uint8_t zero[6];
+        virtio_net_init(m->net, &m->mem, &m->tap, memcmp(cfg->mac, zero, 6) ? cfg->mac : dflt);
         if (!add_virtio(m, &m->net->vdev, err))
             goto fail;
     }

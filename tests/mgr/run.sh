@@ -114,6 +114,8 @@ mreq "{\"kernel\": \"$T/missing\"}"; check "missing kernel: 400 naming the file"
 mreq "{\"kernel\": \"$KERNEL\", \"disks\": [{\"path\": \"$KERNEL\", \"read_only\": true}, {\"path\": \"$KERNEL\", \"read_only\": true}]}"
 check "the same disk twice (contradictory): 400" fault 400
 mreq "{\"kernel\": \"$KERNEL\", \"net\": [{\"tap\": \"tap0\"}, {\"tap\": \"tap1\"}]}"; check "two network interfaces: 400" fault 400
+mreq "{\"kernel\": \"$KERNEL\", \"disks\": [{\"path\": \"$KERNEL\", \"clone\": true, \"read_only\": true}]}"; check "a read-only clone (contradictory): 400" fault 400
+mreq "{\"kernel\": \"$KERNEL\", \"disks\": [{\"path\": \"$KERNEL\", \"read_only\": true, \"size_bytes\": 1073741824}]}"; check "size_bytes without clone: 400" fault 400
 mreq "{\"kernel\": \"$KERNEL\", \"kernel\": \"$KERNEL\"}"; check "duplicate field: 400" fault 400
 mreq "{\"kernel\": \"$KERNEL\", \"id\": \"../etc\"}"; check "bad id: 400" fault 400
 mreq "{\"kernel\": \"$KERNEL\", \"limits\": {\"cpu_weight\": 0}}"; check "cpu_weight out of range: 400" fault 400
@@ -254,7 +256,12 @@ wait_log() {    # wait_log ID TEXT SECONDS
     return 1
 }
 if [ $MACHINES = 1 ]; then
-    mreq "{\"id\": \"vm1\", \"kernel\": \"$KERNEL\", \"initrd\": \"$INITRD\", \"cmdline\": \"console=ttyS0\", \"mem_bytes\": 268435456, \"cpus\": 1, \"limits\": {\"cpu_weight\": 200}}"
+    DISKS=""
+    if [ -f "$G/disk.ext4" ] && command -v qemu-img >/dev/null; then
+        BASESUM=$(sha256sum <"$G/disk.ext4")
+        DISKS=", \"disks\": [{\"path\": \"$G/disk.ext4\", \"clone\": true, \"size_bytes\": 134217728}]"
+    fi
+    mreq "{\"id\": \"vm1\", \"kernel\": \"$KERNEL\", \"initrd\": \"$INITRD\", \"cmdline\": \"console=ttyS0\", \"mem_bytes\": 268435456, \"cpus\": 1, \"limits\": {\"cpu_weight\": 200}$DISKS}"
     check "POST /v1/machines: 201 created" bash -c "[ $code = 201 ] && jq -e '.state == \"created\" and .pid > 0' $T/body >/dev/null"
     MPID=$(jq -r .pid "$T/body")
     mreq "{\"id\": \"vm1\", \"kernel\": \"$KERNEL\"}"; check "a machine id taken: 409" fault 409
@@ -297,6 +304,14 @@ if [ $MACHINES = 1 ]; then
     req GET /v1/machines/vm1; check "exit reason recorded" json '.exit.reason != null and .pid == 0'
     req POST /v1/machines/vm1/actions -d '{"action":"start"}'; check "start a stopped machine: 409" fault 409
     req GET /v1/host; check "a stopped machine holds no memory" json '.allocated.machines_memory_bytes == 0'
+    if [ -n "$DISKS" ]; then
+        OVL=$STATE/machines/vm1/io/vda.qcow2
+        check "the disk clone is a qcow2 overlay over the base" bash -c "qemu-img info '$OVL' | grep -q 'backing file: $G/disk.ext4'"
+        check "qemu-img check finds the clone clean" qemu-img check -q "$OVL"
+        check "the base image is unchanged" test "$(sha256sum <"$G/disk.ext4")" = "$BASESUM"
+    else
+        skp "disk clone" "no $G/disk.ext4 or no qemu-img"
+    fi
 
     # crash: the machine process killed behind the daemon's back
     mreq "{\"id\": \"vm2\", \"kernel\": \"$KERNEL\", \"initrd\": \"$INITRD\", \"start\": true}"
