@@ -315,6 +315,20 @@ else
         || bad guest-mac "$(grep -a -A1 '/ro' "$OUT/cf.console" | head -3)"
 fi
 
+# Lodge's Stop action on a paused machine: the run ends at once, status 130, the exit file says "stopped".
+start p --exit-file "$OUT/p.exit" --console-log "$OUT/p.console"
+api p PUT /boot-source "{\"kernel_image_path\": \"$KERNEL\", \"initrd_path\": \"$(cd "$G" && pwd)/initramfs.cpio\"}"
+api p PUT /actions '{"action_type": "InstanceStart"}'
+if wait_for "$OUT/p.console" "lodge-guest: ready" "$BOOT_TIMEOUT"; then
+    expect p pause-for-stop 204 PATCH /vm '{"state": "Paused"}'
+    expect p lodge-stop 204 PUT /lodge/actions '{"action_type": "Stop"}'
+    wait_exit "$PID" 30
+    st=1; [ "$RC" = 130 ] && jq -e '.exit == "stopped"' "$OUT/p.exit" >/dev/null && [ ! -e "$SOCK/p.sock" ] && st=0
+    check lodge-stop-paused $st "rc=$RC exit=$(cat "$OUT/p.exit" 2>&1)"
+else
+    bad lodge-stop-paused "the guest did not boot: $(tail -c 300 "$OUT/p.console")"
+fi
+
 # SIGKILL: nothing of the guest survives the process (no thread of it keeps its disk open or writes output).
 start k --console-log "$OUT/k.console"
 api k PUT /boot-source "{\"kernel_image_path\": \"$KERNEL\"}"
