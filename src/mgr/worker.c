@@ -400,6 +400,9 @@ static cJSON *create(Worker *w, const cJSON *spec, const cJSON *fdmap, int *fds,
     wsched_unguard(w->sched);
     pthread_mutex_unlock(&w->create_mu);
     if (!in->instance) {
+        if (e.status == LODGE_ERR_TRAP && e.trap == LODGE_TRAP_INTERRUPTED)
+            snprintf(e.message, sizeof e.message, "the start function ran longer than %d ms (interrupted)",
+                     START_TIMEOUT_MS);
         r = fail("%s", e.message);
         goto out;
     }

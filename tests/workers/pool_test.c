@@ -223,6 +223,15 @@ static void pause_resume_stop(WorkerPool *p)
     check(ok && s == LODGE_STATE_STOPPED && strstr(b.error, "fuel") && b.fuel_used == 1000000 && b.memory_bytes > 0,
           "fuel 1000000: '%.*s', %llu used, %llu bytes", (int)strcspn(b.error, "\n"), b.error,
           (unsigned long long)b.fuel_used, (unsigned long long)b.memory_bytes);
+    /* a start function runs at create, on the worker's control thread: cut off after 2 s */
+    char *sl = path_of(wasm_dir, "startloop", ".wasm");
+    InstanceSpec ss = {.id = "startloop", .module_path = sl};
+    double t0 = now_s();
+    ok = !workers_create(p, &ss, err, sizeof err) && strstr(err, "interrupted");
+    double took = now_s() - t0;
+    free(sl);
+    check(ok && took < 10 && !workers_status(p, "startloop", &b), "a start function that loops: create refused "
+          "after %.1f s ('%s')", took, err);
     ok = create(p, "kill-rm", "loop", 1, argv, 0, 100, NULL) && workers_kill(p, "kill-rm", err, sizeof err) &&
          workers_remove(p, "kill-rm", err, sizeof err);
     check(ok && !workers_status(p, "kill-rm", &b), "kill then remove at once: the instance is gone");
