@@ -129,6 +129,7 @@ req POST /v1/machines/nope/actions -d '{"action":"start"}'; check "action on unk
 req GET /v1/machines/nope/stats; check "stats of unknown machine: 404" fault 404
 req GET /v1/machines/nope/logs; check "logs of unknown machine: 404" fault 404
 req GET /v1/machines/nope/console; check "console of unknown machine: 404" fault 404
+req PATCH /v1/machines/nope -d '{"limits": {"cpu_weight": 10}}'; check "PATCH unknown machine: 404" fault 404
 
 # ---------------------------------------------------------------- modules
 WASM=$T/hello.wasm
@@ -275,6 +276,25 @@ if [ $MACHINES = 1 ]; then
     check "the console log reaches the shell prompt" wait_log vm1 '/ # ' 60
     req GET '/v1/machines/vm1/logs?tail=5'; check "logs?tail=5: five bytes" test "$(wc -c <"$T/body")" = 5
     req GET '/v1/machines/vm1/logs?follow=maybe'; check "logs?follow=maybe: 400" fault 400
+    req PATCH /v1/machines/vm1 -d '{"limits": {"cpu_max_percent": 50}, "colour": 1}'; check "PATCH with an unknown field: 400" fault 400
+    req PATCH /v1/machines/vm1 -d '{"disks": [{}, {}]}'; check "PATCH with more disks than the machine has: 400" fault 400
+    req PATCH /v1/machines/vm1 -d '{"limits": {"cpu_max_percent": 50}}'
+    if json '.jail | test("cgroup-cpu")'; then
+        check "PATCH limits: 200, recorded" json '.config.limits.cpu_max_percent == 50 and .config.limits.cpu_weight == 200'
+        CG=$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ {print $3}' /proc/"$MPID"/cgroup)
+        MNT=$(awk '$3 == "cgroup" && $4 ~ /(^|,)cpu(,|$)/ {print $2; exit}' /proc/mounts)
+        check "the cap reaches the machine's cgroup (cfs quota 50000)" test "$(cat "$MNT$CG/cpu.cfs_quota_us" 2>/dev/null)" = 50000
+    else
+        check "PATCH limits without a cgroup: 409 saying why" fault 409
+    fi
+    if [ -n "$DISKS" ]; then
+        req PATCH /v1/machines/vm1 -d '{"disks": [{"rate_limiter": {"bandwidth": {"size": 1048576, "refill_time": 1000}}}]}'
+        if [ "$code" = 400 ] && grep -q 'not supported' "$T/body"; then
+            skp "PATCH a disk's rate limiter" "the machine process refuses: $(jq -r .fault_message "$T/body" | cut -c1-90)"
+        else
+            check "PATCH a disk's rate limiter while running: 200, recorded" json '.config.disks[0].rate_limiter.bandwidth.size == 1048576'
+        fi
+    fi
     req POST /v1/machines/vm1/actions -d '{"action":"pause"}'; check "pause: paused" json '.state == "paused"'
     req GET /v1/machines/vm1/stats; I1=$(jq -r .instructions "$T/body"); sleep 0.5
     req GET /v1/machines/vm1/stats; I2=$(jq -r .instructions "$T/body")
@@ -303,6 +323,7 @@ if [ $MACHINES = 1 ]; then
     check "logs?follow streamed the console and ended with the machine" grep -qa '/ # ' "$T/follow"
     req GET /v1/machines/vm1; check "exit reason recorded" json '.exit.reason != null and .pid == 0'
     req POST /v1/machines/vm1/actions -d '{"action":"start"}'; check "start a stopped machine: 409" fault 409
+    req PATCH /v1/machines/vm1 -d '{"limits": {"cpu_weight": 10}}'; check "PATCH a stopped machine: 409" fault 409
     req GET /v1/host; check "a stopped machine holds no memory" json '.allocated.machines_memory_bytes == 0'
     if [ -n "$DISKS" ]; then
         OVL=$STATE/machines/vm1/io/vda.qcow2
