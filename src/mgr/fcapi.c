@@ -5,11 +5,13 @@
 #include "mgr/fcapi.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #define FCAPI_FC_VERSION "1.10.0" /* the Firecracker API this one follows, field for field (GET /version) */
 
@@ -233,9 +235,16 @@ static void patch_net(FcApi *a, const HttpRequest *req, const char *id, HttpResp
 /* Logger and metrics open their files at once, so a path that cannot be written is refused now. */
 static bool open_append(const char *path, FILE **out, const char *what, char *err, size_t n)
 {
-    FILE *f = fopen(path, "ae");
+    /* Non-blocking open: a named pipe nobody reads yet (Firecracker's clients often pass one) must not hang
+     * the API thread; it is refused instead, and the writes after a good open block as usual. */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0640);
+    FILE *f = NULL;
+    if (fd >= 0 && fcntl(fd, F_SETFL, O_WRONLY | O_APPEND) == 0)
+        f = fdopen(fd, "a");
     if (!f) {
-        snprintf(err, n, "%s %s: %s", what, path, strerror(errno));
+        snprintf(err, n, "%s %s: %s", what, path, errno == ENXIO ? "a named pipe with no reader" : strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return false;
     }
     if (*out)

@@ -413,10 +413,8 @@ bool fcres_set_net(FcRes *r, const char *id, const cJSON *body, char *err, size_
         return fail(err, n, "host_dev_name `%s`: expected a Linux interface name of 1 to 15 characters", tap);
     if (mac && !parse_mac(mac))
         return fail(err, n, "guest_mac `%s`: expected six hex bytes such as 06:00:AC:10:00:02", mac);
-    /* lodge_machine_config_t has no MAC yet: the guest always gets the machine's own. */
-    if (mac && strcasecmp(mac, FCRES_GUEST_MAC) != 0)
-        return fail(err, n, "guest_mac %s is not supported: Lodge's virtio-net gives the guest %s (give that, or "
-                    "leave guest_mac out)", mac, FCRES_GUEST_MAC);
+    if (mac && (strtoul(mac, NULL, 16) & 1))
+        return fail(err, n, "guest_mac %s: a multicast address cannot be an interface's own", mac);
     if (field(body, "mtu"))
         return fail(err, n, "mtu: Lodge's virtio-net device does not advertise an MTU (leave mtu out)");
     if (!check_rate_limiter(body, "rx_rate_limiter", err, n) || !check_rate_limiter(body, "tx_rate_limiter", err, n))
@@ -675,6 +673,8 @@ bool fcres_machine_config(const FcRes *r, lodge_machine_config_t *cfg, char *cmd
             cfg->disks[cfg->ndisks++] = (lodge_machine_disk_t){.path = r->drives[i].path,
                                                                .read_only = r->drives[i].read_only};
     cfg->tap = r->has_net ? r->net.tap : NULL;
+    for (int i = 0; r->has_net && r->net.mac[0] && i < 6; i++)
+        cfg->mac[i] = (uint8_t)strtoul(r->net.mac + 3 * i, NULL, 16);   /* checked by fcres_set_net */
     cfg->no_rng = !r->entropy;        /* Firecracker's guests have an entropy device only when asked */
     cfg->console = LODGE_CONSOLE_STREAM;
     cfg->cmdline = cmdline;

@@ -19,7 +19,6 @@
 #define FCRES_DEFAULT_MEM_MIB 128 /* Firecracker's defaults, so a client that sends no machine-config gets */
 #define FCRES_DEFAULT_VCPUS 1     /* the machine it would get from Firecracker */
 #define FCRES_DEFAULT_BOOT_ARGS "console=ttyS0 reboot=k panic=1 pci=off"
-#define FCRES_GUEST_MAC "52:54:00:12:34:56" /* the MAC every Lodge machine's virtio-net has */
 
 typedef struct FcDrive {
     char id[FCRES_ID_MAX + 1];

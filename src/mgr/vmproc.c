@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mgr/conpump.h"
@@ -224,11 +225,23 @@ static int exit_status(lodge_machine_exit_t why, int sig)
     }
 }
 
-/* Waits for the guest to end or a stop signal; returns the signal (0: the guest ended by itself). */
+static uint64_t now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec;
+}
+
+/* Waits for the guest to end or a stop signal; returns the signal (0: the guest ended by itself). Meanwhile
+ * a metrics line every minute, as Firecracker writes one. */
 static int wait_for_end(Proc *p, const sigset_t *stops)
 {
     const struct timespec zero = {0, 0}, tick = {0, 100 * 1000 * 1000};
-    for (;;) {
+    for (uint64_t last = now_s();;) {
+        if (now_s() - last >= 60) {
+            fcapi_flush_metrics(&p->api, NULL);
+            last = now_s();
+        }
         lodge_machine_t *m = fcapi_machine(&p->api);
         int sig = sigtimedwait(stops, NULL, m ? &zero : &tick);
         if (sig > 0)

@@ -59,6 +59,8 @@ struct WorkerPool {
     pthread_t thread;
     bool thread_started;
     int wake[2];
+    WorkersOptions opt;
+    unsigned cpus;
 };
 
 /* ---- The map: id -> worker ---- */
@@ -172,6 +174,33 @@ static int hello(const char *path, const char *role, pid_t *pid, char *err, size
     return fd;
 }
 
+/* Without the jail (WorkersOptions.no_jail): a plain child in a session of its own, stdio to its log. */
+static pid_t spawn_plain(WorkerPool *p, PWorker *w, char *const argv[], int logfd, char *err, size_t errlen)
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        /* Only async-signal-safe calls until exec. */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        setsid();
+        int in = open("/dev/null", O_RDONLY);
+        if (in >= 0)
+            dup2(in, 0);
+        dup2(logfd, 1);
+        dup2(logfd, 2);
+        syscall(SYS_close_range, 3u, ~0u, 0u);
+        execv(p->lodged, argv);
+        _exit(127);
+    }
+    (void)w;
+    return pid;
+}
+
 /* Starts worker w in a jail (mgr/jail.h): namespaces, a private root holding only the lodged program, its
  * libraries and the workers' directory (for the sockets), rlimits, seccomp per thread kind inside. The
  * jail makes it a detached child: a session of its own, it outlives the daemon. */
@@ -185,7 +214,18 @@ static pid_t spawn(WorkerPool *p, PWorker *w, char *err, size_t errlen)
         snprintf(err, errlen, "cannot open %s: %s", log, strerror(errno));
         return -1;
     }
-    char *argv[] = {"lodged", "worker", "--socket", w->sock, "--seccomp", NULL};
+    char threads[16];
+    snprintf(threads, sizeof threads, "%u", p->opt.threads ? p->opt.threads : p->cpus);
+    char *argv[] = {"lodged", "worker", "--socket", w->sock, "--threads", threads, "--seccomp", NULL};
+    if (p->opt.no_jail) {
+        argv[6] = NULL; /* no seccomp either: a host without the jail is being debugged */
+        pid_t pid = spawn_plain(p, w, argv, logfd, err, errlen);
+        close(logfd);
+        pthread_mutex_lock(&p->mu);
+        snprintf(w->jail, sizeof w->jail, "none: started without the jail (no_jail)");
+        pthread_mutex_unlock(&p->mu);
+        return pid;
+    }
     JailBind binds[] = {{.src = p->dir, .flags = JAIL_BIND_RW}};
     /* Descriptors: thousands of instances share few output files, but each create brings some. */
     struct rlimit rl = {0, 0};
@@ -194,6 +234,8 @@ static pid_t spawn(WorkerPool *p, PWorker *w, char *err, size_t errlen)
         .name = name, .exe = p->lodged, .binds = binds, .nbinds = 1, .proc = true, /* /proc/self/fd for preopens */
         .stdio_set = true, .stdio = {-1, logfd, logfd},
         .rlimits = {.nofile = rl.rlim_max == RLIM_INFINITY ? 1u << 20 : rl.rlim_max},
+        .cgroups = p->opt.cgroups,
+        .limits = {.cpu_weight = p->opt.cpu_weight, .cpu_max_pct = p->opt.cpu_max_pct, .mem_max = p->opt.mem_max},
     };
     JailChild jc;
     memset(&jc, 0, sizeof jc);
@@ -720,6 +762,12 @@ static void *pool_main(void *arg)
 WorkerPool *workers_new(const char *lodged_path, const char *state_dir, unsigned nworkers, WorkerEventFn fn,
                         void *opaque, char *err, size_t errlen)
 {
+    return workers_new_opts(lodged_path, state_dir, nworkers, NULL, fn, opaque, err, errlen);
+}
+
+WorkerPool *workers_new_opts(const char *lodged_path, const char *state_dir, unsigned nworkers,
+                             const WorkersOptions *opt, WorkerEventFn fn, void *opaque, char *err, size_t errlen)
+{
     if (!lodged_path || !state_dir || nworkers == 0 || nworkers > 256) {
         snprintf(err, errlen, "the pool needs the lodged program, a state directory and 1..256 workers");
         return NULL;
@@ -738,6 +786,10 @@ WorkerPool *workers_new(const char *lodged_path, const char *state_dir, unsigned
     }
     p->nbuckets = 1024;
     p->n = nworkers;
+    if (opt)
+        p->opt = *opt;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    p->cpus = cpus > 0 && cpus < 256 ? (unsigned)cpus : 1;
     p->fn = fn;
     p->opaque = opaque;
     p->wake[0] = p->wake[1] = -1;

@@ -653,6 +653,7 @@ bool wsched_start(WSched *s, WInst *in, char *err, size_t errlen)
         return false;
     }
     s->alive++;
+    in->mem_bytes = lodge_store_memory_used(in->store); /* then updated whenever it leaves a runner */
     lodge_store_set_interrupt_handler(in->store, on_interrupt, in);
     make_runnable(s, in);
     s->ev(s->opaque, in);

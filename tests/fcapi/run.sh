@@ -18,9 +18,10 @@ bad() { echo "FAIL $1: $2"; fail=$((fail+1)); }
 skp() { echo "SKIP $1: $2"; skip=$((skip+1)); }
 check() { if [ "$2" = 0 ]; then ok "$1"; else bad "$1" "$3"; fi; }   # check NAME STATUS DETAIL
 
-PIDS=()
+PIDS=(); TAPS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+    for t in "${TAPS[@]}"; do ip link del "$t" 2>/dev/null; done
     rm -rf "$SOCK"
 }
 trap cleanup EXIT
@@ -69,7 +70,7 @@ expect() {
 # wait_exit PID SECONDS: sets RC (or 255 on timeout).
 wait_exit() {
     for _ in $(seq 1 $(($2 * 10))); do
-        kill -0 "$1" 2>/dev/null || { wait "$1"; RC=$?; return 0; }
+        kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null; RC=$?; return 0; }
         sleep 0.1
     done
     RC=255; return 1
@@ -145,6 +146,8 @@ if [ -e /sys/class/net/lo ]; then
 fi
 expect a put-entropy 204 PUT /entropy '{}'
 expect a put-logger 204 PUT /logger "{\"log_path\": \"$OUT/a.log\", \"level\": \"Debug\", \"show_level\": true}"
+mkfifo "$OUT/nobody.fifo"
+expect a metrics-fifo-no-reader 400 PUT /metrics "{\"metrics_path\": \"$OUT/nobody.fifo\"}" "a named pipe with no reader"
 expect a put-metrics 204 PUT /metrics "{\"metrics_path\": \"$OUT/a.metrics\"}"
 expect a flush-metrics 204 PUT /actions '{"action_type": "FlushMetrics"}'
 jq -e '.lodge.state == "created"' "$OUT/a.metrics" >/dev/null 2>&1 && ok metrics-line || bad metrics-line "$(cat "$OUT/a.metrics" 2>&1)"
@@ -283,14 +286,20 @@ else
 fi
 kill -0 "$W" 2>/dev/null && kill "$W"
 
-# --config-file, through `lodge boot --api-sock`: boots without API calls, runs a command, powers off.
+# --config-file, through `lodge boot --api-sock`: boots without API calls, runs a command, powers off. With
+# a tap (root and /dev/net/tun), the guest's interface has the guest_mac asked for.
+TAP=lodgefc$$; TAP=${TAP:0:15}; NETS="[]"
+if command -v ip >/dev/null && ip tuntap add "$TAP" mode tap 2>/dev/null; then
+    TAPS+=("$TAP")
+    NETS="[{\"iface_id\": \"net1\", \"guest_mac\": \"06:00:AC:10:00:02\", \"host_dev_name\": \"$TAP\"}]"
+fi
 cat >"$OUT/vm.json" <<EOF
 {
   "boot-source": {"kernel_image_path": "$KERNEL", "initrd_path": "$(cd "$G" && pwd)/initramfs.cpio",
-                  "boot_args": "console=ttyS0 quiet lodge_cmd=\"cat /sys/block/vda/ro; echo config-file-ok\""},
+                  "boot_args": "console=ttyS0 quiet lodge_cmd=\"cat /sys/block/vda/ro; cat /sys/class/net/eth0/address; echo config-file-ok\""},
   "drives": [{"drive_id": "data", "path_on_host": "$OUT/rootfs2.ext4", "is_root_device": false, "is_read_only": true}],
   "machine-config": {"vcpu_count": 1, "mem_size_mib": 128},
-  "network-interfaces": [],
+  "network-interfaces": $NETS,
   "balloon": null
 }
 EOF
@@ -299,6 +308,26 @@ timeout "$BOOT_TIMEOUT" "$BUILD/lodge" boot --api-sock "$SOCK/cf.sock" --config-
 st=1; [ $r = 0 ] && grep -q "config-file-ok" "$OUT/cf.console" && tr -d '\r' <"$OUT/cf.console" | grep -qx 1 \
     && jq -e '.exit == "poweroff"' "$OUT/cf.exit" >/dev/null && [ ! -e "$SOCK/cf.sock" ] && st=0
 check config-file $st "rc=$r: $(tail -c 300 "$OUT/cf.console" 2>&1) $(cat "$OUT/cf.out")"
+if [ "$NETS" = "[]" ]; then
+    skp guest-mac "cannot create a tap here (needs root and /dev/net/tun)"
+else
+    tr -d '\r' <"$OUT/cf.console" | grep -qx "06:00:ac:10:00:02" && ok guest-mac \
+        || bad guest-mac "$(grep -a -A1 '/ro' "$OUT/cf.console" | head -3)"
+fi
+
+# Lodge's Stop action on a paused machine: the run ends at once, status 130, the exit file says "stopped".
+start p --exit-file "$OUT/p.exit" --console-log "$OUT/p.console"
+api p PUT /boot-source "{\"kernel_image_path\": \"$KERNEL\", \"initrd_path\": \"$(cd "$G" && pwd)/initramfs.cpio\"}"
+api p PUT /actions '{"action_type": "InstanceStart"}'
+if wait_for "$OUT/p.console" "lodge-guest: ready" "$BOOT_TIMEOUT"; then
+    expect p pause-for-stop 204 PATCH /vm '{"state": "Paused"}'
+    expect p lodge-stop 204 PUT /lodge/actions '{"action_type": "Stop"}'
+    wait_exit "$PID" 30
+    st=1; [ "$RC" = 130 ] && jq -e '.exit == "stopped"' "$OUT/p.exit" >/dev/null && [ ! -e "$SOCK/p.sock" ] && st=0
+    check lodge-stop-paused $st "rc=$RC exit=$(cat "$OUT/p.exit" 2>&1)"
+else
+    bad lodge-stop-paused "the guest did not boot: $(tail -c 300 "$OUT/p.console")"
+fi
 
 # SIGKILL: nothing of the guest survives the process (no thread of it keeps its disk open or writes output).
 start k --console-log "$OUT/k.console"
@@ -306,7 +335,7 @@ api k PUT /boot-source "{\"kernel_image_path\": \"$KERNEL\"}"
 api k PUT /drives/rootfs "{\"drive_id\": \"rootfs\", \"path_on_host\": \"$OUT/rootfs2.ext4\", \"is_root_device\": true, \"is_read_only\": false}"
 api k PUT /actions '{"action_type": "InstanceStart"}'
 if wait_for "$OUT/k.console" "$PROMPT" "$BOOT_TIMEOUT"; then
-    kill -KILL "$PID"; wait_exit "$PID" 10
+    { kill -KILL "$PID"; wait_exit "$PID" 10; } 2>/dev/null   # (without bash's "Killed" notice)
     sleep 0.5; size1=$(stat -c %s "$OUT/k.console"); sleep 1; size2=$(stat -c %s "$OUT/k.console")
     holders=$(for f in /proc/[0-9]*/fd/*; do [ "$(readlink "$f" 2>/dev/null)" = "$OUT/rootfs2.ext4" ] && echo "$f"; done)
     st=1; [ "$RC" = 137 ] && [ -z "$holders" ] && [ "$size1" = "$size2" ] && st=0

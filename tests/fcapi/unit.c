@@ -211,7 +211,7 @@ static void test_drives(void)
     fcres_machine_config(&r, &cfg, cmdline, sizeof cmdline, err, sizeof err);
     CHECK(!strcmp(cmdline, "console=ttyS0 root=PARTUUID=0eaa91a0-01 ro"), "%s", cmdline);
     for (int i = 0; i < 2; i++) {
-        char id[8];
+        char id[16];
         snprintf(id, sizeof id, "d%d", i);
         snprintf(body, sizeof body, "{\"drive_id\": \"%s\", \"path_on_host\": \"%s\", \"is_root_device\": false}",
                  id, disk2);
@@ -238,10 +238,12 @@ static void test_net_and_others(void)
     fcres_init(&r);
     char err[256];
     cJSON *b = cJSON_Parse("{\"iface_id\": \"net1\", \"host_dev_name\": \"lo\", \"guest_mac\": \"06:00:AC:10:00:02\"}");
-    CHECK(!fcres_set_net(&r, "net1", b, err, sizeof err) && strstr(err, "guest_mac 06:00:AC:10:00:02 is not supported")
-          && !r.has_net, "%s", err);
+    CHECK(fcres_set_net(&r, "net1", b, err, sizeof err) && r.has_net, "%s", err);
     cJSON_Delete(b);
-    b = cJSON_Parse("{\"iface_id\": \"net1\", \"host_dev_name\": \"lo\", \"guest_mac\": \"52:54:00:12:34:56\"}");
+    b = cJSON_Parse("{\"iface_id\": \"net1\", \"host_dev_name\": \"lo\", \"guest_mac\": \"01:00:5e:00:00:01\"}");
+    CHECK(!fcres_set_net(&r, "net1", b, err, sizeof err) && strstr(err, "multicast"), "%s", err);
+    cJSON_Delete(b);
+    b = cJSON_Parse("{\"iface_id\": \"net1\", \"host_dev_name\": \"lo\", \"guest_mac\": \"06:00:AC:10:00:02\"}");
     CHECK(fcres_set_net(&r, "net1", b, err, sizeof err) && r.has_net && !strcmp(r.net.tap, "lo"), "%s", err);
     cJSON_Delete(b);
     b = cJSON_Parse("{\"iface_id\": \"net2\", \"host_dev_name\": \"lo\"}");
@@ -259,7 +261,14 @@ static void test_net_and_others(void)
     b = cJSON_Parse("{\"iface_id\": \"net1\", \"host_dev_name\": \"lo\", \"mtu\": 1500}");
     CHECK(!fcres_set_net(&r, "net1", b, err, sizeof err) && strstr(err, "MTU"), "%s", err);
     cJSON_Delete(b);
-    CHECK(!strcmp(r.net.mac, "52:54:00:12:34:56"), "unchanged: %s", r.net.mac);
+    CHECK(!strcmp(r.net.mac, "06:00:AC:10:00:02"), "unchanged: %s", r.net.mac);
+    char body[256], cmdline[256];
+    snprintf(body, sizeof body, "{\"kernel_image_path\": \"%s\"}", kernel);
+    lodge_machine_config_t cfg;
+    CHECK(!*apply(&r, fcres_set_boot_source, body) && fcres_machine_config(&r, &cfg, cmdline, sizeof cmdline, err,
+          sizeof err), "%s", err);
+    static const uint8_t want[6] = {0x06, 0x00, 0xAC, 0x10, 0x00, 0x02};
+    CHECK(!memcmp(cfg.mac, want, 6) && !strcmp(cfg.tap, "lo"), "mac %02x:%02x..", cfg.mac[0], cfg.mac[1]);
 
     const char *e = apply(&r, fcres_set_entropy, "{\"rate_limiter\": {\"ops\": {\"size\": 10, \"refill_time\": 1}}}");
     CHECK(strstr(e, "rate_limiter.ops") && !r.entropy, "%s", e);
