@@ -269,8 +269,9 @@ bool mproc_spawn(Daemon *d, Guest *g, char *err, size_t errlen)
     unlink(g->api_sock);
     unlink(g->console_sock);
     unlink(exitf);
+    /* Jailed machines also confine their threads (mgr/seccomp.c). */
     char *argv[] = {d->lodged_path, "machine", "--id", g->id, "--api-sock", g->api_sock, "--console-log", log,
-                    "--console-sock", g->console_sock, "--exit-file", exitf, NULL};
+                    "--console-sock", g->console_sock, "--exit-file", exitf, d->jail ? "--seccomp" : NULL, NULL};
     int out = open(plog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (out < 0 || in < 0) {
