@@ -391,6 +391,8 @@ static cJSON *create(Worker *w, const cJSON *spec, const cJSON *fdmap, int *fds,
     };
     if (!in->store || !(in->wasi = lodge_wasi_new(in->store, &wc, &e))) {
         r = fail("%s", in->store ? e.message : "out of memory");
+        if (!in->store || e.status == LODGE_ERR_NOMEM)
+            cJSON_AddBoolToObject(r, "full", true);
         goto out;
     }
     const lodge_module_t *m = wshared_module_get(in->module);
@@ -400,7 +402,13 @@ static cJSON *create(Worker *w, const cJSON *spec, const cJSON *fdmap, int *fds,
     wsched_unguard(w->sched);
     pthread_mutex_unlock(&w->create_mu);
     if (!in->instance) {
+        if (e.status == LODGE_ERR_TRAP && e.trap == LODGE_TRAP_INTERRUPTED)
+            snprintf(e.message, sizeof e.message, "the start function ran longer than %d ms (interrupted)",
+                     START_TIMEOUT_MS);
         r = fail("%s", e.message);
+        /* Out of address space or memory here: another worker may have room (the pool tries it). */
+        if (e.status == LODGE_ERR_NOMEM)
+            cJSON_AddBoolToObject(r, "full", true);
         goto out;
     }
     in->st = WI_CREATED;
@@ -708,42 +716,54 @@ static const char worker_usage[] =
     "  --max-memory N    an instance's memory budget when its spec gives none (default 128 MiB)\n"
     "  --seccomp         each thread under its system-call allow-list (the pool's jailed workers)\n";
 
+/* A whole decimal number in lo..hi, or false with a message naming the option. */
+static bool number_opt(const char *opt, const char *text, unsigned long long lo, unsigned long long hi,
+                       unsigned long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || end == text || *end || text[0] == '-' || v < lo || v > hi) {
+        fprintf(stderr, "lodged worker: %s wants a whole number from %llu to %llu, not '%s'\n", opt, lo, hi, text);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 int mgr_cmd_worker(int argc, char **argv)
 {
     const char *sock = NULL;
-    long threads = sysconf(_SC_NPROCESSORS_ONLN), stack_kib = 256;
-    unsigned long long max_memory = 128ull << 20;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned long long threads = cpus > 0 && cpus <= 256 ? (unsigned long long)cpus : 1, stack_kib = 256,
+                       max_memory = 128ull << 20;
     bool seccomp = false;
     for (int i = 1; i < argc; i++) {
-        char *end = NULL;
+        bool more = i + 1 < argc, ok = true;
         if (mgr_is_help(argv[i])) {
             fputs(worker_usage, stdout);
             return MGR_EXIT_OK;
         } else if (strcmp(argv[i], "--seccomp") == 0) {
             seccomp = true;
-        } else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
+        } else if (strcmp(argv[i], "--socket") == 0 && more) {
             sock = argv[++i];
-        } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
-            threads = strtol(argv[++i], &end, 10);
-            if (*end || threads < 1 || threads > 256)
-                break;
-        } else if (strcmp(argv[i], "--stack-kib") == 0 && i + 1 < argc) {
-            stack_kib = strtol(argv[++i], &end, 10);
-            if (*end || stack_kib < 64 || stack_kib > 65536)
-                break;
-        } else if (strcmp(argv[i], "--max-memory") == 0 && i + 1 < argc) {
-            max_memory = strtoull(argv[++i], &end, 10);
-            if (*end || max_memory == 0)
-                break;
+        } else if (strcmp(argv[i], "--threads") == 0 && more) {
+            ok = number_opt("--threads", argv[++i], 1, 256, &threads);
+        } else if (strcmp(argv[i], "--stack-kib") == 0 && more) {
+            ok = number_opt("--stack-kib", argv[++i], 64, 65536, &stack_kib);
+        } else if (strcmp(argv[i], "--max-memory") == 0 && more) {
+            ok = number_opt("--max-memory", argv[++i], 65536, 1ull << 48, &max_memory);
         } else {
             fprintf(stderr, "lodged worker: unknown or incomplete option '%s'\n", argv[i]);
+            ok = false;
+        }
+        if (!ok) {
             fputs(worker_usage, stderr);
             return MGR_EXIT_USAGE;
         }
-        end = NULL;
     }
-    if (!sock || threads < 1 || threads > 256 || stack_kib < 64 || stack_kib > 65536 || max_memory == 0) {
-        fputs(sock ? "lodged worker: a value is out of range\n" : "lodged worker: --socket PATH is required\n", stderr);
+    if (!sock) {
+        fputs("lodged worker: --socket PATH is required\n", stderr);
         fputs(worker_usage, stderr);
         return MGR_EXIT_USAGE;
     }

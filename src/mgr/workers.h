@@ -72,6 +72,8 @@ typedef struct WorkersOptions {
                                      * group of their own: guests' ids are group names too); NULL: none */
     unsigned cpu_weight, cpu_max_pct; /* each worker's group (mgr/jail.h JailLimits); 0: no limit */
     uint64_t mem_max;
+    uint64_t max_address_space;     /* RLIMIT_AS of each jailed worker, bytes (each linear memory reserves
+                                     * 8 GiB: this bounds the instances with a memory a worker takes); 0: none */
 } WorkersOptions;
 
 /* workers_new with options (NULL: the defaults, as workers_new). */

@@ -51,7 +51,12 @@ start() {
     local name=$1; shift
     "$LODGED" machine --api-sock "$SOCK/$name.sock" "$@" >"$OUT/$name.out" 2>&1 &
     PID=$!; PIDS+=("$PID")
-    for _ in $(seq 1 100); do [ -S "$SOCK/$name.sock" ] && return 0; sleep 0.05; done
+    # Ready when it answers (the socket file appears at bind(), a moment before listen()).
+    for _ in $(seq 1 100); do
+        [ -S "$SOCK/$name.sock" ] && curl -s -o /dev/null --max-time 5 --unix-socket "$SOCK/$name.sock" \
+            http://localhost/ && return 0
+        sleep 0.05
+    done
     return 1
 }
 # api NAME METHOD PATH [BODY]: sets CODE and BODY.
@@ -313,6 +318,20 @@ if [ "$NETS" = "[]" ]; then
 else
     tr -d '\r' <"$OUT/cf.console" | grep -qx "06:00:ac:10:00:02" && ok guest-mac \
         || bad guest-mac "$(grep -a -A1 '/ro' "$OUT/cf.console" | head -3)"
+fi
+
+# Lodge's Stop action on a paused machine: the run ends at once, status 130, the exit file says "stopped".
+start p --exit-file "$OUT/p.exit" --console-log "$OUT/p.console"
+api p PUT /boot-source "{\"kernel_image_path\": \"$KERNEL\", \"initrd_path\": \"$(cd "$G" && pwd)/initramfs.cpio\"}"
+api p PUT /actions '{"action_type": "InstanceStart"}'
+if wait_for "$OUT/p.console" "lodge-guest: ready" "$BOOT_TIMEOUT"; then
+    expect p pause-for-stop 204 PATCH /vm '{"state": "Paused"}'
+    expect p lodge-stop 204 PUT /lodge/actions '{"action_type": "Stop"}'
+    wait_exit "$PID" 30
+    st=1; [ "$RC" = 130 ] && jq -e '.exit == "stopped"' "$OUT/p.exit" >/dev/null && [ ! -e "$SOCK/p.sock" ] && st=0
+    check lodge-stop-paused $st "rc=$RC exit=$(cat "$OUT/p.exit" 2>&1)"
+else
+    bad lodge-stop-paused "the guest did not boot: $(tail -c 300 "$OUT/p.console")"
 fi
 
 # SIGKILL: nothing of the guest survives the process (no thread of it keeps its disk open or writes output).
