@@ -100,6 +100,7 @@ static void tick(void *opaque)
 {
     Daemon *d = opaque;
     pthread_mutex_lock(&d->lock);
+    api_instances_drain(d);
     api_machines_tick(d);
     pthread_mutex_unlock(&d->lock);
 }
@@ -222,6 +223,7 @@ int mgr_cmd_daemon(int argc, char **argv)
     if (!parse_args(argc, argv, &d, &nworkers, &status))
         return status;
     pthread_mutex_init(&d.lock, NULL);
+    pthread_mutex_init(&d.evlock, NULL);
     char sub[4200];
     static const char *const subdirs[] = {"", "/machines", "/instances", "/modules", "/workers"};
     char runm[4200];
@@ -275,6 +277,7 @@ int mgr_cmd_daemon(int argc, char **argv)
         fprintf(stderr, "lodged daemon: WebAssembly instances unavailable: %s\n", d.pool_error);
     pthread_mutex_lock(&d.lock);
     api_machines_recover(&d);
+    api_instances_drain(&d);
     api_instances_recover(&d);
     pthread_mutex_unlock(&d.lock);
 
@@ -289,10 +292,10 @@ int mgr_cmd_daemon(int argc, char **argv)
     fflush(stdout);
     status = http_server_run(d.server) ? MGR_EXIT_OK : MGR_EXIT_ERROR;
     g_server = NULL;
+    if (d.pool)
+        workers_delete(d.pool); /* first: its thread may still wake the server */
     http_server_delete(d.server);
     printf("lodged: stopped; guests keep running\n");
-    if (d.pool)
-        workers_delete(d.pool);
     if (d.cgroups) {
         /* Gone only when no machine is left in it: the next daemon finds running machines' groups. */
         bool live = false;
@@ -307,6 +310,7 @@ int mgr_cmd_daemon(int argc, char **argv)
         guests_free(d.guests[--d.nguests]);
     free(d.guests);
     free(d.index);
+    free(d.evq);
     for (size_t i = 0; i < d.nmodules; i++) {
         cJSON_Delete(d.modules[i]->info);
         free(d.modules[i]);
