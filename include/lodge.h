@@ -149,6 +149,8 @@ typedef struct lodge_config {
     uint32_t max_call_depth;      /* wasm frames before "call stack exhausted"; 0 = default (10000) */
     size_t max_value_stack;       /* bytes of value stack per call; 0 = default (8 MiB) */
     bool bounds_checks;           /* force explicit bounds checks instead of guard pages */
+    bool copy_data_segments;      /* write data segments into each new memory instead of mapping the
+                                     module's copy-on-write image of its initial memory (for comparison) */
 } lodge_config_t;
 
 /* cfg may be NULL for defaults. Returns NULL only when out of memory. */

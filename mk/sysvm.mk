@@ -12,7 +12,7 @@ CHECK_DEPS += $(BUILD)/sysvm-tests
 FUZZ_CC      ?= clang
 FUZZ_FLAGS    = -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -Iinclude -Isrc
-SYSVM_FUZZ_SRCS = src/sysvm/guestmem.c src/sysvm/vmerr.c src/sysvm/fdt.c src/sysvm/virtio/queue.c \
+SYSVM_FUZZ_SRCS = src/base/alloc.c src/sysvm/guestmem.c src/sysvm/vmerr.c src/sysvm/fdt.c src/sysvm/virtio/queue.c \
                   src/sysvm/virtio/device.c src/sysvm/virtio/mmio.c src/sysvm/virtio/blk.c \
                   src/sysvm/backend/blockfile.c
 

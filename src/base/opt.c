@@ -69,9 +69,33 @@ bool opt_value(const OptDesc *opt, const char *text, OptArg *out, char *err, siz
     return false;
 }
 
+/* The one-letter flag spelled "-c", or NULL. */
+static const OptDesc *short_flag(const OptParser *p, char c)
+{
+    char name[3] = {'-', c, '\0'};
+    const char *eq;
+    const OptDesc *o = lookup(p, name, &eq);
+    return o && o->kind == OPT_FLAG ? o : NULL;
+}
+
+/* "-aq" is "-a -q" when every letter is a one-letter flag (as getopt bundles them). */
+static bool is_bundle(const OptParser *p, const char *a)
+{
+    if (a[0] != '-' || a[1] == '-' || a[1] == '\0' || a[2] == '\0')
+        return false;
+    for (const char *c = a + 1; *c; c++)
+        if (!short_flag(p, *c))
+            return false;
+    return true;
+}
+
 OptResult opt_next(OptParser *p, OptArg *out)
 {
     memset(out, 0, sizeof *out);
+    if (p->shorts && *p->shorts) {
+        out->opt = short_flag(p, *p->shorts++);
+        return OPT_OPTION;
+    }
     while (p->i < p->argc) {
         const char *a = p->argv[p->i];
         if (strcmp(a, "--") == 0) {
@@ -92,6 +116,12 @@ OptResult opt_next(OptParser *p, OptArg *out)
         }
         const char *eq;
         const OptDesc *o = lookup(p, a, &eq);
+        if (!o && is_bundle(p, a)) {
+            p->i++;
+            p->shorts = a + 2;
+            out->opt = short_flag(p, a[1]);
+            return OPT_OPTION;
+        }
         if (!o) {
             snprintf(p->err, sizeof p->err, "unknown option '%s'", a);
             return OPT_ERROR;

@@ -39,6 +39,7 @@ typedef struct OptParser {
     const OptDesc *tables[OPT_MAX_TABLES]; /* searched in order; unused slots NULL */
     bool interleaved;              /* operands may sit between options (false: the first operand ends them) */
     char err[320];                 /* why OPT_ERROR was returned: one line, no program name */
+    const char *shorts;            /* inside a bundle of one-letter flags ("-aq"): the letters still to go */
 } OptParser;
 
 typedef struct OptArg {

@@ -84,6 +84,10 @@ bool size_parse(const char *text, const SizeRule *rule, uint64_t *out, char *err
         set_err(err, errlen, msg);
         return false;
     }
+    if (power == 0 && p[0] == '\0' && rule->bare_min && v == 0) {
+        set_err(err, errlen, "0 cannot be meant here (sizes: 64M, 1G; a bare number is bytes)");
+        return false;
+    }
     if (power == 0 && p[0] == '\0' && rule->bare_min && v < rule->bare_min) {
         snprintf(msg, sizeof msg, "a bare number is bytes, and %llu bytes cannot be meant here: write %lluM for "
                  "%llu MiB (or %lluK for KiB)", (unsigned long long)v, (unsigned long long)v,

@@ -1,5 +1,6 @@
-/* `lodge boot`: parse the options into a MachineConfig, run the machine, map how it ended to an exit status.
- * Signal handling lives here (the one place a signal handler needs static state). */
+/* `lodge boot`: parse the options into a lodge_machine_config_t, run the machine through the public API
+ * (lodge.h), map how it ended to an exit status. --trace, --disasm-at and --dump-dtb reach into the machine
+ * itself (sysvm/api.h). Signal handling lives here (the one place a signal handler needs static state). */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -10,6 +11,8 @@
 
 #include "cli/cli.h"
 #include "cli/guestopts.h"
+#include "lodge.h"
+#include "sysvm/api.h"
 #include "sysvm/machine.h"
 
 #define DEFAULT_APPEND "console=ttyS0"
@@ -57,18 +60,21 @@ static void usage(FILE *out)
     fputs(usage_tail, out);
 }
 
-/* The signal handlers' view of the run: what to set, what to restore. */
+/* The signal handlers' view of the run: what to stop, what to restore. */
 static volatile sig_atomic_t stop_signal;
-static const Machine *running_machine;
+static lodge_machine_t *running_machine;
 
 static void on_stop(int sig)
 {
     stop_signal = sig;
+    if (running_machine)
+        lodge_machine_stop(running_machine);      /* async-signal-safe */
 }
 
 static void on_fatal(int sig)
 {
-    machine_restore_terminal(running_machine);
+    if (running_machine)
+        machine_restore_terminal(api_machine(running_machine));
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -132,14 +138,55 @@ static int usage_error(const char *fmt, const char *arg)
     return CLI_EXIT_USAGE;
 }
 
+/* Runs the machine to its end; returns the exit status the README promises. */
+static int run(lodge_machine_t *m, bool trace)
+{
+    lodge_error_t err;
+    running_machine = m;
+    install_signals();
+    if (!lodge_machine_start(m, &err)) {
+        running_machine = NULL;
+        lodge_machine_delete(m);
+        fprintf(stderr, "lodge boot: %s\n", err.message);
+        return CLI_EXIT_ERROR;
+    }
+    lodge_machine_exit_t why = LODGE_MACHINE_NOT_EXITED;
+    lodge_machine_wait(m, -1, &why);
+    lodge_machine_stats_t st;
+    lodge_machine_stats(m, &st);
+    if (trace)
+        machine_print_trace(api_machine(m), stderr);
+    machine_report_device_errors(api_machine(m), stderr);
+    running_machine = NULL;
+    lodge_machine_delete(m);       /* flushes disks and restores the terminal before anything is printed */
+    switch (why) {
+    case LODGE_MACHINE_POWEROFF: return CLI_EXIT_OK;
+    case LODGE_MACHINE_REBOOT:
+        fprintf(stderr, "lodge boot: the guest asked for a reboot\n");
+        return CLI_EXIT_REBOOT;
+    case LODGE_MACHINE_FAIL:
+        fprintf(stderr, "lodge boot: the guest reported failure (code %u)\n", st.fail_code);
+        return CLI_EXIT_GUEST_FAIL;
+    case LODGE_MACHINE_HALTED:
+        fprintf(stderr, "lodge boot: every hart stopped\n");
+        return CLI_EXIT_HALTED;
+    default:
+        if (stop_signal) {
+            fprintf(stderr, "lodge boot: stopped by signal %d\n", (int)stop_signal);
+            return 128 + stop_signal;
+        }
+        fprintf(stderr, "lodge boot: stopped from the console\n");
+        return 130;
+    }
+}
+
 int cli_boot(int argc, char **argv)
 {
-    MachineConfig cfg = {.ram_size = 256ull << 20, .nharts = 1, .console = TERM_STDIO, .rng = true,
-                         .vconsole = true};
+    lodge_machine_config_t cfg = {.mem_bytes = 256ull << 20, .cpus = 1, .console = LODGE_CONSOLE_STDIO};
     bool trace = false, disasm = false;
     const char *dump_dtb = NULL;
     uint64_t disasm_at = 0;
-    char disk_paths[MACHINE_MAX_DISKS][PATH_MAX];
+    char disk_paths[LODGE_MACHINE_MAX_DISKS][PATH_MAX];
     OptParser p;
     OptArg o;
     OptResult r;
@@ -149,19 +196,19 @@ int cli_boot(int argc, char **argv)
         switch (o.opt->id) {
         case CLI_MOPT_KERNEL: cfg.kernel = v; break;
         case CLI_MOPT_INITRD: cfg.initrd = v; break;
-        case CLI_MOPT_APPEND: cfg.append = v; break;
+        case CLI_MOPT_APPEND: cfg.cmdline = v; break;
         case BOOT_BIOS: cfg.bios = v; break;
-        case BOOT_NO_RNG: cfg.rng = false; break;
-        case BOOT_NO_VCONSOLE: cfg.vconsole = false; break;
-        case CLI_MOPT_MEM: cfg.ram_size = o.num; break;
-        case CLI_MOPT_CPUS: cfg.nharts = (unsigned)o.num; break;
+        case BOOT_NO_RNG: cfg.no_rng = true; break;
+        case BOOT_NO_VCONSOLE: cfg.no_vconsole = true; break;
+        case CLI_MOPT_MEM: cfg.mem_bytes = o.num; break;
+        case CLI_MOPT_CPUS: cfg.cpus = (unsigned)o.num; break;
         case CLI_MOPT_DISK: {
             bool ro;
-            if (cfg.ndisks == MACHINE_MAX_DISKS)
+            if (cfg.ndisks == LODGE_MACHINE_MAX_DISKS)
                 return usage_error("%s: at most 4 disks", v);
             if (!cli_disk_spec(v, disk_paths[cfg.ndisks], PATH_MAX, &ro))
                 return usage_error("--disk %s: expected FILE or FILE,ro", v);
-            cfg.disk[cfg.ndisks] = (MachineDisk){.path = disk_paths[cfg.ndisks], .ro = ro};
+            cfg.disks[cfg.ndisks] = (lodge_machine_disk_t){.path = disk_paths[cfg.ndisks], .read_only = ro};
             cfg.ndisks++;
             break;
         }
@@ -171,9 +218,9 @@ int cli_boot(int argc, char **argv)
             else return usage_error("--net %s: expected tap=NAME or none", v);
             break;
         case BOOT_CONSOLE:
-            if (!strcmp(v, "stdio")) cfg.console = TERM_STDIO;
-            else if (!strcmp(v, "none")) cfg.console = TERM_NONE;
-            else { cfg.console = TERM_FILE; cfg.console_file = v; }
+            if (!strcmp(v, "stdio")) cfg.console = LODGE_CONSOLE_STDIO;
+            else if (!strcmp(v, "none")) cfg.console = LODGE_CONSOLE_NONE;
+            else { cfg.console = LODGE_CONSOLE_FILE; cfg.console_file = v; }
             break;
         case BOOT_TRACE: trace = true; break;
         case BOOT_DUMP_DTB: dump_dtb = v; break;
@@ -208,63 +255,41 @@ int cli_boot(int argc, char **argv)
             cfg.initrd = initrd;
         }
     }
-    if (!cfg.append)
-        cfg.append = DEFAULT_APPEND;
+    if (cfg.mem_bytes < MACHINE_MIN_RAM || cfg.mem_bytes > MACHINE_MAX_RAM || (cfg.mem_bytes & (CLI_MIB - 1))) {
+        fprintf(stderr, "lodge boot: --mem %llu bytes: need a whole number of MiB from %llu MiB to %llu GiB\n",
+                (unsigned long long)cfg.mem_bytes, (unsigned long long)(MACHINE_MIN_RAM >> 20),
+                (unsigned long long)(MACHINE_MAX_RAM >> 30));
+        return CLI_EXIT_ERROR;
+    }
+    if (!cfg.cmdline)
+        cfg.cmdline = DEFAULT_APPEND;
     if (disasm || dump_dtb)
-        cfg.console = TERM_NONE;
-    cfg.stop_flag = &stop_signal;
+        cfg.console = LODGE_CONSOLE_NONE;
 
-    VmError err = {{0}, VMERR_ARG};
-    Machine *m = machine_new(&cfg, &err);
+    lodge_error_t err;
+    lodge_machine_t *m = lodge_machine_new(&cfg, &err);
     if (!m) {
-        fprintf(stderr, "lodge boot: %s\n", err.msg);
+        fprintf(stderr, "lodge boot: %s\n", err.message);
         return CLI_EXIT_ERROR;
     }
     if (dump_dtb) {
-        bool ok = machine_write_dtb(m, dump_dtb, &err);
-        machine_delete(m);
+        VmError verr = {{0}, VMERR_ARG};
+        bool ok = machine_write_dtb(api_machine(m), dump_dtb, &verr);
+        lodge_machine_delete(m);
         if (!ok) {
-            fprintf(stderr, "lodge boot: %s\n", err.msg);
+            fprintf(stderr, "lodge boot: %s\n", verr.msg);
             return CLI_EXIT_ERROR;
         }
         return CLI_EXIT_OK;
     }
     if (disasm) {
-        bool ok = machine_disasm(m, disasm_at, 16, stdout);
-        machine_delete(m);
+        bool ok = machine_disasm(api_machine(m), disasm_at, 16, stdout);
+        lodge_machine_delete(m);
         if (!ok) {
             fprintf(stderr, "lodge boot: --disasm-at 0x%llx is not in guest RAM\n", (unsigned long long)disasm_at);
             return CLI_EXIT_ERROR;
         }
         return CLI_EXIT_OK;
     }
-    running_machine = m;
-    install_signals();
-    MachineExit why = machine_run(m);
-    uint32_t code = machine_fail_code(m);
-    if (trace)
-        machine_print_trace(m, stderr);
-    machine_report_device_errors(m, stderr);
-    running_machine = NULL;
-    machine_delete(m);       /* flushes disks and restores the terminal before anything is printed */
-    switch (why) {
-    case MACHINE_EXIT_POWEROFF: return CLI_EXIT_OK;
-    case MACHINE_EXIT_REBOOT:
-        fprintf(stderr, "lodge boot: the guest asked for a reboot\n");
-        return CLI_EXIT_REBOOT;
-    case MACHINE_EXIT_FAIL:
-        fprintf(stderr, "lodge boot: the guest reported failure (code %u)\n", code);
-        return CLI_EXIT_GUEST_FAIL;
-    case MACHINE_EXIT_HALTED:
-        fprintf(stderr, "lodge boot: every hart stopped\n");
-        return CLI_EXIT_HALTED;
-    case MACHINE_EXIT_STOPPED:
-    default:
-        if (stop_signal) {
-            fprintf(stderr, "lodge boot: stopped by signal %d\n", (int)stop_signal);
-            return 128 + stop_signal;
-        }
-        fprintf(stderr, "lodge boot: stopped from the console\n");
-        return 130;
-    }
+    return run(m, trace);
 }

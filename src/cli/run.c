@@ -167,10 +167,16 @@ static int apply_wasmtime(RunOpts *o, const char *flag, const char *v)
         const OptDesc *d = opt_find(cli_wasm_opts, map[k].id);
         if (!d)
             d = opt_find(run_opts, map[k].id);
+        /* Parsed as the option it names, with messages that name the spelling that was typed. */
+        char spelled[64];
+        snprintf(spelled, sizeof spelled, "%s %s", flag, map[k].key);
+        OptDesc as_typed = *d;
+        as_typed.name = spelled;
         OptArg a;
         char err[320];
-        if (!opt_value(d, eq + 1, &a, err, sizeof err))
+        if (!opt_value(&as_typed, eq + 1, &a, err, sizeof err))
             return usage_error("%s", err);
+        a.opt = d;
         return apply_opt(o, &a);
     }
     return usage_error(flag[1] == 'W' ? "unknown option -W %s" : "unknown option -S %s", v);

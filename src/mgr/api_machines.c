@@ -286,8 +286,7 @@ static void machine_ended(Daemon *d, Guest *g)
         guests_set_state(d, g, LODGE_STATE_CRASHED);
     }
     g->pid = 0;
-    unlink(g->api_sock);
-    unlink(g->console_sock);
+    mproc_cleanup(d, g);
     guests_save(d, g);
 }
 
@@ -343,8 +342,9 @@ static void create(Daemon *d, const HttpRequest *req, HttpResponse *r)
     g->cpus = cpus;
     g->state = LODGE_STATE_CREATED;
     guests_dir(d, g, dir, sizeof dir);
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+    if ((mkdir(dir, 0700) != 0 && errno != EEXIST) || !guests_add(d, g)) {
         http_fault(r, 500, "cannot create %s: %s", dir, strerror(errno));
+        rmdir(dir);
         guests_free(g);
         return;
     }
@@ -354,7 +354,7 @@ static void create(Daemon *d, const HttpRequest *req, HttpResponse *r)
     }
     if (!configure(g, r))
         goto fail;
-    if (!guests_add(d, g) || !guests_save(d, g)) {
+    if (!guests_save(d, g)) {
         http_fault(r, 500, "cannot record machine '%s' in %s", id, dir);
         goto fail;
     }
@@ -367,25 +367,13 @@ static void create(Daemon *d, const HttpRequest *req, HttpResponse *r)
     jsonv_respond(r, 201, guests_json(g));
     return;
 fail:
+    /* Nothing of a refused create stays: its process, sockets, cgroup, files and record all go. */
     if (g->pid > 0) {
         mproc_kill(g);
         wait_gone(g, 2000);
     }
-    for (size_t i = 0; i < d->nguests; i++)
-        if (d->guests[i] == g) {
-            guests_remove(d, g);
-            return;
-        }
-    unlink(g->api_sock);
-    unlink(g->console_sock);
-    guests_free(g);
-    char path[4300];
-    static const char *const files[] = {"console.log", "exit.json", "process.log", "guest.json"};
-    for (size_t i = 0; i < 4; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        unlink(path);
-    }
-    rmdir(dir);
+    mproc_cleanup(d, g);
+    guests_remove(d, g);
 }
 
 static void action(Daemon *d, Guest *g, const HttpRequest *req, HttpResponse *r)
@@ -427,10 +415,16 @@ static void action(Daemon *d, Guest *g, const HttpRequest *req, HttpResponse *r)
             !machine_put(g, "PATCH", "/vm", cJSON_Parse("{\"state\":\"Resumed\"}"), r))
             break;
         guests_set_state(d, g, LODGE_STATE_RUNNING);
-        if (machine_put(g, "PUT", "/actions", cJSON_Parse("{\"action_type\":\"SendCtrlAltDel\"}"), r)) {
-            g->stop_deadline_ms = timeout_s ? api_now_ms() + (long long)timeout_s * 1000 : 0;
-            guests_save(d, g);
+        if (!machine_put(g, "PUT", "/actions", cJSON_Parse("{\"action_type\":\"SendCtrlAltDel\"}"), r)) {
+            /* A machine that cannot ask its guest to power off is still stopped cleanly by its VMM
+             * (the run ends at the next time slice, disks flushed): better than the SIGKILL of a kill. */
+            free(r->body);
+            *r = (HttpResponse){.upgrade_fd = -1};
+            if (!machine_put(g, "PUT", "/lodge/actions", cJSON_Parse("{\"action_type\":\"Stop\"}"), r))
+                break;
         }
+        g->stop_deadline_ms = timeout_s ? api_now_ms() + (long long)timeout_s * 1000 : 0;
+        guests_save(d, g);
         break;
     case ACT_KILL:
         kill_now(d, g);
@@ -503,8 +497,7 @@ static void delete_machine(Daemon *d, Guest *g, const HttpRequest *req, HttpResp
         http_fault(r, 500, "machine '%s': its process %d did not end after SIGKILL", g->id, g->pid);
         return;
     }
-    unlink(g->api_sock);
-    unlink(g->console_sock);
+    mproc_cleanup(d, g);
     guests_remove(d, g);
     r->status = 204;
 }

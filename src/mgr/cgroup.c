@@ -25,7 +25,7 @@ typedef struct CgCtl {
     bool v2;
     bool usable;             /* the parent group exists and we may write it */
     char dir[PATH_MAX];      /* the Lodge parent group */
-    char why[300];           /* why it is not usable */
+    char why[PATH_MAX + 200]; /* why it is not usable */
 } CgCtl;
 
 struct JailCgroups {
@@ -211,6 +211,32 @@ static bool read_key(const char *dir, const char *name, const char *file, const 
     return false;
 }
 
+/* v2: enables ctl in cgroup.subtree_control of from and of every group below it down to to (inclusive), so
+ * the guests' groups under to get the controller's files. Already enabled levels are left alone. */
+static void enable_chain(const char *from, const char *to, const char *ctl, char *why, size_t whylen)
+{
+    char plus[32], dir[PATH_MAX], cur[512];
+    snprintf(plus, sizeof plus, "+%s", ctl);
+    size_t n = strlen(from);
+    if (strncmp(to, from, n) != 0) {
+        snprintf(why, whylen, "%s is not below %s", to, from);
+        return;
+    }
+    for (size_t end = n;; end++) {
+        if (to[end] != '/' && to[end] != '\0')
+            continue;
+        snprintf(dir, sizeof dir, "%.*s", (int)end, to);
+        cur[0] = '\0';
+        bool on = read_str(dir, NULL, "cgroup.subtree_control", cur, sizeof cur);
+        cur[strcspn(cur, "\n")] = '\0';
+        on = on && has_word(cur, ctl, ' ');
+        if (!on && !write_str(dir, NULL, "cgroup.subtree_control", plus, why, whylen))
+            return;
+        if (to[end] == '\0')
+            return;
+    }
+}
+
 JailCgroups *jail_cgroups_open(const char *parent, char *err, size_t errlen)
 {
     JailCgroups *cg = calloc(1, sizeof *cg);
@@ -263,12 +289,7 @@ JailCgroups *jail_cgroups_open(const char *parent, char *err, size_t errlen)
             /* v2 hands a controller to children only when every ancestor up from ours enables it in
              * cgroup.subtree_control; a group with processes of its own may not (the daemon then needs a
              * delegated group, e.g. systemd's Delegate=yes). */
-            char plus[32];
-            snprintf(plus, sizeof plus, "+%s", ctl_names[i]);
-            char e1[PATH_MAX + 200];
-            if (!write_str(base, NULL, "cgroup.subtree_control", plus, e1, sizeof e1) ||
-                !write_str(c->dir, NULL, "cgroup.subtree_control", plus, e1, sizeof e1))
-                snprintf(why, sizeof why, "%s", e1);
+            enable_chain(parent[0] == '/' ? mnt : base, c->dir, ctl_names[i], why, sizeof why);
         }
         c->usable = !why[0];
         snprintf(c->why, sizeof c->why, "%s", why);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "mgr/daemon.h"
+#include "mgr/jail.h"
 #include "mgr/mgr.h"
 
 #define MODULE_MAX_BYTES (64u << 20)
@@ -31,7 +32,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: lodged daemon [--socket PATH] [--state-dir DIR] [--overcommit RATIO]\n"
-            "                     [--machine-overhead BYTES] [--workers N]\n\n"
+            "                     [--machine-overhead BYTES] [--workers N] [--jail on|off]\n\n"
             "Runs the hypervisor's API (docs/api.yaml) in the foreground until SIGINT or SIGTERM; guests keep\n"
             "running when it ends and are found again by the next daemon on the same state directory.\n\n"
             "  --socket PATH             default: $LODGE_SOCKET, else $XDG_RUNTIME_DIR/lodge/lodged.sock,\n"
@@ -39,7 +40,9 @@ static void usage(FILE *out)
             "  --state-dir DIR           default: $XDG_STATE_HOME/lodge, else ~/.local/state/lodge\n"
             "  --overcommit RATIO        guests may be promised host memory x RATIO (default 1.0)\n"
             "  --machine-overhead BYTES  charged per machine beyond its RAM (default 33554432)\n"
-            "  --workers N               WebAssembly worker processes (default: the host's cores)\n");
+            "  --workers N               WebAssembly worker processes (default: the host's cores)\n"
+            "  --jail on|off             start each machine process jailed (default on: namespaces, private\n"
+            "                            root, rlimits, a cgroup; what the host refuses is reported per machine)\n");
 }
 
 static void default_state_dir(char *out, size_t len)
@@ -112,7 +115,8 @@ static bool parse_args(int argc, char **argv, Daemon *d, unsigned *nworkers, int
             return false;
         }
         bool takes = strcmp(a, "--socket") == 0 || strcmp(a, "--state-dir") == 0 || strcmp(a, "--overcommit") == 0 ||
-                     strcmp(a, "--machine-overhead") == 0 || strcmp(a, "--workers") == 0;
+                     strcmp(a, "--machine-overhead") == 0 || strcmp(a, "--workers") == 0 ||
+                     strcmp(a, "--jail") == 0;
         if (!takes) {
             fprintf(stderr, "lodged daemon: unknown option '%s'\n", a);
             usage(stderr);
@@ -128,7 +132,13 @@ static bool parse_args(int argc, char **argv, Daemon *d, unsigned *nworkers, int
             snprintf(sock, sizeof sock, "%s", v);
         else if (strcmp(a, "--state-dir") == 0)
             snprintf(state, sizeof state, "%s", v);
-        else if (strcmp(a, "--overcommit") == 0) {
+        else if (strcmp(a, "--jail") == 0) {
+            if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
+                fprintf(stderr, "lodged daemon: --jail '%s': give on or off\n", v);
+                return false;
+            }
+            d->jail = strcmp(v, "on") == 0;
+        } else if (strcmp(a, "--overcommit") == 0) {
             d->overcommit = strtod(v, &end);
             if (!*v || *end || !(d->overcommit >= 0.1 && d->overcommit <= 100)) {
                 fprintf(stderr, "lodged daemon: --overcommit '%s': give a ratio from 0.1 to 100 (1.0: none)\n", v);
@@ -207,11 +217,14 @@ int mgr_cmd_daemon(int argc, char **argv)
     d.overcommit = 1.0;
     d.machine_overhead = 32u << 20;
     d.instance_default_memory = 64u << 20;
+    d.jail = true;
     if (!parse_args(argc, argv, &d, &nworkers, &status))
         return status;
     pthread_mutex_init(&d.lock, NULL);
     char sub[4200];
     static const char *const subdirs[] = {"", "/machines", "/instances", "/modules", "/workers"};
+    char runm[4200];
+    snprintf(runm, sizeof runm, "%s/machines", d.run_dir);
     for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
         snprintf(sub, sizeof sub, "%s%s", d.state_dir, subdirs[i]);
         if (!make_dirs(sub, err, sizeof err)) {
@@ -219,7 +232,7 @@ int mgr_cmd_daemon(int argc, char **argv)
             return MGR_EXIT_ERROR;
         }
     }
-    if (!make_dirs(d.run_dir, err, sizeof err)) {
+    if (!make_dirs(runm, err, sizeof err)) {
         fprintf(stderr, "lodged daemon: %s\n", err);
         return MGR_EXIT_ERROR;
     }
@@ -242,6 +255,11 @@ int mgr_cmd_daemon(int argc, char **argv)
         fprintf(stderr, "lodged daemon: %s\n", err);
         close(lockfd);
         return MGR_EXIT_ERROR;
+    }
+    if (d.jail) {
+        d.cgroups = jail_cgroups_open("lodge-machines", err, sizeof err);
+        if (!d.cgroups)
+            fprintf(stderr, "lodged daemon: machines get no cgroup: %s\n", err);
     }
     guests_load_all(&d);
     api_modules_load(&d);
@@ -269,6 +287,8 @@ int mgr_cmd_daemon(int argc, char **argv)
     printf("lodged: stopped; guests keep running\n");
     if (d.pool)
         workers_delete(d.pool);
+    if (d.cgroups)
+        jail_cgroups_close(d.cgroups);
     pthread_mutex_lock(&d.lock);
     while (d.nguests)
         guests_free(d.guests[--d.nguests]);

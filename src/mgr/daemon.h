@@ -30,7 +30,8 @@ typedef struct Guest {
     int pid;                       /* the machine process, 0 when gone */
     unsigned long long pid_start;  /* its start time (/proc/PID/stat field 22): a reused pid is not it */
     bool is_child;                 /* started by this daemon (waitpid works), not found after a restart */
-    char death[96];                /* how our child ended ("killed by signal 9"), when waitpid told us */
+    char death[96];
+    char jail[1024];               /* what the machine process's jail holds and lacks (JailChild.report) */                /* how our child ended ("killed by signal 9"), when waitpid told us */
     char api_sock[108], console_sock[108];
     char exit_reason[16];          /* poweroff, reboot, fail, stopped, halted, killed, crashed */
     unsigned fail_code;
@@ -59,6 +60,8 @@ typedef struct Daemon {
     char socket_path[4096];
     char lodged_path[4096];
     HttpServer *server;
+    bool jail;                     /* start machine processes jailed (--jail on|off) */
+    struct JailCgroups *cgroups;   /* the machines' parent group (jail.h); NULL without the jail */
     WorkerPool *pool;
     char pool_error[256];          /* why instances cannot run, when pool is NULL */
     Guest **guests;

@@ -117,6 +117,8 @@ static cJSON *record_json(const Guest *g, bool persist)
     if (g->kind == GUEST_MACHINE) {
         cJSON_AddNumberToObject(o, "pid", g->pid);
         cJSON_AddStringToObject(o, "api_socket", g->api_sock);
+        if (g->jail[0])
+            cJSON_AddStringToObject(o, "jail", g->jail);
         if (g->exit_reason[0]) {
             cJSON *e = cJSON_AddObjectToObject(o, "exit");
             cJSON_AddStringToObject(e, "reason", g->exit_reason);
@@ -247,6 +249,7 @@ static Guest *load_one(const char *path, GuestKind kind)
     g->cpus = (uint64_t)num(o, "cpus");
     str(o, "api_socket", g->api_sock, sizeof g->api_sock);
     str(o, "console_socket", g->console_sock, sizeof g->console_sock);
+    str(o, "jail", g->jail, sizeof g->jail);
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "exit");
     if (e) {
         str(e, "reason", g->exit_reason, sizeof g->exit_reason);

@@ -221,6 +221,10 @@ static bool plan_build(PlanBuf *b, const JailSpec *spec, char *const argv[], cha
     p->exe = b->exe;
     p->argv = argv;
     p->envp = spec->envp ? spec->envp : empty_env;
+    p->set_ids = spec->set_ids;
+    p->drop_groups = geteuid() == 0;
+    p->uid = spec->uid;
+    p->gid = spec->gid;
     p->proc = spec->proc;
 #ifdef JAIL_SANITIZED
     p->proc = true;
@@ -300,18 +304,24 @@ static bool write_file(const char *path, const char *text)
     return n == (ssize_t)strlen(text);
 }
 
-/* The caller's uid and gid are mapped to themselves: files it owns stay its files inside. */
-static bool map_ids(pid_t pid, char *why, size_t whylen)
+/* The jailed ids (the caller's, or spec's) mapped to themselves: files the user owns stay its files inside.
+ * An unprivileged caller may map only its own ids, and must deny setgroups first; a root caller keeps
+ * setgroups, so the child can drop root's supplementary groups. */
+static bool map_ids(const JailPlan *p, pid_t pid, char *why, size_t whylen)
 {
     char path[64], map[64];
-    snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
-    write_file(path, "deny"); /* required before an unprivileged gid_map; absent on old kernels */
+    uid_t uid = p->set_ids ? p->uid : getuid();
+    gid_t gid = p->set_ids ? p->gid : getgid();
+    if (geteuid() != 0) {
+        snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
+        write_file(path, "deny"); /* absent on old kernels, where it is not needed */
+    }
     snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
-    snprintf(map, sizeof map, "%u %u 1\n", (unsigned)getuid(), (unsigned)getuid());
+    snprintf(map, sizeof map, "%u %u 1\n", (unsigned)uid, (unsigned)uid);
     if (!write_file(path, map))
         goto fail;
     snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid);
-    snprintf(map, sizeof map, "%u %u 1\n", (unsigned)getgid(), (unsigned)getgid());
+    snprintf(map, sizeof map, "%u %u 1\n", (unsigned)gid, (unsigned)gid);
     if (!write_file(path, map))
         goto fail;
     return true;
@@ -399,7 +409,7 @@ static TryResult try_spawn(JailPlan *p, const JailSpec *spec, void *stack, pid_t
         return TRY_FAIL;
     }
     char why[256];
-    if ((p->nsflags & CLONE_NEWUSER) && !map_ids(pid, why, sizeof why)) {
+    if ((p->nsflags & CLONE_NEWUSER) && !map_ids(p, pid, why, sizeof why)) {
         close(syncp[1]);
         close(rep[0]);
         kill(pid, SIGKILL);
@@ -533,6 +543,10 @@ bool jail_spawn(const JailSpec *spec, char *const argv[], JailChild *out, char *
         goto done;
     }
     unsigned in = ns_to_bits(b.plan.nsflags) | JAIL_RLIMITS | JAIL_NNP | JAIL_CAPS;
+    if ((spec->set_ids ? spec->uid : getuid()) != 0)
+        in |= JAIL_NONROOT;
+    else
+        missing(&m, JAIL_NONROOT, "runs as root on the host: set JailSpec.uid");
     if (b.plan.root)
         in |= JAIL_ROOT;
     if (b.plan.proc && (b.plan.nsflags & CLONE_NEWPID))

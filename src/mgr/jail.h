@@ -25,7 +25,8 @@
     X(CAPS,   10, "nocaps")      /* no capability left: bounding, ambient, permitted sets empty */         \
     X(CG_CPU, 11, "cgroup-cpu")  /* its cgroup's CPU weight and cap apply */                               \
     X(CG_MEM, 12, "cgroup-memory")                                                                         \
-    X(CG_PIDS,13, "cgroup-pids")
+    X(CG_PIDS,13, "cgroup-pids")                                                                           \
+    X(NONROOT,14, "nonroot")     /* its uid on the host is not 0 (a root caller sets JailSpec.uid) */
 
 enum {
 #define JAIL_X(name, bit, text) JAIL_##name = 1u << bit,
@@ -137,6 +138,11 @@ typedef struct JailSpec {
     JailRlimits rlimits;
     const JailCgroups *cgroups; /* NULL: no cgroup */
     JailLimits limits;        /* with cgroups: the guest's group is created with these */
+    bool set_ids;             /* run as uid/gid below, not as the caller (a root caller's way to an unprivileged
+                               * user: the files it binds must be that user's to use); supplementary groups
+                               * are dropped */
+    uid_t uid;
+    gid_t gid;
     unsigned require;         /* JAIL_* protections without which the spawn fails instead of degrading */
     unsigned disable;         /* JAIL_* protections not to attempt (e.g. JAIL_USERNS) */
 } JailSpec;

@@ -3,6 +3,7 @@
  * calls only async-signal-safe functions (system calls) on data the parent prepared (jail_int.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
@@ -26,7 +27,7 @@ const char *jail_stage_name(int stage)
     static const char *const names[] = {
         "waiting for the parent", "setsid", "making mounts private", "staging the new root", "bind mount",
         "mounting /proc", "pivot_root", "making the root read-only", "sethostname", "chdir", "setrlimit",
-        "passing file descriptors", "dropping capabilities", "no_new_privs", "exec",
+        "passing file descriptors", "dropping capabilities", "no_new_privs", "exec", "changing uid/gid",
     };
     return stage >= 0 && stage < (int)(sizeof names / sizeof names[0]) ? names[stage] : "?";
 }
@@ -209,6 +210,12 @@ static void drop_caps(const JailPlan *p)
         record(p, 0, JAIL_ST_CAPS, ok ? 0 : errno, JAIL_CAPS, NULL);
 }
 
+static bool become(const JailPlan *p)
+{
+    /* Only a root caller may drop groups (an unprivileged one had setgroups denied to map its gid). */
+    return (!p->drop_groups || setgroups(0, NULL) == 0) && setresgid(p->gid, p->gid, p->gid) == 0 && setresuid(p->uid, p->uid, p->uid) == 0;
+}
+
 int jail_child_main(void *arg)
 {
     const JailPlan *p = arg;
@@ -219,6 +226,18 @@ int jail_child_main(void *arg)
     close(p->sync_fd);
     if (setsid() < 0)
         fail(p, JAIL_ST_SETSID, NULL);
+    /* In a user namespace only the mapped ids exist: become them first, keeping this namespace's
+     * capabilities for the mounts (files made in the new root need an owner the namespace can name). */
+    if (p->set_ids && (p->nsflags & CLONE_NEWUSER)) {
+        struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+        struct __user_cap_data_struct d[2];
+        if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || !become(p) || syscall(SYS_capget, &h, d) < 0)
+            fail(p, JAIL_ST_IDS, NULL);
+        d[0].effective = d[0].permitted;
+        d[1].effective = d[1].permitted;
+        if (syscall(SYS_capset, &h, d) < 0)
+            fail(p, JAIL_ST_IDS, NULL);
+    }
     if (p->nsflags & CLONE_NEWNS) {
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
             fail(p, JAIL_ST_PRIVATE, "/");
@@ -244,6 +263,9 @@ int jail_child_main(void *arg)
         }
     }
     setup_fds(p);
+    /* Without a user namespace: a root caller changes ids last, after the mounts that need root. */
+    if (p->set_ids && !(p->nsflags & CLONE_NEWUSER) && !become(p))
+        fail(p, JAIL_ST_IDS, NULL);
     drop_caps(p);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         record(p, 0, JAIL_ST_NNP, errno, JAIL_NNP, NULL);

@@ -51,6 +51,10 @@ typedef struct JailPlan {
     int rl_res[6];
     rlim_t rl_val[6];
     int cap_last;            /* /proc/sys/kernel/cap_last_cap */
+    bool set_ids;            /* become uid/gid */
+    bool drop_groups;        /* and drop supplementary groups (a root caller) */
+    uid_t uid;
+    gid_t gid;
     int sync_fd;             /* read end: one byte when the parent has mapped ids and placed the cgroup */
     int report_fd;           /* write end, close-on-exec: JailRecord's, then EOF at exec */
 } JailPlan;
@@ -59,7 +63,7 @@ typedef struct JailPlan {
 typedef enum JailStage {
     JAIL_ST_SYNC, JAIL_ST_SETSID, JAIL_ST_PRIVATE, JAIL_ST_STAGING, JAIL_ST_BIND, JAIL_ST_PROC, JAIL_ST_PIVOT,
     JAIL_ST_REMOUNT, JAIL_ST_HOSTNAME, JAIL_ST_CHDIR, JAIL_ST_RLIMIT, JAIL_ST_FDS, JAIL_ST_CAPS, JAIL_ST_NNP,
-    JAIL_ST_EXEC,
+    JAIL_ST_EXEC, JAIL_ST_IDS,
 } JailStage;
 
 /* One fixed-size record per event, written whole (smaller than PIPE_BUF, so never interleaved). */

@@ -29,14 +29,10 @@
 
 #include "lodge.h"
 #include "mgr/jail.h"
+#include "mgr/jail_test.h"
 #include "mgr/mgr.h"
 
-typedef struct T {
-    int pass, fail, skip;
-} T;
-
-static void check(T *t, bool ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void check(T *t, bool ok, const char *fmt, ...)
+void jt_check(T *t, bool ok, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -48,27 +44,27 @@ static void check(T *t, bool ok, const char *fmt, ...)
     ok ? t->pass++ : t->fail++;
 }
 
-static void skip(T *t, const char *what, const char *why)
+void jt_skip(T *t, const char *what, const char *why)
 {
     printf("skip: %s (%s)\n", what, why);
     fflush(stdout);
     t->skip++;
 }
 
-static int finish(const T *t)
+int jt_finish(const T *t)
 {
     printf("checks: %d ok, %d failed, %d skipped\n", t->pass, t->fail, t->skip);
     return t->fail ? MGR_EXIT_ERROR : MGR_EXIT_OK;
 }
 
-static double now_s(void)
+double jt_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static const char *arg(int argc, char **argv, const char *name, const char *def)
+const char *jt_arg(int argc, char **argv, const char *name, const char *def)
 {
     for (int i = 1; i + 1 < argc; i++)
         if (strcmp(argv[i], name) == 0)
@@ -76,7 +72,7 @@ static const char *arg(int argc, char **argv, const char *name, const char *def)
     return def;
 }
 
-static bool flag(int argc, char **argv, const char *name)
+bool jt_flag(int argc, char **argv, const char *name)
 {
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], name) == 0)
@@ -85,9 +81,9 @@ static bool flag(int argc, char **argv, const char *name)
 }
 
 /* Waits for pid up to timeout_s; kills it past that. Returns the wait status, or -1. */
-static int wait_for(pid_t pid, double timeout_s)
+int jt_wait(pid_t pid, double timeout_s)
 {
-    double end = now_s() + timeout_s;
+    double end = jt_now() + timeout_s;
     int st;
     for (;;) {
         pid_t r = waitpid(pid, &st, WNOHANG);
@@ -95,7 +91,7 @@ static int wait_for(pid_t pid, double timeout_s)
             return st;
         if (r < 0)
             return -1;
-        if (now_s() > end) {
+        if (jt_now() > end) {
             kill(pid, SIGKILL);
             waitpid(pid, &st, 0);
             return -1;
@@ -104,7 +100,7 @@ static int wait_for(pid_t pid, double timeout_s)
     }
 }
 
-static unsigned parse_prot_list(const char *s)
+unsigned jt_prot_list(const char *s)
 {
     unsigned bits = 0;
     static const struct {
@@ -130,9 +126,10 @@ static unsigned parse_prot_list(const char *s)
  * connection on a Unix socket bound in its writable directory (so the test shows it is reachable). */
 static int inside(int argc, char **argv)
 {
-    int port = atoi(arg(argc, argv, "--port", "0"));
-    const char *sock = arg(argc, argv, "--sock", NULL);
+    int port = atoi(jt_arg(argc, argv, "--port", "0"));
+    const char *sock = jt_arg(argc, argv, "--sock", NULL);
     printf("pid %d\n", (int)getpid());
+    printf("uid %d %d\n", (int)getuid(), (int)getgid());
     int fd = open("/etc/passwd", O_RDONLY);
     printf("passwd %s\n", fd >= 0 ? "readable" : strerror(errno));
     if (fd >= 0)
@@ -202,9 +199,6 @@ static int inside(int argc, char **argv)
     return 0;
 }
 
-static JailCgroups *test_cgroups(T *t);
-static void test_cgroups_close(JailCgroups *cg);
-
 /* ---- Outside: isolation --------------------------------------------------------------------------- */
 
 typedef struct Seen {
@@ -264,14 +258,14 @@ static void need(T *t, const JailChild *jc, unsigned disabled, unsigned bit, boo
     char name[64];
     jail_protections_text(bit, name, sizeof name);
     if (jc->in_force & bit) {
-        check(t, ok, "%s (%s)", what, detail ? detail : "missing");
+        jt_check(t, ok, "%s (%s)", what, detail ? detail : "missing");
     } else if (disabled & bit) {
-        check(t, !ok && strstr(jc->report, name), "without %s (reported missing): not so: %s (%s)", name, what,
-              detail ? detail : "missing");
+        jt_check(t, !ok && strstr(jc->report, name), "%s reported missing, and truly absent: \"%s\" does not hold (%s)",
+                 name, what, detail ? detail : "missing");
     } else {
         char why[128];
         snprintf(why, sizeof why, "%s not in force on this host: see the report", name);
-        skip(t, what, why);
+        jt_skip(t, what, why);
     }
 }
 
@@ -279,7 +273,7 @@ static void need(T *t, const JailChild *jc, unsigned disabled, unsigned bit, boo
 static int isolate(int argc, char **argv)
 {
     T t = {0};
-    const char *state = arg(argc, argv, "--state", NULL);
+    const char *state = jt_arg(argc, argv, "--state", NULL);
     if (!state) {
         fprintf(stderr, "jail-test isolate: --state DIR required\n");
         return MGR_EXIT_USAGE;
@@ -290,10 +284,10 @@ static int isolate(int argc, char **argv)
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     bool ctl_ok = l >= 0 && ctl >= 0 && connect(ctl, (struct sockaddr *)&sa, sizeof sa) == 0;
-    check(&t, ctl_ok, "control: the test's loopback listener on port %d is reachable from outside", port);
+    jt_check(&t, ctl_ok, "control: the test's loopback listener on port %d is reachable from outside", port);
     if (ctl >= 0)
         close(ctl);
-    check(&t, access("/etc/passwd", R_OK) == 0, "control: /etc/passwd is readable outside the jail");
+    jt_check(&t, access("/etc/passwd", R_OK) == 0, "control: /etc/passwd is readable outside the jail");
 
     int out[2];
     if (pipe2(out, O_CLOEXEC) < 0)
@@ -301,18 +295,24 @@ static int isolate(int argc, char **argv)
     /* At its own path: the socket has one name inside and out, and the binds hold without a private root. */
     JailBind binds[] = {{state, NULL, JAIL_BIND_RW}};
     JailSpec spec = {
-        .name = arg(argc, argv, "--name", "jail-test"),
+        .name = jt_arg(argc, argv, "--name", "jail-test"),
         .binds = binds,
         .nbinds = 1,
         .workdir = state,
-        .proc = flag(argc, argv, "--proc"),
+        .proc = jt_flag(argc, argv, "--proc"),
         .stdio_set = true,
         .stdio = {-1, out[1], 2},
         .rlimits = {.nofile = 100, .nproc = 64, .fsize = 1 << 20},
-        .disable = parse_prot_list(arg(argc, argv, "--disable", "")),
-        .require = parse_prot_list(arg(argc, argv, "--require", "")),
+        .disable = jt_prot_list(jt_arg(argc, argv, "--disable", "")),
+        .require = jt_prot_list(jt_arg(argc, argv, "--require", "")),
     };
-    JailCgroups *cg = flag(argc, argv, "--cgroups") ? test_cgroups(&t) : NULL;
+    const char *uid = jt_arg(argc, argv, "--uid", NULL);
+    if (uid) {
+        spec.set_ids = true;
+        spec.uid = (uid_t)atoi(uid);
+        spec.gid = (gid_t)atoi(uid);
+    }
+    JailCgroups *cg = jt_flag(argc, argv, "--cgroups") ? jt_cgroups_open(&t) : NULL;
     spec.cgroups = cg;
     spec.limits = (JailLimits){.mem_max = 256 << 20, .pids_max = 64};
     char portstr[16], sockpath[4096];
@@ -323,34 +323,34 @@ static int isolate(int argc, char **argv)
     char err[1024];
     bool ok = jail_spawn(&spec, args, &jc, err, sizeof err);
     close(out[1]);
-    if (flag(argc, argv, "--expect-fail")) {
-        check(&t, !ok, "spawn refused when a required protection is missing: %s", ok ? jc.report : err);
+    if (jt_flag(argc, argv, "--expect-fail")) {
+        jt_check(&t, !ok, "spawn refused when a required protection is missing: %s", ok ? jc.report : err);
         if (ok) {
             kill(jc.pid, SIGKILL);
-            wait_for(jc.pid, 5);
+            jt_wait(jc.pid, 5);
         }
         close(out[0]);
-        return finish(&t);
+        return jt_finish(&t);
     }
     if (!ok) {
-        check(&t, false, "spawn: %s", err);
-        return finish(&t);
+        jt_check(&t, false, "spawn: %s", err);
+        return jt_finish(&t);
     }
     printf("report: %s\n", jc.report);
     if (cg) {
         /* Where this process may not write cgroups (an unprivileged user), the report must say so. */
         unsigned usable = jail_cgroups_usable(cg);
         const unsigned all = JAIL_CG_CPU | JAIL_CG_MEM | JAIL_CG_PIDS;
-        check(&t, (jc.in_force & all) == usable, "the cgroup controllers in force are those this process may write");
+        jt_check(&t, (jc.in_force & all) == usable, "the cgroup controllers in force are those this process may write");
         if (usable != all)
-            check(&t, strstr(jc.report, "missing: ") && strstr(jc.report, "cgroup-"),
+            jt_check(&t, strstr(jc.report, "missing: ") && strstr(jc.report, "cgroup-"),
                   "controllers it may not write are reported missing, with the reason");
     }
     unsigned dis = spec.disable;
     if (dis) {
         char names[256];
         jail_protections_text(dis, names, sizeof names);
-        check(&t, !(jc.in_force & dis) && strstr(jc.report, "disabled"),
+        jt_check(&t, !(jc.in_force & dis) && strstr(jc.report, "disabled"),
               "disabled protections (%s) are reported missing, with the reason", names);
     }
     char got[64];
@@ -365,8 +365,8 @@ static int isolate(int argc, char **argv)
     }
     if (f)
         fclose(f);
-    int st = wait_for(jc.pid, 10);
-    check(&t, st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "the jailed program ran to its end (status %#x)", st);
+    int st = jt_wait(jc.pid, 10);
+    jt_check(&t, st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "the jailed program ran to its end (status %#x)", st);
     const char *v;
     v = seen(&s, "passwd");
     need(&t, &jc, dis, JAIL_ROOT, v && strcmp(v, "readable") != 0, "open(\"/etc/passwd\") fails inside", v);
@@ -378,6 +378,14 @@ static int isolate(int argc, char **argv)
     need(&t, &jc, dis, JAIL_NETNS, v && strcmp(v, "lo") == 0, "no network interface but lo", v);
     v = seen(&s, "pid");
     need(&t, &jc, dis, JAIL_PIDNS, v && (atoi(v) == 1 || atoi(v) == 2), "it is PID 1 or 2 in its namespace", v);
+    v = seen(&s, "uid");
+    /* A root caller that sets no uid keeps root on purpose: then "nonroot" must be reported missing. */
+    need(&t, &jc, dis | (!uid && getuid() == 0 ? JAIL_NONROOT : 0), JAIL_NONROOT, v && atoi(v) != 0, "it is not root on the host", v);
+    if (uid) {
+        char want[32];
+        snprintf(want, sizeof want, "%s %s", uid, uid);
+        jt_check(&t, v && strcmp(v, want) == 0, "it runs as the uid and gid asked for (%s)", v ? v : "missing");
+    }
     v = seen(&s, "hostname");
     need(&t, &jc, dis, JAIL_UTSNS, v && strcmp(v, spec.name) == 0, "its hostname is the guest's name", v);
     v = seen(&s, "rlimit-nofile");
@@ -393,590 +401,60 @@ static int isolate(int argc, char **argv)
     v = seen(&s, "caps");
     need(&t, &jc, dis, JAIL_CAPS, v && strcmp(v, "000000000 000000000") == 0, "no capabilities (permitted, effective)", v);
     v = seen(&s, "devnull");
-    check(&t, v && strcmp(v, "writable") == 0, "/dev/null is there and writable (%s)", v ? v : "missing");
+    jt_check(&t, v && strcmp(v, "writable") == 0, "/dev/null is there and writable (%s)", v ? v : "missing");
     if (spec.proc) {
         v = seen(&s, "proc");
         need(&t, &jc, dis, JAIL_PROC, v && strcmp(v, "mounted") == 0, "/proc of its own is mounted", v);
     }
-    check(&t, served && strcmp(got, "hello") == 0,
+    jt_check(&t, served && strcmp(got, "hello") == 0,
           "a Unix socket it binds in its writable directory is reachable from outside at %s", sockpath);
     if (l >= 0)
         close(l);
     if (cg) {
         char e2[256];
         jail_cgroup_remove(cg, spec.name, e2, sizeof e2);
-        test_cgroups_close(cg);
+        jt_cgroups_close(cg);
     }
-    return finish(&t);
+    return jt_finish(&t);
 }
 
-/* ---- Seccomp -------------------------------------------------------------------------------------- */
-
-typedef struct SecArgs {
-    JailThreadKind kind;
-    const char *call;
-} SecArgs;
-
-/* (memory 1) (func (export "grow") (result i32) (memory.grow (i32.const 1)))
- * (func (export "oob") (result i32) (i32.load (i32.const 0x7fffffff))) */
-static const uint8_t grow_oob_wasm[] = {
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f, 0x03, 0x03, 0x02,
-    0x00, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07, 0x0e, 0x02, 0x04, 'g',  'r',  'o',  'w',  0x00, 0x00, 0x03,
-    'o',  'o',  'b',  0x00, 0x01, 0x0a, 0x14, 0x02, 0x06, 0x00, 0x41, 0x01, 0x40, 0x00, 0x0b, 0x0b, 0x00, 0x41,
-    0xff, 0xff, 0xff, 0xff, 0x07, 0x28, 0x02, 0x00, 0x0b,
-};
-
-/* The interpreter's own work on this thread: decode, validate, instantiate (an 8 GiB reservation), grow the
- * memory, and an out-of-bounds load caught by the guard pages (SIGSEGV, its handler, the jump back). */
-static void wasm_run(void)
-{
-    lodge_error_t e = {0};
-    lodge_engine_t *eng = lodge_engine_new(NULL);
-    lodge_module_t *mod = eng ? lodge_module_new(eng, grow_oob_wasm, sizeof grow_oob_wasm, &e) : NULL;
-    lodge_store_t *st = mod ? lodge_store_new(eng, NULL) : NULL;
-    lodge_instance_t *in = st ? lodge_instance_new(st, mod, NULL, 0, &e) : NULL;
-    lodge_extern_t grow, oob;
-    if (!in || !lodge_instance_export(in, "grow", &grow) || !lodge_instance_export(in, "oob", &oob)) {
-        printf("wasm: cannot instantiate: %s\n", e.message);
-    } else {
-        lodge_val_t r[1];
-        for (int i = 0; i < 3; i++)
-            if (lodge_func_call(st, grow.of.func, NULL, 0, r, 1, &e))
-                printf("wasm: memory.grow -> %d pages before\n", (int)r[0].of.i32);
-        bool ok = lodge_func_call(st, oob.of.func, NULL, 0, r, 1, &e);
-        printf("wasm: out-of-bounds load %s: %s\n", ok ? "did not trap" : "trapped", ok ? "" : e.message);
-    }
-    if (st)
-        lodge_store_delete(st);
-    if (mod)
-        lodge_module_delete(mod);
-    if (eng)
-        lodge_engine_delete(eng);
-}
-
-/* Work every thread kind legitimately does, then the named call. */
-static void *sec_thread(void *p)
-{
-    const SecArgs *a = p;
-    char err[256];
-    if (!jail_seccomp_apply(a->kind, err, sizeof err)) {
-        printf("apply failed: %s\n", err);
-        fflush(stdout);
-        _exit(3);
-    }
-    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
-    pthread_mutex_lock(&m);
-    pthread_mutex_unlock(&m);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    nanosleep(&(struct timespec){0, 1000 * 1000}, NULL);
-    void *mem = malloc(1 << 20); /* a fresh arena for this thread: mmap, mprotect */
-    free(mem);
-    printf("legit work done\n");
-    fflush(stdout);
-    if (strcmp(a->call, "socket") == 0) {
-        int s = socket(AF_INET, SOCK_STREAM, 0);
-        printf("socket returned %d\n", s);
-    } else if (strcmp(a->call, "execve") == 0) {
-        char *args[] = {"/bin/true", NULL};
-        execve(args[0], args, args + 1);
-        printf("execve returned: %s\n", strerror(errno));
-    } else if (strcmp(a->call, "open") == 0) {
-        int fd = open("/dev/null", O_RDONLY);
-        printf("open returned %d\n", fd);
-    } else if (strcmp(a->call, "mprotect-exec") == 0) {
-        void *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        int r = mprotect(page, 4096, PROT_READ | PROT_EXEC);
-        printf("mprotect returned %d\n", r);
-    } else if (strcmp(a->call, "wasm-run") == 0) {
-        wasm_run();
-    } else if (strcmp(a->call, "fork") == 0) {
-        pid_t pid = fork();
-        if (pid == 0)
-            _exit(0);
-        printf("fork returned %d\n", (int)pid);
-    }
-    fflush(stdout);
-    return NULL;
-}
-
-/* `jail-test seccomp-child --kind K --call C`: the main thread takes the control list (as a machine process
- * does), starts a thread that takes K's and then makes the call. */
-static int seccomp_child(int argc, char **argv)
-{
-    SecArgs a = {JAIL_THREAD_HART, arg(argc, argv, "--call", "none")};
-    if (!jail_thread_kind(arg(argc, argv, "--kind", "hart"), &a.kind)) {
-        fprintf(stderr, "unknown kind\n");
-        return MGR_EXIT_USAGE;
-    }
-    char err[256];
-    if (!jail_seccomp_apply(JAIL_THREAD_CONTROL, err, sizeof err)) {
-        printf("control apply failed: %s\n", err);
-        return 3;
-    }
-    pthread_t th;
-    if (pthread_create(&th, NULL, sec_thread, &a) != 0) {
-        printf("pthread_create failed\n");
-        return 4;
-    }
-    pthread_join(th, NULL);
-    printf("survived\n");
-    return 0;
-}
-
-/* `jail-test seccomp --kind K --call C --expect sigsys|exit0` */
-static int seccomp_case(int argc, char **argv)
+/* `jail-test detach`: a jailed program outlives the process that started it, in a session of its own. An
+ * intermediate process spawns it and exits; this one, a subreaper, inherits and reaps it. */
+int jt_detach(int argc, char **argv)
 {
     T t = {0};
-    const char *kind = arg(argc, argv, "--kind", "hart"), *call = arg(argc, argv, "--call", "none");
-    bool expect_kill = strcmp(arg(argc, argv, "--expect", "sigsys"), "sigsys") == 0;
-    int out[2];
-    if (pipe2(out, O_CLOEXEC) < 0)
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
         return MGR_EXIT_ERROR;
-    JailSpec spec = {.name = "jail-test-sec", .stdio_set = true, .stdio = {-1, out[1], 2}};
-    char *args[] = {"lodged", "jail-test", "seccomp-child", "--kind", (char *)kind, "--call", (char *)call, NULL};
-    JailChild jc;
-    char err[1024];
-    bool ok = jail_spawn(&spec, args, &jc, err, sizeof err);
-    close(out[1]);
-    if (!ok) {
-        check(&t, false, "spawn: %s", err);
-        return finish(&t);
+    pid_t mid = fork();
+    if (mid == 0) {
+        JailSpec spec = {.name = "jail-test-detach", .stdio_set = true, .stdio = {-1, -1, 2}};
+        char *args[] = {"lodged", "jail-test", "busy", "--secs", "3", NULL};
+        JailChild jc;
+        char err[1024];
+        pid_t pid = jail_spawn(&spec, args, &jc, err, sizeof err) ? jc.pid : -1;
+        if (write(p[1], &pid, sizeof pid) != sizeof pid)
+            _exit(1);
+        _exit(0); /* the spawner is gone from here on */
     }
-    char buf[1024] = "";
-    size_t n = 0;
-    ssize_t r;
-    while (n < sizeof buf - 1 && (r = read(out[0], buf + n, sizeof buf - 1 - n)) > 0)
-        n += (size_t)r;
-    buf[n] = '\0';
-    close(out[0]);
-    int st = wait_for(jc.pid, 10);
-    bool legit = strstr(buf, "legit work done") != NULL;
-    if (strcmp(call, "wasm-run") == 0)
-        check(&t, strstr(buf, "3 pages before") && strstr(buf, "trapped: out of bounds memory access"),
-              "wasm under its list: memory grows and a guard-page fault becomes a trap");
-    for (char *p = strtok(buf, "\n"); p; p = strtok(NULL, "\n"))
-        printf("  child: %s\n", p);
-    check(&t, legit, "a %s thread does its ordinary work under its list", kind);
-    if (expect_kill)
-        check(&t, st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
-              "%s on a %s thread kills the process with SIGSYS (status %#x)", call, kind, st);
-    else
-        check(&t, st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s on a %s thread is allowed (status %#x)",
-              call, kind, st);
-    return finish(&t);
-}
-
-/* ---- Cgroups -------------------------------------------------------------------------------------- */
-
-/* `jail-test busy --secs N [--cpu C]`: spins (pinned to CPU C) for N seconds of wall time. */
-static int busy(int argc, char **argv)
-{
-    double secs = atof(arg(argc, argv, "--secs", "5"));
-    const char *cpu = arg(argc, argv, "--cpu", NULL);
-    if (cpu) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(atoi(cpu), &set);
-        if (sched_setaffinity(0, sizeof set, &set) < 0)
-            return 3;
+    close(p[1]);
+    pid_t pid = -1;
+    if (read(p[0], &pid, sizeof pid) != sizeof pid)
+        pid = -1;
+    close(p[0]);
+    int st;
+    waitpid(mid, &st, 0);
+    nanosleep(&(struct timespec){0, 300 * 1000 * 1000}, NULL);
+    bool alive = pid > 0 && kill(pid, 0) == 0;
+    jt_check(&t, alive, "the jailed program runs on after the process that spawned it exited (pid %d)", (int)pid);
+    jt_check(&t, alive && getsid(pid) == pid && getsid(pid) != getsid(0),
+             "it leads a session of its own (sid %d, ours %d)", alive ? (int)getsid(pid) : -1, (int)getsid(0));
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        jt_wait(pid, 5);
     }
-    double end = now_s() + secs;
-    volatile uint64_t x = 0;
-    while (now_s() < end)
-        for (int i = 0; i < 100000; i++)
-            x += (uint64_t)i;
-    return 0;
-}
-
-/* `jail-test bomb`: allocates and touches 16 MiB at a time up to 4 GiB. */
-static int bomb(int argc, char **argv)
-{
-    for (int i = 0; i < 256; i++) {
-        char *p = malloc(16 << 20);
-        if (!p) {
-            printf("allocation failed after %d MiB\n", i * 16);
-            return 3;
-        }
-        memset(p, 1, 16 << 20);
-    }
-    printf("allocated 4 GiB\n");
-    return 0;
-}
-
-static void *idle_thread(void *p)
-{
-    pause();
-    return NULL;
-}
-
-/* `jail-test threads --n N`: starts N threads; prints how many started. */
-static int threads(int argc, char **argv)
-{
-    int n = atoi(arg(argc, argv, "--n", "64")), ok = 0;
-    for (int i = 0; i < n; i++) {
-        pthread_t th;
-        pthread_attr_t at;
-        pthread_attr_init(&at);
-        pthread_attr_setstacksize(&at, 64 << 10);
-        if (pthread_create(&th, &at, idle_thread, NULL) == 0)
-            ok++;
-        pthread_attr_destroy(&at);
-    }
-    printf("started %d of %d threads\n", ok, n);
-    fflush(stdout);
-    /* Out at once: the threads stay parked, and at the pids limit a sanitizer's exit check could not start
-     * its helper. */
-    _exit(0);
-}
-
-static JailCgroups *test_cgroups(T *t)
-{
-    char err[256], parent[64];
-    snprintf(parent, sizeof parent, "lodge-test-%d", (int)getpid());
-    JailCgroups *cg = jail_cgroups_open(parent, err, sizeof err);
-    if (!cg)
-        printf("FAIL: %s\n", err);
-    else
-        printf("cgroups: %s\n", jail_cgroups_describe(cg));
-    return cg;
-}
-
-static void test_cgroups_close(JailCgroups *cg)
-{
-    /* The parent group goes too: the tests leave nothing behind. */
-    char err[256];
-    if (jail_cgroups_usable(cg))
-        jail_cgroup_remove_parent(cg, err, sizeof err);
-    jail_cgroups_close(cg);
-}
-
-static bool spawn_in(const JailCgroups *cg, const char *name, const JailLimits *lim, char **args, JailChild *jc,
-                     T *t)
-{
-    JailSpec spec = {.name = name, .cgroups = cg, .limits = *lim, .stdio_set = true, .stdio = {-1, 1, 2}};
-    char err[1024];
-    if (!jail_spawn(&spec, args, jc, err, sizeof err)) {
-        check(t, false, "spawn %s: %s", name, err);
-        return false;
-    }
-    printf("%s: %s\n", name, jc->report);
-    return true;
-}
-
-static bool usage_ns(const JailCgroups *cg, const char *name, uint64_t *ns)
-{
-    JailUsage u;
-    char err[256];
-    if (!jail_cgroup_usage(cg, name, &u, err, sizeof err) || !(u.have & JAIL_CG_CPU))
-        return false;
-    *ns = u.cpu_ns;
-    return true;
-}
-
-/* Share of one CPU used by the group over secs (percent). */
-static double measure_pct(const JailCgroups *cg, const char *name, double secs)
-{
-    uint64_t a, b;
-    double t0 = now_s();
-    if (!usage_ns(cg, name, &a))
-        return -1;
-    nanosleep(&(struct timespec){(time_t)secs, (long)((secs - (time_t)secs) * 1e9)}, NULL);
-    double t1 = now_s();
-    if (!usage_ns(cg, name, &b))
-        return -1;
-    return (double)(b - a) / 1e9 / (t1 - t0) * 100;
-}
-
-/* `jail-test cpu-cap --pct P --secs S`: a busy loop capped at P% holds within 5 points; then lowered to P/2
- * while it runs. */
-static int cpu_cap(int argc, char **argv)
-{
-    T t = {0};
-    int pct = atoi(arg(argc, argv, "--pct", "20"));
-    double secs = atof(arg(argc, argv, "--secs", "3"));
-    JailCgroups *cg = test_cgroups(&t);
-    if (!cg)
-        return MGR_EXIT_ERROR;
-    if ((jail_cgroups_usable(cg) & JAIL_CG_CPU) == 0) {
-        skip(&t, "CPU cap", jail_cgroups_describe(cg));
-        test_cgroups_close(cg);
-        return finish(&t);
-    }
-    /* A high weight for the test's parent group: the cap, not the neighbours on this host, should decide. */
-    char err[256];
-    jail_set_cpu(cg, NULL, 10000, 0, err, sizeof err);
-    JailLimits lim = {.cpu_max_pct = (unsigned)pct};
-    char total[16];
-    snprintf(total, sizeof total, "%g", secs * 1.7 + 2);
-    char *args[] = {"lodged", "jail-test", "busy", "--secs", total, NULL};
-    JailChild jc;
-    if (spawn_in(cg, "capped", &lim, args, &jc, &t)) {
-        check(&t, jc.in_force & JAIL_CG_CPU, "the guest's CPU group is in force");
-        nanosleep(&(struct timespec){0, 300 * 1000 * 1000}, NULL);
-        double m = measure_pct(cg, "capped", secs);
-        if (m < 0)
-            skip(&t, "CPU cap measure", "no CPU accounting (cpuacct / cpu.stat) readable");
-        else
-            check(&t, m >= pct - 5 && m <= pct + 5, "a CPU cap of %d%% holds within 5 points over %gs: measured %.1f%%",
-                  pct, secs, m);
-        int low = pct / 2;
-        bool set = jail_set_cpu(cg, "capped", 0, (unsigned)low, err, sizeof err);
-        check(&t, set, "the cap changes while it runs (%s)", set ? "written" : err);
-        m = measure_pct(cg, "capped", secs / 2);
-        if (m >= 0)
-            check(&t, m >= low - 5 && m <= low + 5, "the new cap of %d%% holds over %gs: measured %.1f%%", low,
-                  secs / 2, m);
-        kill(jc.pid, SIGKILL);
-        wait_for(jc.pid, 5);
-        err[0] = '\0';
-        bool rm = jail_cgroup_remove(cg, "capped", err, sizeof err);
-        check(&t, rm, "the guest's group is removed%s%s", rm ? "" : ": ", rm ? "" : err);
-    }
-    test_cgroups_close(cg);
-    return finish(&t);
-}
-
-/* `jail-test cpu-weight --secs S`: two busy loops pinned to one CPU with weights 200 and 100 share it 2:1. */
-static int cpu_weight(int argc, char **argv)
-{
-    T t = {0};
-    double secs = atof(arg(argc, argv, "--secs", "3"));
-    JailCgroups *cg = test_cgroups(&t);
-    if (!cg)
-        return MGR_EXIT_ERROR;
-    if ((jail_cgroups_usable(cg) & JAIL_CG_CPU) == 0) {
-        skip(&t, "CPU weight", jail_cgroups_describe(cg));
-        test_cgroups_close(cg);
-        return finish(&t);
-    }
-    char err[256];
-    jail_set_cpu(cg, NULL, 10000, 0, err, sizeof err);
-    char total[16];
-    snprintf(total, sizeof total, "%g", secs + 2);
-    char *args[] = {"lodged", "jail-test", "busy", "--secs", total, "--cpu", "0", NULL};
-    JailLimits heavy = {.cpu_weight = 200}, light = {.cpu_weight = 100};
-    JailChild a, b;
-    bool okA = spawn_in(cg, "heavy", &heavy, args, &a, &t);
-    bool okB = okA && spawn_in(cg, "light", &light, args, &b, &t);
-    if (okA && okB) {
-        nanosleep(&(struct timespec){0, 300 * 1000 * 1000}, NULL);
-        uint64_t a0, b0, a1, b1;
-        bool r = usage_ns(cg, "heavy", &a0) && usage_ns(cg, "light", &b0);
-        nanosleep(&(struct timespec){(time_t)secs, (long)((secs - (time_t)secs) * 1e9)}, NULL);
-        r = r && usage_ns(cg, "heavy", &a1) && usage_ns(cg, "light", &b1);
-        if (!r) {
-            skip(&t, "CPU weight measure", "no CPU accounting readable");
-        } else {
-            double ra = (double)(a1 - a0) / 1e9, rb = (double)(b1 - b0) / 1e9;
-            double ratio = rb > 0 ? ra / rb : 0;
-            check(&t, ratio >= 1.6 && ratio <= 2.5,
-                  "weights 200:100 on one CPU share it %.2f:1 (%.2fs and %.2fs of CPU over %gs)", ratio, ra, rb, secs);
-        }
-    }
-    if (okA) {
-        kill(a.pid, SIGKILL);
-        wait_for(a.pid, 5);
-    }
-    if (okB) {
-        kill(b.pid, SIGKILL);
-        wait_for(b.pid, 5);
-    }
-    jail_cgroup_remove(cg, "heavy", err, sizeof err);
-    jail_cgroup_remove(cg, "light", err, sizeof err);
-    test_cgroups_close(cg);
-    return finish(&t);
-}
-
-/* `jail-test mem-bomb --mib M`: an allocation bomb in a group limited to M MiB dies or fails; we live on. */
-static int mem_bomb(int argc, char **argv)
-{
-    T t = {0};
-    uint64_t mib = strtoull(arg(argc, argv, "--mib", "64"), NULL, 10);
-    JailCgroups *cg = test_cgroups(&t);
-    if (!cg)
-        return MGR_EXIT_ERROR;
-    if ((jail_cgroups_usable(cg) & JAIL_CG_MEM) == 0) {
-        skip(&t, "memory limit", jail_cgroups_describe(cg));
-        test_cgroups_close(cg);
-        return finish(&t);
-    }
-    JailLimits lim = {.mem_max = mib << 20};
-    char *args[] = {"lodged", "jail-test", "bomb", NULL};
-    JailChild jc;
-    char err[256];
-    if (spawn_in(cg, "bomb", &lim, args, &jc, &t)) {
-        check(&t, jc.in_force & JAIL_CG_MEM, "the guest's memory group is in force");
-        int st = wait_for(jc.pid, 20);
-        bool died = st >= 0 && ((WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) || (WIFEXITED(st) && WEXITSTATUS(st) == 3));
-        JailUsage u;
-        bool have = jail_cgroup_usage(cg, "bomb", &u, err, sizeof err);
-        check(&t, died, "an allocation bomb under a %" PRIu64 " MiB limit is killed or refused (status %#x, %s%" PRIu64
-              " OOM kills, peak %" PRIu64 " MiB)", mib, st, have ? "" : "? ", u.oom_kills, u.mem_peak >> 20);
-        check(&t, have && u.mem_peak <= (mib << 20), "its peak charge stayed within the limit");
-        check(&t, jail_cgroup_remove(cg, "bomb", err, sizeof err), "the guest's group is removed");
-    }
-    test_cgroups_close(cg);
-    return finish(&t);
-}
-
-/* `jail-test pids --max N`: a process limited to N tasks cannot start more threads. */
-static int pids_case(int argc, char **argv)
-{
-    T t = {0};
-    int max = atoi(arg(argc, argv, "--max", "16"));
-    JailCgroups *cg = test_cgroups(&t);
-    if (!cg)
-        return MGR_EXIT_ERROR;
-    if ((jail_cgroups_usable(cg) & JAIL_CG_PIDS) == 0) {
-        skip(&t, "pids limit", jail_cgroups_describe(cg));
-        test_cgroups_close(cg);
-        return finish(&t);
-    }
-    int out[2];
-    if (pipe2(out, O_CLOEXEC) < 0)
-        return MGR_EXIT_ERROR;
-    JailLimits lim = {.pids_max = (uint64_t)max};
-    JailSpec spec = {.name = "pids", .cgroups = cg, .limits = lim, .stdio_set = true, .stdio = {-1, out[1], 2}};
-    char *args[] = {"lodged", "jail-test", "threads", "--n", "64", NULL};
-    JailChild jc;
-    char err[1024];
-    bool ok = jail_spawn(&spec, args, &jc, err, sizeof err);
-    close(out[1]);
-    if (ok) {
-        char buf[256] = "";
-        ssize_t n = read(out[0], buf, sizeof buf - 1);
-        buf[n > 0 ? n : 0] = '\0';
-        int started = -1;
-        sscanf(buf, "started %d", &started);
-        check(&t, started >= 1 && started < max, "with pids.max %d, %d of 64 threads started", max, started);
-        wait_for(jc.pid, 10);
-        jail_cgroup_remove(cg, "pids", err, sizeof err);
-    } else {
-        check(&t, false, "spawn: %s", err);
-    }
-    close(out[0]);
-    test_cgroups_close(cg);
-    return finish(&t);
-}
-
-/* ---- A real machine under the jail and the hart list ---------------------------------------------- */
-
-static void machine_thread_hook(void *opaque, const char *kind)
-{
-    JailThreadKind k;
-    char err[256];
-    if (!jail_thread_kind(kind, &k) || !jail_seccomp_apply(k, err, sizeof err)) {
-        printf("on_thread(%s): %s\n", kind, jail_thread_kind(kind, &k) ? err : "unknown kind");
-        fflush(stdout);
-        _exit(3);
-    }
-    printf("on_thread(%s): filter installed\n", kind);
-    fflush(stdout);
-}
-
-/* `jail-test machine-child --kernel K --initrd I --disk D --cmd C --console FILE [--no-seccomp]`: boots the
- * guest through lodge_machine_*, its main thread under the control list and the machine's thread under the
- * list of its kind, and waits for it to power off. */
-static int machine_child(int argc, char **argv)
-{
-    bool sec = !flag(argc, argv, "--no-seccomp");
-    char err[256];
-    if (sec && !jail_seccomp_apply(JAIL_THREAD_CONTROL, err, sizeof err)) {
-        printf("control: %s\n", err);
-        return 3;
-    }
-    char cmdline[1024];
-    snprintf(cmdline, sizeof cmdline, "console=ttyS0 quiet lodge_cmd=\"%s\"", arg(argc, argv, "--cmd", "true"));
-    lodge_machine_config_t cfg = {
-        .mem_bytes = 128 << 20,
-        .kernel = arg(argc, argv, "--kernel", NULL),
-        .initrd = arg(argc, argv, "--initrd", NULL),
-        .cmdline = cmdline,
-        .console = LODGE_CONSOLE_FILE,
-        .console_file = arg(argc, argv, "--console", NULL),
-        .on_thread = sec ? machine_thread_hook : NULL,
-    };
-    const char *disk = arg(argc, argv, "--disk", NULL);
-    if (disk) {
-        cfg.disks[0] = (lodge_machine_disk_t){disk, true};
-        cfg.ndisks = 1;
-    }
-    lodge_error_t e = {0};
-    lodge_machine_t *m = lodge_machine_new(&cfg, &e);
-    if (!m || !lodge_machine_start(m, &e)) {
-        printf("machine: %s\n", e.message);
-        return 4;
-    }
-    lodge_machine_exit_t why = LODGE_MACHINE_NOT_EXITED;
-    bool ended = lodge_machine_wait(m, 60000, &why);
-    printf("exit %s\n", ended ? lodge_machine_exit_name(why) : "timeout");
-    fflush(stdout);
-    lodge_machine_delete(m);
-    return ended && why == LODGE_MACHINE_POWEROFF ? 0 : 5;
-}
-
-/* `jail-test machine --guest DIR --state DIR`: a jailed machine process (kernel, initrd and disk bound
- * read-only, its state dir writable, a cgroup of RAM + overhead) boots Linux, reads its disk and powers off
- * with the hart list on its machine thread. */
-static int machine_case(int argc, char **argv)
-{
-    T t = {0};
-    const char *guest = arg(argc, argv, "--guest", NULL), *state = arg(argc, argv, "--state", NULL);
-    if (!guest || !state) {
-        fprintf(stderr, "jail-test machine: --guest DIR --state DIR\n");
-        return MGR_EXIT_USAGE;
-    }
-    char kernel[4096], initrd[4096], disk[4096], console[4096];
-    snprintf(kernel, sizeof kernel, "%s/Image", guest);
-    snprintf(initrd, sizeof initrd, "%s/initramfs.cpio", guest);
-    snprintf(disk, sizeof disk, "%s/disk.ext4", guest);
-    snprintf(console, sizeof console, "%s/console.log", state);
-    if (access(kernel, R_OK) || access(initrd, R_OK) || access(disk, R_OK)) {
-        skip(&t, "a jailed machine boots", "no default guest (Image, initramfs.cpio, disk.ext4) in the guest dir");
-        return finish(&t);
-    }
-    JailCgroups *cg = test_cgroups(&t);
-    JailBind binds[] = {{kernel, NULL, 0}, {initrd, NULL, 0}, {disk, NULL, 0}, {state, NULL, JAIL_BIND_RW}};
-    JailSpec spec = {
-        .name = "jail-test-machine", .binds = binds, .nbinds = 4, .workdir = state,
-        .stdio_set = true, .stdio = {-1, 1, 2},
-        .rlimits = {.fsize = 64 << 20},
-        .cgroups = cg,
-        .limits = {.mem_max = (128 + 128) << 20, .pids_max = 64},
-    };
-    const char *cmd = "echo guest-says-hello; dd if=/dev/vda of=/dev/null bs=64k count=64 2>/dev/null && echo disk-read-ok";
-    char *args[] = {"lodged", "jail-test", "machine-child", "--kernel", kernel, "--initrd", initrd, "--disk", disk,
-                    "--cmd", (char *)cmd, "--console", console, NULL};
-    JailChild jc;
-    char err[1024];
-    fflush(stdout);
-    double t0 = now_s();
-    if (!jail_spawn(&spec, args, &jc, err, sizeof err)) {
-        check(&t, false, "spawn: %s", err);
-    } else {
-        printf("machine: %s\n", jc.report);
-        int st = wait_for(jc.pid, 90);
-        double took = now_s() - t0;
-        char log[65536] = "";
-        int fd = open(console, O_RDONLY | O_CLOEXEC);
-        ssize_t n = fd >= 0 ? read(fd, log, sizeof log - 1) : -1;
-        log[n > 0 ? n : 0] = '\0';
-        if (fd >= 0)
-            close(fd);
-        check(&t, st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-              "the jailed machine process boots Linux to poweroff in %.1fs, its machine thread under the hart "
-              "list (status %#x%s)", took, st, st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS ? ": SIGSYS" : "");
-        check(&t, strstr(log, "guest-says-hello") && strstr(log, "disk-read-ok"),
-              "the guest ran its command and read its read-only disk (console in the bound state dir)");
-        if (cg) {
-            char e2[256];
-            jail_cgroup_remove(cg, spec.name, e2, sizeof e2);
-        }
-    }
-    if (cg)
-        test_cgroups_close(cg);
-    return finish(&t);
+    return jt_finish(&t);
 }
 
 int mgr_cmd_jail_test(int argc, char **argv)
@@ -985,10 +463,11 @@ int mgr_cmd_jail_test(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cases[] = {
-        {"inside", inside},     {"isolate", isolate},     {"seccomp", seccomp_case}, {"seccomp-child", seccomp_child},
-        {"busy", busy},         {"bomb", bomb},           {"threads", threads},      {"cpu-cap", cpu_cap},
-        {"cpu-weight", cpu_weight}, {"mem-bomb", mem_bomb}, {"pids", pids_case}, {"machine", machine_case},
-        {"machine-child", machine_child},
+        {"inside", inside},     {"isolate", isolate},     {"seccomp", jt_seccomp_case}, {"seccomp-child", jt_seccomp_child},
+        {"busy", jt_busy},         {"bomb", jt_bomb},           {"threads", jt_threads},      {"cpu-cap", jt_cpu_cap},
+        {"cpu-weight", jt_cpu_weight}, {"mem-bomb", jt_mem_bomb}, {"pids", jt_pids_case}, {"machine", jt_machine_case},
+        {"machine-child", jt_machine_child}, {"spawn-rate", jt_spawn_rate},
+        {"detach", jt_detach},
     };
     if (argc < 2) {
         fprintf(stderr, "usage: lodged jail-test CASE [OPTIONS]\n");

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mgr/jail.h"
 #include "mgr/jsonv.h"
 #include "mgr/mproc.h"
 
@@ -26,7 +27,15 @@ void mproc_file(const Daemon *d, const Guest *g, const char *name, char *out, si
 {
     char dir[4200];
     guests_dir(d, g, dir, sizeof dir);
-    snprintf(out, len, "%s/%s", dir, name);
+    /* What the machine process writes lives in io/, the one directory of ours its jail can write: the
+     * record next to it (guest.json) stays out of its reach. */
+    bool io = strcmp(name, "console.log") == 0 || strcmp(name, "exit.json") == 0 || strcmp(name, "io") == 0;
+    snprintf(out, len, "%s/%s%s", dir, io && strcmp(name, "io") ? "io/" : "", name);
+}
+
+void mproc_run_dir(const Daemon *d, const Guest *g, char *out, size_t len)
+{
+    snprintf(out, len, "%s/machines/%s", d->run_dir, g->id);
 }
 
 static long long mono_ms(void)
@@ -159,34 +168,55 @@ static int unix_connect(const char *path, char *err, size_t errlen)
     return fd;
 }
 
-bool mproc_spawn(Daemon *d, Guest *g, char *err, size_t errlen)
+/* The jail's view: its program, the guest's images, and two writable directories of its own. */
+static pid_t spawn_jailed(Daemon *d, Guest *g, char *const argv[], int in, int out, char *err, size_t errlen)
 {
-    char log[4300], exitf[4300], plog[4300];
-    mproc_file(d, g, "console.log", log, sizeof log);
-    mproc_file(d, g, "exit.json", exitf, sizeof exitf);
-    mproc_file(d, g, "process.log", plog, sizeof plog);
-    int a = snprintf(g->api_sock, sizeof g->api_sock, "%s/%s.api", d->run_dir, g->id);
-    int c = snprintf(g->console_sock, sizeof g->console_sock, "%s/%s.con", d->run_dir, g->id);
-    if (a < 0 || c < 0 || (size_t)a >= sizeof g->api_sock || (size_t)c >= sizeof g->console_sock) {
-        snprintf(err, errlen, "the machine's socket path under %s would be too long for id '%s'", d->run_dir,
-                 g->id);
-        return false;
-    }
-    unlink(g->api_sock);
-    unlink(g->console_sock);
-    unlink(exitf);
-    char *argv[] = {d->lodged_path, "machine", "--api-sock", g->api_sock, "--console-log", log,
-                    "--console-sock", g->console_sock, "--exit-file", exitf, NULL};
-    int out = open(plog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (out < 0 || in < 0) {
-        snprintf(err, errlen, "cannot open %s: %s", plog, strerror(errno));
-        goto fail_fds;
-    }
+    JailBind binds[4 + LODGE_MACHINE_MAX_DISKS];
+    size_t nb = 0;
+    char io[4300], run[4300];
+    mproc_file(d, g, "io", io, sizeof io);
+    mproc_run_dir(d, g, run, sizeof run);
+    binds[nb++] = (JailBind){io, NULL, JAIL_BIND_RW};
+    binds[nb++] = (JailBind){run, NULL, JAIL_BIND_RW};
+    const cJSON *c = g->config;
+    binds[nb++] = (JailBind){cJSON_GetObjectItemCaseSensitive(c, "kernel")->valuestring, NULL, 0};
+    const cJSON *initrd = cJSON_GetObjectItemCaseSensitive(c, "initrd");
+    if (initrd)
+        binds[nb++] = (JailBind){initrd->valuestring, NULL, 0};
+    const cJSON *disks = cJSON_GetObjectItemCaseSensitive(c, "disks");
+    for (const cJSON *dk = disks ? disks->child : NULL; dk && nb < sizeof binds / sizeof binds[0]; dk = dk->next)
+        binds[nb++] = (JailBind){cJSON_GetObjectItemCaseSensitive(dk, "path")->valuestring, NULL,
+                                 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(dk, "read_only")) ? 0u : JAIL_BIND_RW};
+    const cJSON *limits = cJSON_GetObjectItemCaseSensitive(c, "limits");
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(limits, "cpu_weight");
+    const cJSON *cap = cJSON_GetObjectItemCaseSensitive(limits, "cpu_max_percent");
+    JailSpec spec = {
+        .name = g->id,
+        .binds = binds,
+        .nbinds = nb,
+        .tap = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(c, "net")) > 0,
+        .proc = true,
+        .stdio_set = true,
+        .stdio = {in, out, out},
+        .cgroups = d->cgroups,
+        .limits = {.cpu_weight = w ? (unsigned)w->valuedouble : 0,
+                   .cpu_max_pct = cap ? (unsigned)cap->valuedouble : 0,
+                   .mem_max = g->charged, /* the guest's RAM and the overhead admission counted */
+                   .pids_max = 256},
+    };
+    JailChild child;
+    if (!jail_spawn(&spec, argv, &child, err, errlen))
+        return -1;
+    snprintf(g->jail, sizeof g->jail, "%s", child.report);
+    return child.pid;
+}
+
+static pid_t spawn_plain(char *const argv[], int in, int out, char *err, size_t errlen)
+{
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(err, errlen, "fork: %s", strerror(errno));
-        goto fail_fds;
+        return -1;
     }
     if (pid == 0) {
         /* Only async-signal-safe calls from here to exec: the daemon has other threads. */
@@ -204,8 +234,49 @@ bool mproc_spawn(Daemon *d, Guest *g, char *err, size_t errlen)
         }
         _exit(127);
     }
+    return pid;
+}
+
+bool mproc_spawn(Daemon *d, Guest *g, char *err, size_t errlen)
+{
+    char log[4300], exitf[4300], plog[4300], io[4300], run[4300];
+    mproc_file(d, g, "console.log", log, sizeof log);
+    mproc_file(d, g, "exit.json", exitf, sizeof exitf);
+    mproc_file(d, g, "process.log", plog, sizeof plog);
+    mproc_file(d, g, "io", io, sizeof io);
+    mproc_run_dir(d, g, run, sizeof run);
+    int a = snprintf(g->api_sock, sizeof g->api_sock, "%s/api.sock", run);
+    int c = snprintf(g->console_sock, sizeof g->console_sock, "%s/console.sock", run);
+    if (a < 0 || c < 0 || (size_t)a >= sizeof g->api_sock || (size_t)c >= sizeof g->console_sock) {
+        snprintf(err, errlen, "the machine's socket path under %s would be too long for id '%s'", d->run_dir,
+                 g->id);
+        return false;
+    }
+    if ((mkdir(io, 0700) != 0 && errno != EEXIST) || (mkdir(run, 0700) != 0 && errno != EEXIST)) {
+        snprintf(err, errlen, "cannot create %s or %s: %s", io, run, strerror(errno));
+        return false;
+    }
+    unlink(g->api_sock);
+    unlink(g->console_sock);
+    unlink(exitf);
+    char *argv[] = {d->lodged_path, "machine", "--id", g->id, "--api-sock", g->api_sock, "--console-log", log,
+                    "--console-sock", g->console_sock, "--exit-file", exitf, NULL};
+    int out = open(plog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (out < 0 || in < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", plog, strerror(errno));
+        if (out >= 0)
+            close(out);
+        if (in >= 0)
+            close(in);
+        return false;
+    }
+    g->jail[0] = '\0';
+    pid_t pid = d->jail ? spawn_jailed(d, g, argv, in, out, err, errlen) : spawn_plain(argv, in, out, err, errlen);
     close(out);
     close(in);
+    if (pid < 0)
+        return false;
     g->pid = pid;
     g->is_child = true;
     g->pid_start = mproc_start_time(pid);
@@ -236,12 +307,6 @@ bool mproc_spawn(Daemon *d, Guest *g, char *err, size_t errlen)
         struct timespec ts = {0, 5 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-fail_fds:
-    if (out >= 0)
-        close(out);
-    if (in >= 0)
-        close(in);
-    return false;
 }
 
 /* Wait for fd to be ready for events until deadline; false on timeout or error. */
@@ -347,6 +412,17 @@ out:
     free(buf);
     close(fd);
     return ok;
+}
+
+void mproc_cleanup(const Daemon *d, Guest *g)
+{
+    char run[4300], err[256];
+    unlink(g->api_sock);
+    unlink(g->console_sock);
+    mproc_run_dir(d, g, run, sizeof run);
+    rmdir(run);
+    if (d->cgroups)
+        jail_cgroup_remove(d->cgroups, g->id, err, sizeof err);
 }
 
 static void stat_field(const cJSON *o, const char *name, uint64_t *out)

@@ -23,9 +23,14 @@ void mproc_kill(Guest *g);
 bool mproc_read_exit(const Daemon *d, Guest *g);
 /* GET /lodge/stats into g->stats, and the process's CPU time and resident size from /proc. */
 bool mproc_refresh_stats(Guest *g);
+/* The process has ended: its sockets, its run directory and its cgroup go. */
+void mproc_cleanup(const Daemon *d, Guest *g);
 /* The start time of pid (/proc/PID/stat field 22), 0 when there is no such process or it is a zombie. */
 unsigned long long mproc_start_time(int pid);
-/* Paths in the guest's directory: "console.log", "exit.json", "process.log". */
+/* Paths in the guest's directory: "console.log", "exit.json" (in its io/ directory, the jail's to write),
+ * "process.log", "io". */
 void mproc_file(const Daemon *d, const Guest *g, const char *name, char *out, size_t len);
+/* The machine's directory next to the daemon's socket, holding its API and console sockets. */
+void mproc_run_dir(const Daemon *d, const Guest *g, char *out, size_t len);
 
 #endif

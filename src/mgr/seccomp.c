@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 
 #include "mgr/jail_int.h"
 
@@ -23,6 +24,8 @@ typedef enum ArgRule {
     NOEXEC2,      /* argument 2 (prot) without PROT_EXEC: no new machine code, ever (W^X without a JIT) */
     THREAD0,      /* argument 0 (clone flags) with CLONE_THREAD: threads, never a new process */
     PRCTL0,       /* argument 0 one of PR_SET_NO_NEW_PRIVS, PR_SET_NAME, PR_GET_NAME */
+    UNIX0,        /* argument 0 (domain) AF_UNIX: local sockets only, so no network even where the host
+                   * granted no network namespace */
     ENOSYS_RULE,  /* answered ENOSYS instead of allowed (clone3: its flags are out of a filter's reach, so
                    * glibc falls back to clone, whose flags THREAD0 checks) */
 } ArgRule;
@@ -85,10 +88,10 @@ static const SysRule rules[] = {
     {"prctl", KC, PRCTL0, "a new thread names itself and sets no_new_privs before its own filter"},
     {"seccomp", KC, ANY, "a new thread installs its own, narrower list (filters only ever narrow)"},
     {"sched_getaffinity", KC | KW, ANY, "how many CPUs there are (sysconf)"},
-    {"socket", KC, ANY, "the API socket (AF_UNIX)"},
+    {"socket", KC, UNIX0, "the API socket; AF_UNIX only"},
     {"bind", KC, ANY, "the API socket's path in the guest's directory"},
     {"listen", KC, ANY, "the API socket"},
-    {"accept4", KC | KW, ANY, "API clients; WASI sock_accept on a preopened socket"},
+    {"accept4", KC | KI | KW, ANY, "API clients; a console client (a console pump thread); WASI sock_accept"},
     {"connect", KC, ANY, "a worker reaches its daemon"},
     {"recvfrom", KC | KI | KW, ANY, "API requests; WASI sock_recv"},
     {"sendto", KC | KI | KW, ANY, "API answers; WASI sock_send"},
@@ -127,6 +130,14 @@ static const SysRule rules[] = {
     {"fallocate", KC | KI | KW, ANY, "WASI fd_allocate; a guest's discard"},
     {"utimensat", KW, ANY, "WASI fd_filestat_set_times, path_filestat_set_times"},
     {"fadvise64", KW, ANY, "WASI fd_advise"},
+    {"getrusage", KC | KW, ANY, "a worker reports its instances' CPU time"},
+    {"unlink", KC, ANY, "glibc's unlink(): a stale socket (x86-64 keeps the old path calls)"},
+    {"rename", KC, ANY, "glibc's rename(): state files replaced atomically"},
+    {"mkdir", KC, ANY, "glibc's mkdir()"},
+    {"rmdir", KC, ANY, "glibc's rmdir()"},
+    {"access", KC, ANY, "glibc's access()"},
+    {"readlink", KC, ANY, "glibc's readlink(): /proc/self/exe"},
+    {"fchmod", KC, ANY, "a socket or state file made private"},
     {"getuid", KC, ANY, "identity in logs"},
     {"geteuid", KC, ANY, "identity in logs"},
     {"uname", KC, ANY, "glibc asks the kernel version once"},
@@ -162,12 +173,14 @@ static int add_rule(scmp_filter_ctx ctx, const SysRule *r, int nr)
     case PRCTL0: {
         static const int ops[] = {PR_SET_NO_NEW_PRIVS, PR_SET_NAME, PR_GET_NAME};
         for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
-            int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)ops[i]));
+            int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)ops[i], 0));
             if (rc < 0)
                 return rc;
         }
         return 0;
     }
+    case UNIX0:
+        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)AF_UNIX, 0));
     case ENOSYS_RULE:
         return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
     }

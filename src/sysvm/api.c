@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sysvm/machine.h"
+#include "sysvm/api.h"
 
 struct lodge_machine {
     Machine *vm;
@@ -84,6 +84,7 @@ static bool make_config(const lodge_machine_config_t *c, MachineConfig *mc, lodg
     mc->tap = c->tap && *c->tap ? c->tap : NULL;
     mc->rng = !c->no_rng;
     mc->vconsole = !c->no_vconsole;
+    mc->max_overhead = c->max_overhead;
     switch (c->console) {
     case LODGE_CONSOLE_STREAM: mc->console = TERM_STREAM; break;
     case LODGE_CONSOLE_STDIO: mc->console = TERM_STDIO; break;
@@ -238,9 +239,16 @@ void lodge_machine_stop(lodge_machine_t *m)
         machine_request_stop(m->vm);   /* an atomic bit and an eventfd write: async-signal-safe */
 }
 
+/* The guest is asked through its power button (virtio-input KEY_POWER; docs/machine-api.md says why): a
+ * guest that listens powers off, and the run ends POWEROFF. A paused machine gets the press when it resumes. */
 bool lodge_machine_shutdown(lodge_machine_t *m, lodge_error_t *err)
 {
-    return lodge_error_set(err, LODGE_ERR_IO, "shutdown: not available yet; use lodge_machine_stop");
+    int st = atomic_load(&m->state);
+    if (st != LODGE_STATE_RUNNING && st != LODGE_STATE_PAUSED)
+        return lodge_error_set(err, LODGE_ERR_ARG, "machine is %s: only a running machine shuts down",
+                               lodge_state_name((lodge_guest_state_t)st));
+    machine_request_shutdown(m->vm);
+    return true;
 }
 
 bool lodge_machine_wait(lodge_machine_t *m, int timeout_ms, lodge_machine_exit_t *exit)
@@ -291,7 +299,7 @@ void lodge_machine_stats(const lodge_machine_t *m, lodge_machine_stats_t *out)
     out->run_ns = s.run_ns;
     out->mem_bytes = machine_ram_size(mm->vm);
     out->mem_resident = machine_ram_resident(mm->vm);
-    out->overhead_bytes = s.overhead_bytes;
+    out->overhead_bytes = s.overhead_bytes + sizeof *mm;     /* the machine's and this handle's */
     out->disk_read_bytes = s.disk_read_bytes;
     out->disk_write_bytes = s.disk_write_bytes;
     out->disk_reads = s.disk_reads;
@@ -351,4 +359,9 @@ const char *lodge_machine_exit_name(lodge_machine_exit_t exit)
     case LODGE_MACHINE_HALTED: return "halted";
     }
     return "unknown";
+}
+
+Machine *api_machine(const lodge_machine_t *m)
+{
+    return m->vm;
 }

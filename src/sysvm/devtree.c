@@ -32,7 +32,7 @@ static void begin_at(Fdt *f, const char *kind, uint64_t addr)
 uint8_t *devtree_build(const DevtreeInfo *in, size_t *len, VmError *err)
 {
     Fdt f;
-    fdt_init(&f);
+    fdt_init(&f, in->alloc);
     uint32_t intc[MACHINE_MAX_HARTS];
     unsigned n = in->nharts > MACHINE_MAX_HARTS ? MACHINE_MAX_HARTS : in->nharts;
     for (unsigned h = 0; h < n; h++)

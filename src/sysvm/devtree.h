@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/alloc.h"
 #include "sysvm/vmerr.h"
 
 typedef struct DevtreeInfo {
@@ -15,9 +16,11 @@ typedef struct DevtreeInfo {
     unsigned nvirtio;                     /* virtio-mmio slots in use, from slot 0 */
     const uint8_t *rng_seed;              /* optional /chosen/rng-seed */
     size_t rng_seed_len;
+    Alloc *alloc;                         /* the machine's; NULL: plain malloc */
 } DevtreeInfo;
 
-/* Returns a malloc'd DTB, or NULL with a message. */
+/* Returns the DTB allocated from info->alloc (free it with alloc_free(alloc, dtb, *len)), or NULL with a
+ * message. */
 uint8_t *devtree_build(const DevtreeInfo *info, size_t *len, VmError *err);
 
 #endif

@@ -27,7 +27,7 @@ static bool grow(Fdt *f, uint8_t **buf, size_t *cap, size_t need)
         }
         ncap *= 2;
     }
-    uint8_t *nb = realloc(*buf, ncap);
+    uint8_t *nb = alloc_realloc(f->alloc, *buf, *cap, ncap);
     if (!nb) {
         fail(f, "out of memory");
         return false;
@@ -64,17 +64,18 @@ static void put_tok(Fdt *f, uint32_t tok)
     put(f, b, 4);
 }
 
-void fdt_init(Fdt *f)
+void fdt_init(Fdt *f, Alloc *alloc)
 {
     memset(f, 0, sizeof *f);
     f->next_phandle = 1;
+    f->alloc = alloc;
 }
 
 void fdt_free(Fdt *f)
 {
-    free(f->dt);
-    free(f->str);
-    fdt_init(f);
+    alloc_free(f->alloc, f->dt, f->dt_cap);
+    alloc_free(f->alloc, f->str, f->str_cap);
+    fdt_init(f, f->alloc);
 }
 
 void fdt_begin_node(Fdt *f, const char *name)
@@ -175,7 +176,7 @@ void fdt_prop_cells(Fdt *f, const char *name, const uint32_t *cells, size_t n)
         fail(f, "too many cells");
         return;
     }
-    uint8_t *b = malloc(n * 4 + 1);
+    uint8_t *b = alloc_malloc(f->alloc, n * 4 + 1);
     if (!b) {
         fail(f, "out of memory");
         return;
@@ -183,7 +184,7 @@ void fdt_prop_cells(Fdt *f, const char *name, const uint32_t *cells, size_t n)
     for (size_t i = 0; i < n; i++)
         put_be32(b + 4 * i, cells[i]);
     fdt_prop(f, name, b, n * 4);
-    free(b);
+    alloc_free(f->alloc, b, n * 4 + 1);
 }
 
 uint32_t fdt_alloc_phandle(Fdt *f)
@@ -199,14 +200,14 @@ uint8_t *fdt_finish(Fdt *f, size_t *len, VmError *err)
         fail(f, "no root node");
     put_tok(f, TOK_FINISH);
     if (f->failed) {
-        vmerr_set(err, "device tree: %s", f->why);
+        vmerr_setk(err, strstr(f->why, "memory") ? VMERR_NOMEM : VMERR_ARG, "device tree: %s", f->why);
         return NULL;
     }
     size_t off_rsv = HDR_SIZE, off_dt = off_rsv + RSV_SIZE, off_str = off_dt + f->dt_len;
     size_t total = off_str + f->str_len;
-    uint8_t *blob = calloc(1, total);
+    uint8_t *blob = alloc_calloc(f->alloc, 1, total);
     if (!blob) {
-        vmerr_set(err, "device tree: out of memory");
+        vmerr_setk(err, VMERR_NOMEM, "device tree: out of memory");
         return NULL;
     }
     uint32_t hdr[10] = {FDT_MAGIC, (uint32_t)total, (uint32_t)off_dt, (uint32_t)off_str, (uint32_t)off_rsv,

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/alloc.h"
 #include "sysvm/vmerr.h"
 
 typedef struct Fdt {
@@ -18,12 +19,14 @@ typedef struct Fdt {
     bool failed;
     char why[96];
     uint32_t next_phandle;
+    Alloc *alloc;                /* the owner's accounted allocator; NULL: plain malloc */
 } Fdt;
 
 #define FDT_MAGIC 0xd00dfeedu
 #define FDT_MAX_DEPTH 32
 
-void fdt_init(Fdt *f);
+/* alloc may be NULL. */
+void fdt_init(Fdt *f, Alloc *alloc);
 void fdt_free(Fdt *f);
 /* The root node's name is "". */
 void fdt_begin_node(Fdt *f, const char *name);
@@ -38,7 +41,7 @@ void fdt_prop_strs(Fdt *f, const char *name, const char *list, size_t len);
 void fdt_prop_cells(Fdt *f, const char *name, const uint32_t *cells, size_t n);
 /* Allocates a fresh phandle number (1, 2, ...). */
 uint32_t fdt_alloc_phandle(Fdt *f);
-/* Builds the blob (malloc'd, caller frees) with boot_cpuid_phys 0. NULL with a message on any earlier misuse. */
+/* Builds the blob (*len bytes from f->alloc; the caller frees it) with boot_cpuid_phys 0. NULL with a message on any earlier misuse. */
 uint8_t *fdt_finish(Fdt *f, size_t *len, VmError *err);
 
 /* Checks a blob strictly: header, bounds of every block, tokens, NUL-terminated names, property name offsets,

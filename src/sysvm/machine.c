@@ -29,6 +29,7 @@
 #include "sysvm/riscv/sbi.h"
 #include "sysvm/virtio/blk.h"
 #include "sysvm/virtio/console.h"
+#include "sysvm/virtio/input.h"
 #include "sysvm/virtio/mmio.h"
 #include "sysvm/virtio/net.h"
 #include "sysvm/virtio/rng.h"
@@ -38,7 +39,9 @@
 #define MAX_IDLE_WAIT_NS 50000000  /* re-check stop requests at least this often while idle */
 #define PENDING_OUT_WAIT_NS 5000000 /* retry console output the stream's reader has not taken yet */
 
-enum { REQ_STOP = 1, REQ_PAUSE = 2 };
+#define POWER_PRESS_NS 1000000000ull /* a shutdown request presses the power button again this often */
+
+enum { REQ_STOP = 1, REQ_PAUSE = 2, REQ_SHUTDOWN = 4 };
 
 enum { CSR_MEDELEG = 0x302, CSR_MIDELEG = 0x303, CSR_MCOUNTEREN = 0x306, CSR_PMPCFG0 = 0x3a0,
        CSR_PMPADDR0 = 0x3b0 };
@@ -64,6 +67,8 @@ struct Machine {
     VirtioNet *net;
     VirtioConsole vcon;
     VirtioRng rng;
+    VirtioInput power;                 /* the power button lodge_machine_shutdown presses */
+    uint64_t shutdown_ns;              /* when the power button was last pressed for a shutdown; 0: never */
     VirtioDevice *vdev[MACHINE_VIRTIO_SLOTS];
     VirtioMmio mmio[MACHINE_VIRTIO_SLOTS];
     unsigned nvirtio;
@@ -302,12 +307,12 @@ static bool load_images(Machine *m, VmError *err)
     DevtreeInfo info = {.ram_base = MACHINE_RAM_BASE, .ram_size = c->ram_size, .nharts = m->nharts,
                         .bootargs = c->append, .nvirtio = m->nvirtio, .rng_seed = have_seed ? seed : NULL,
                         .rng_seed_len = have_seed ? sizeof seed : 0,
-                        .initrd_start = initrd ? 1 : 0, .initrd_end = initrd ? 2 : 0};
+                        .initrd_start = initrd ? 1 : 0, .initrd_end = initrd ? 2 : 0, .alloc = &m->alloc};
     size_t dtb_len;
     uint8_t *dtb = devtree_build(&info, &dtb_len, err);
     if (!dtb)
         goto fail;
-    free(dtb);
+    alloc_free(&m->alloc, dtb, dtb_len);
     m->dtb_addr = (ram_end - dtb_len - 64) & ~((2ull << 20) - 1);
     m->fw_info_addr = (m->dtb_addr + dtb_len + 7) & ~7ull;
     if (initrd) {
@@ -331,7 +336,7 @@ static bool load_images(Machine *m, VmError *err)
     if (!dtb)
         goto fail;
     guestmem_write(&m->mem, m->dtb_addr, dtb, dtb_len);
-    free(dtb);
+    alloc_free(&m->alloc, dtb, dtb_len);
     /* struct fw_dynamic_info (OpenSBI): magic, version 2, next_addr, next_mode (1 = S), options, boot_hart. */
     uint64_t fwinfo[6] = {0x4942534f, 2, m->kernel_entry, 1, 0, 0};
     for (int i = 0; i < 6; i++)
@@ -346,6 +351,15 @@ fail:
     if (initrd)
         host_unmap_file(initrd, initrd_len);
     return false;
+}
+
+/* An allocation for the machine failed: say whether its budget or the host ran out. */
+static bool nomem(const Alloc *a, VmError *err, const char *what)
+{
+    if (a->limit)
+        return vmerr_setk(err, VMERR_NOMEM, "out of memory for %s (the machine's overhead limit is %zu bytes, %zu in use)",
+                          what, a->limit, a->used);
+    return vmerr_setk(err, VMERR_NOMEM, "out of memory for %s", what);
 }
 
 static void reset_harts(Machine *m)
@@ -386,14 +400,17 @@ Machine *machine_new(const MachineConfig *cfg, VmError *err)
         vmerr_set(err, "too many disks (max %d)", MACHINE_MAX_DISKS);
         return NULL;
     }
-    Machine *m = calloc(1, sizeof *m);
+    /* Everything Lodge allocates for the machine, the Machine itself first, goes through its Alloc. */
+    Alloc a;
+    alloc_init(&a, cfg->max_overhead);
+    a.fail_at = cfg->fail_alloc_at;
+    Machine *m = alloc_calloc(&a, 1, sizeof *m);
     if (!m) {
-        vmerr_setk(err, VMERR_NOMEM, "out of memory");
+        nomem(&a, err, "the machine");
         return NULL;
     }
+    m->alloc = a;
     m->wake_fd = -1;
-    alloc_init(&m->alloc, 0);
-    alloc_charge(&m->alloc, sizeof *m);
     m->cfg = *cfg;
     m->nharts = cfg->nharts;
     m->t0_ns = host_monotonic_ns();
@@ -412,10 +429,10 @@ Machine *machine_new(const MachineConfig *cfg, VmError *err)
 
     HartBus hb = {.opaque = m, .ram = m->mem.host, .ram_base = m->mem.base, .ram_size = m->mem.size,
                   .mmio_read = hb_read, .mmio_write = hb_write, .get_time = mtime,
-                  .sbi_ecall = cfg->bios ? NULL : hb_ecall};
+                  .sbi_ecall = cfg->bios ? NULL : hb_ecall, .alloc = &m->alloc};
     for (unsigned i = 0; i < m->nharts; i++)
         if (!(m->harts[i] = hart_new(&hb, i))) {
-            vmerr_setk(err, VMERR_NOMEM, "out of memory for hart %u", i);
+            nomem(&m->alloc, err, "a hart");
             goto fail;
         }
     for (unsigned i = 0; i < m->nharts && m->nharts > 1; i++)
@@ -451,8 +468,8 @@ Machine *machine_new(const MachineConfig *cfg, VmError *err)
         if (!tap_open(&m->tap, cfg->tap, err))
             goto fail;
         m->tap_open = true;
-        if (!(m->net = calloc(1, sizeof *m->net))) {
-            vmerr_setk(err, VMERR_NOMEM, "out of memory");
+        if (!(m->net = alloc_calloc(&m->alloc, 1, sizeof *m->net))) {
+            nomem(&m->alloc, err, "virtio-net");
             goto fail;
         }
         static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};   /* locally administered */
@@ -470,6 +487,9 @@ Machine *machine_new(const MachineConfig *cfg, VmError *err)
         if (!add_virtio(m, &m->vcon.vdev, err))
             goto fail;
     }
+    virtio_input_init(&m->power, &m->mem);
+    if (!add_virtio(m, &m->power.vdev, err))
+        goto fail;
 
     m->sbi = (SbiHost){.opaque = m, .nharts = m->nharts, .hart = sbi_hart, .putc = con_putc, .getc = con_getc,
                        .set_timer = sbi_set_timer, .read_mem = sbi_read_mem, .hart_start = sbi_hart_start,
@@ -492,7 +512,7 @@ void machine_delete(Machine *m)
         blockfile_close(&m->disk[i]);
     if (m->tap_open)
         tap_close(&m->tap);
-    free(m->net);
+    alloc_free(&m->alloc, m->net, sizeof *m->net);
     if (m->term_open)
         term_close(&m->term);
     for (unsigned i = 0; i < m->nharts; i++)
@@ -502,7 +522,8 @@ void machine_delete(Machine *m)
     if (m->wake_fd >= 0)
         close(m->wake_fd);
     pthread_mutex_destroy(&m->stats_lock);
-    free(m);
+    Alloc a = m->alloc;
+    alloc_free(&a, m, sizeof *m);
 }
 
 void machine_restore_terminal(const Machine *m)
@@ -556,6 +577,26 @@ void machine_request_pause(Machine *m, bool pause)
     uint64_t one = 1;
     ssize_t r = write(m->wake_fd, &one, sizeof one);
     (void)r;
+}
+
+void machine_request_shutdown(Machine *m)
+{
+    atomic_fetch_or(&m->req, REQ_SHUTDOWN);
+    uint64_t one = 1;
+    ssize_t r = write(m->wake_fd, &one, sizeof one);
+    (void)r;
+}
+
+/* A shutdown request presses the power button, and again every second until the guest powers off: a press
+ * made before the guest's driver or its listener is up would otherwise be lost. */
+static void press_power(Machine *m, uint64_t now)
+{
+    if (!(atomic_load_explicit(&m->req, memory_order_relaxed) & REQ_SHUTDOWN))
+        return;
+    if (m->shutdown_ns && now - m->shutdown_ns < POWER_PRESS_NS)
+        return;
+    if (virtio_input_press_power(&m->power))
+        m->shutdown_ns = now;
 }
 
 static void drain_wake(Machine *m)
@@ -635,7 +676,7 @@ static void pause_run(Machine *m)
         m->cfg.on_pause(m->cfg.hook_opaque, true);
     for (;;) {
         unsigned r = atomic_load(&m->req);
-        if (!(r & REQ_PAUSE) || (r & REQ_STOP) || (m->cfg.stop_flag && *m->cfg.stop_flag))
+        if (!(r & REQ_PAUSE) || (r & REQ_STOP))
             break;
         int fds[2] = {m->wake_fd, -1};
         host_wait(fds, 1, term_pending(&m->term) ? PENDING_OUT_WAIT_NS : MAX_IDLE_WAIT_NS);
@@ -688,7 +729,7 @@ MachineExit machine_run(Machine *m)
         }
         m->rounds++;
         unsigned req = atomic_load_explicit(&m->req, memory_order_acquire);
-        if ((m->cfg.stop_flag && *m->cfg.stop_flag) || (req & REQ_STOP))
+        if (req & REQ_STOP)
             request_exit(m, MACHINE_EXIT_STOPPED, 0);
         else if (req & REQ_PAUSE) {
             pause_run(m);
@@ -703,6 +744,7 @@ MachineExit machine_run(Machine *m)
         uint64_t now = host_monotonic_ns();
         if (ran == 0 || now - last_io >= IO_POLL_NS) {
             poll_io(m);
+            press_power(m, now);
             publish_stats(m, now);
             last_io = now;
         }

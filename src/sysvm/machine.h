@@ -5,7 +5,6 @@
 #ifndef LODGE_SYSVM_MACHINE_H
 #define LODGE_SYSVM_MACHINE_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,7 +49,8 @@ typedef struct MachineConfig {
     TermMode console;
     const char *console_file;
     bool rng, vconsole;                 /* virtio-rng and virtio-console (on by default in the CLI) */
-    volatile sig_atomic_t *stop_flag;   /* set by the caller's signal handler: stop at the next slice */
+    size_t max_overhead;                /* bytes Lodge may allocate for the machine beyond guest RAM; 0: no limit */
+    uint64_t fail_alloc_at;             /* tests: make the machine's Nth allocation fail (Alloc.fail_at); 0: never */
     /* Called on the running thread when a pause request takes effect (paused: no hart runs until the request
      * is withdrawn) and again when the run goes on. May be NULL. */
     void (*on_pause)(void *opaque, bool paused);
@@ -61,7 +61,7 @@ typedef enum MachineExit {
     MACHINE_EXIT_POWEROFF,              /* the guest powered off */
     MACHINE_EXIT_REBOOT,                /* the guest asked for a reboot */
     MACHINE_EXIT_FAIL,                  /* the guest reported failure (test device code, SRST reason) */
-    MACHINE_EXIT_STOPPED,               /* stop_flag or the console escape */
+    MACHINE_EXIT_STOPPED,               /* machine_request_stop or the console escape */
     MACHINE_EXIT_HALTED,                /* every hart stopped */
 } MachineExit;
 
@@ -85,6 +85,9 @@ void machine_delete(Machine *m);
 MachineExit machine_run(Machine *m);
 /* Any thread, async-signal-safe: end the run at the next slice (MACHINE_EXIT_STOPPED). */
 void machine_request_stop(Machine *m);
+/* Any thread: ask the guest to power off, by pressing the virtio-input power button (now and every second
+ * after, until the run ends). */
+void machine_request_shutdown(Machine *m);
 /* Any thread: ask the run to pause (cfg.on_pause reports when it has) or to go on. */
 void machine_request_pause(Machine *m, bool pause);
 /* Any thread: the figures the run last published (at most ~1 ms old while it runs; exact once it pauses or

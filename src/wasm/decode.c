@@ -966,6 +966,7 @@ void module_free(Module *m)
     alloc_hfree(&m->alloc, m->global_inits);
     alloc_hfree(&m->alloc, m->func_declared);
     alloc_hfree(&m->alloc, m->bytes);
+    image_free(m);
     pthread_mutex_destroy(&m->lock);
     Alloc own = m->alloc; /* m's own block is accounted in m: free it through a copy */
     alloc_free(&own, m, sizeof *m);

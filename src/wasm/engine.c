@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "os/mem.h"
 #include "wasm/engine.h"
 
 lodge_engine_t *lodge_engine_new(const lodge_config_t *cfg)
@@ -16,6 +17,7 @@ lodge_engine_t *lodge_engine_new(const lodge_config_t *cfg)
     if (!e->cfg.max_value_stack)
         e->cfg.max_value_stack = 8u << 20;
     pthread_mutex_init(&e->lock, NULL);
+    pthread_mutex_init(&e->pool.lock, NULL);
     return e;
 }
 
@@ -28,6 +30,9 @@ void lodge_engine_delete(lodge_engine_t *e)
     free(e->types);
     free(e->next);
     pthread_mutex_destroy(&e->lock);
+    for (uint32_t i = 0; i < e->pool.n; i++)
+        os_mem_release(e->pool.slot[i].base, e->pool.slot[i].size);
+    pthread_mutex_destroy(&e->pool.lock);
     free(e);
 }
 
@@ -82,4 +87,66 @@ const FuncType *engine_type(lodge_engine_t *e, uint32_t id)
     const FuncType *t = id < e->ntypes ? e->types[id] : NULL;
     pthread_mutex_unlock(&e->lock);
     return t;
+}
+
+bool engine_reservation_take(lodge_engine_t *e, PoolSlot *want)
+{
+    PoolSlot got = {0};
+    bool exact = false;
+    pthread_mutex_lock(&e->pool.lock);
+    uint32_t pick = UINT32_MAX;
+    for (uint32_t i = e->pool.n; i-- > 0;) {
+        const PoolSlot *p = &e->pool.slot[i];
+        if (p->size != want->size)
+            continue;
+        if (p->committed == want->committed && p->image == want->image && p->image_size == want->image_size) {
+            pick = i;
+            exact = true;
+            break;
+        }
+        if (pick == UINT32_MAX)
+            pick = i;
+    }
+    if (pick != UINT32_MAX) {
+        got = e->pool.slot[pick];
+        e->pool.slot[pick] = e->pool.slot[--e->pool.n];
+    }
+    pthread_mutex_unlock(&e->pool.lock);
+    want->base = got.base;
+    if (got.base && !exact && !os_mem_decommit(got.base, got.committed)) {
+        os_mem_release(got.base, got.size);
+        want->base = NULL;
+    }
+    return exact;
+}
+
+bool engine_reservation_give(lodge_engine_t *e, const PoolSlot *slot)
+{
+    bool kept = false;
+    pthread_mutex_lock(&e->pool.lock);
+    if (e->pool.n < ENGINE_POOL_MAX) {
+        e->pool.slot[e->pool.n++] = *slot;
+        kept = true;
+    }
+    pthread_mutex_unlock(&e->pool.lock);
+    return kept;
+}
+
+uint64_t engine_image_id(lodge_engine_t *e)
+{
+    pthread_mutex_lock(&e->pool.lock);
+    uint64_t id = ++e->pool.next_image;
+    pthread_mutex_unlock(&e->pool.lock);
+    return id;
+}
+
+void engine_image_forget(lodge_engine_t *e, uint64_t id)
+{
+    pthread_mutex_lock(&e->pool.lock);
+    for (uint32_t i = e->pool.n; i-- > 0;)
+        if (e->pool.slot[i].image == id) {
+            os_mem_release(e->pool.slot[i].base, e->pool.slot[i].size);
+            e->pool.slot[i] = e->pool.slot[--e->pool.n];
+        }
+    pthread_mutex_unlock(&e->pool.lock);
 }

@@ -69,7 +69,7 @@ static bool link_import(lodge_instance_t *in, const Module *m, uint32_t i, const
     return true;
 }
 
-static bool init_segments(lodge_store_t *s, lodge_instance_t *in, lodge_error_t *err)
+static bool init_segments(lodge_store_t *s, lodge_instance_t *in, bool data_in_image, lodge_error_t *err)
 {
     const Module *m = in->module;
     for (uint32_t i = 0; i < m->nelems; i++) {
@@ -89,6 +89,10 @@ static bool init_segments(lodge_store_t *s, lodge_instance_t *in, lodge_error_t 
         const DataSeg *ds = &m->datas[i];
         if (ds->mode != SEG_ACTIVE)
             continue;
+        if (data_in_image) { /* the memory was made from the module's image: it holds them all */
+            in->data_dropped[i] = true;
+            continue;
+        }
         uint32_t off = interp_const_expr(in, &ds->offset).i32;
         if (!interp_memory_init(in, i, off, 0, ds->len)) {
             lodge_error_set(err, LODGE_ERR_TRAP, "%s", lodge_trap_name(LODGE_TRAP_MEMORY_OOB));
@@ -164,6 +168,7 @@ lodge_instance_t *lodge_instance_new(lodge_store_t *s, const lodge_module_t *mod
     }
     uint32_t ndef = m->nfuncs - m->nimported_funcs;
     uint32_t nf = 0, nt = 0, ng = 0;
+    bool data_in_image = false;
     for (uint32_t i = 0; i < m->nimports; i++)
         if (!link_import(in, m, i, &imports[i], &nf, &nt, &ng, err))
             return NULL;
@@ -184,9 +189,12 @@ lodge_instance_t *lodge_instance_new(lodge_store_t *s, const lodge_module_t *mod
             return NULL;
     }
     if (m->nmems > m->nimported_mems) {
-        in->mem = memory_new(s, m->mems[m->nimported_mems], err);
+        MemImage image;
+        bool has_image = !s->engine->cfg.copy_data_segments && image_get(m, &image.fd, &image.size, &image.id);
+        in->mem = memory_new(s, m->mems[m->nimported_mems], has_image ? &image : NULL, err);
         if (!in->mem)
             return NULL;
+        data_in_image = in->mem->image != 0;
     }
     for (uint32_t i = m->nimported_globals; i < m->nglobals; i++) {
         lodge_global_t *g = &in->own_globals[i - m->nimported_globals];
@@ -195,7 +203,7 @@ lodge_instance_t *lodge_instance_new(lodge_store_t *s, const lodge_module_t *mod
         g->val = interp_const_expr(in, &m->global_inits[i - m->nimported_globals]);
         in->globals[ng++] = g;
     }
-    if (!init_segments(s, in, err))
+    if (!init_segments(s, in, data_in_image, err))
         return NULL;
     if (m->has_start) {
         if (!exec_call(s, in->funcs[m->start], NULL, NULL, err))

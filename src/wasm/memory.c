@@ -10,27 +10,32 @@
 
 #define GUARD_RESERVE ((size_t)1 << 33)
 
-lodge_memory_t *memory_new(lodge_store_t *s, Limits lim, lodge_error_t *err)
+lodge_memory_t *memory_new(lodge_store_t *s, Limits lim, const MemImage *image, lodge_error_t *err)
 {
     bool guarded = sizeof(void *) == 8 && !s->engine->cfg.bounds_checks;
     size_t page = os_page_size();
     size_t max_bytes = (size_t)(lim.has_max ? lim.max : WASM_MAX_PAGES) * WASM_PAGE_SIZE;
     size_t reserve = guarded ? GUARD_RESERVE + page : max_bytes + page;
     size_t size = (size_t)lim.min * WASM_PAGE_SIZE;
+    size_t isize = image && image->size <= size ? image->size : 0;
     lodge_memory_t *m = alloc_calloc(&s->alloc, 1, sizeof *m);
     if (!m) {
         lodge_error_set(err, LODGE_ERR_NOMEM, "out of memory");
         err->trap = LODGE_TRAP_OUT_OF_MEMORY;
         return NULL;
     }
+    /* Every page of the initial size is charged, image or not: the guest may write them all. */
     if (!alloc_charge(&s->alloc, size)) {
         alloc_free(&s->alloc, m, sizeof *m);
         lodge_error_set(err, LODGE_ERR_NOMEM, "memory limit exceeded: linear memory of %u pages", lim.min);
         err->trap = LODGE_TRAP_MEMORY_LIMIT;
         return NULL;
     }
-    m->base = os_mem_reserve(reserve);
-    if (!m->base || !os_mem_commit(m->base, size)) {
+    PoolSlot want = {NULL, reserve, size, isize ? image->id : 0, isize};
+    bool ready = engine_reservation_take(s->engine, &want);
+    m->base = want.base ? want.base : os_mem_reserve(reserve);
+    if (!m->base || (!ready && !(os_mem_image_map(m->base, isize, isize ? image->fd : -1) &&
+                                 os_mem_commit(m->base + isize, size - isize)))) {
         os_mem_release(m->base, reserve);
         alloc_uncharge(&s->alloc, size);
         alloc_free(&s->alloc, m, sizeof *m);
@@ -43,6 +48,8 @@ lodge_memory_t *memory_new(lodge_store_t *s, Limits lim, lodge_error_t *err)
     m->lim = lim;
     m->guarded = guarded;
     m->store = s;
+    m->image = want.image;
+    m->image_size = isize;
     if (!store_track(s, OBJ_MEMORY, m)) {
         memory_free(m);
         lodge_error_set(err, LODGE_ERR_NOMEM, "out of memory");
@@ -56,7 +63,11 @@ void memory_free(lodge_memory_t *m)
 {
     Alloc *a = &m->store->alloc;
     alloc_uncharge(a, m->size);
-    os_mem_release(m->base, m->reserved);
+    /* Back to the engine's pool with its contents dropped: the next memory of this shape reads zeros,
+     * and the image where there is one, whatever this guest wrote. */
+    PoolSlot slot = {m->base, m->reserved, m->size, m->image, m->image_size};
+    if (!(os_mem_reset(m->base, m->size) && engine_reservation_give(m->store->engine, &slot)))
+        os_mem_release(m->base, m->reserved);
     alloc_free(a, m, sizeof *m);
 }
 
@@ -86,7 +97,7 @@ lodge_memory_t *lodge_memory_new(lodge_store_t *s, lodge_limits_t limits, lodge_
         lodge_error_set(err, LODGE_ERR_ARG, "invalid memory limits");
         return NULL;
     }
-    return memory_new(s, l, err);
+    return memory_new(s, l, NULL, err);
 }
 
 uint8_t *lodge_memory_data(const lodge_memory_t *m) { return m->base; }

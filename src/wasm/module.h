@@ -143,6 +143,13 @@ typedef struct Module {
     char **func_names;          /* name section, by function index; entries may be NULL */
     char *name;                 /* module name from the name section, or NULL */
 
+    /* The copy-on-write image of memory 0 after its active data segments (image.c), built on the first
+     * instantiation: image_state is IMAGE_UNKNOWN until then (read atomically; built under `lock`). */
+    int image_state;
+    int image_fd;
+    size_t image_size;          /* bytes of the memory the image covers (whole pages, from 0) */
+    uint64_t image_id;          /* engine-wide: names the image in the engine's pool of reservations */
+
     /* Section layout for `lodge inspect`: id, offset and size of each section in order. */
     struct { uint8_t id; size_t offset, size; char *custom_name; } *sections;
     uint32_t nsections;
@@ -155,6 +162,15 @@ void module_free(Module *m);
 /* Validate a decoded module (all function bodies included). false with err INVALID (or MALFORMED for the
  * few binary-format rules that need the code, such as a missing data count section). */
 bool module_validate(Module *m, lodge_error_t *err);
+
+enum { IMAGE_UNKNOWN, IMAGE_READY, IMAGE_NONE };
+
+/* The memory image of a module for its memory 0: true with its fd and size when every active data
+ * segment has a constant offset and fits the initial memory (so instantiation cannot trap on data and
+ * the contents are the same for every instance). Built once, on the first call; thread-safe. */
+bool image_get(const Module *m, int *fd, size_t *size, uint64_t *id);
+/* Close the image (module_free). */
+void image_free(Module *m);
 
 /* The Module behind a public module handle (for the CLI's inspecting verbs). */
 const Module *module_of(const lodge_module_t *module);

@@ -40,6 +40,8 @@ struct lodge_memory {
     size_t reserved;            /* bytes of address space reserved (guard mode: 8 GiB + a page) */
     Limits lim;
     bool guarded;               /* out-of-bounds accesses fault into the guard region */
+    uint64_t image;             /* the memory image it started from (engine-wide id), 0: none */
+    size_t image_size;
     lodge_store_t *store;
 };
 
@@ -132,7 +134,16 @@ struct lodge_store {
 
 bool store_track(lodge_store_t *s, ObjKind kind, void *p);
 
-lodge_memory_t *memory_new(lodge_store_t *s, Limits lim, lodge_error_t *err);
+/* A module's memory image (image.c): a memory file holding bytes [0, size) of its initial memory. */
+typedef struct MemImage {
+    int fd;
+    size_t size;
+    uint64_t id;
+} MemImage;
+
+/* A new memory; with an image, bytes [0, image->size) start as the image, copy-on-write, and the rest
+ * as zeros. */
+lodge_memory_t *memory_new(lodge_store_t *s, Limits lim, const MemImage *image, lodge_error_t *err);
 /* Release a memory and its charge (the store's object list owns memories). */
 void memory_free(lodge_memory_t *m);
 /* Grow by delta pages; returns old pages or -1. */

@@ -12,7 +12,7 @@ static void write_sequence(const uint8_t *p, size_t n)
 {
     static const char *const names[] = {"", "a", "cpu@0", "soc", "x,y", "#size-cells", "reg", "model"};
     Fdt f;
-    fdt_init(&f);
+    fdt_init(&f, NULL);
     for (size_t i = 0; i + 1 < n && i < 2048; i += 2) {
         const char *name = names[p[i + 1] & 7];
         switch (p[i] & 7) {

@@ -37,8 +37,14 @@ run "isolation: namespaces, private root, rlimits, no_new_privs, capabilities" 3
     isolate --state "$tmp/state" --proc --cgroups --name jail-test-iso
 run "degraded: protections turned off are reported missing, and are really absent" 30 \
     isolate --state "$tmp/state" --disable netns,root --name jail-test-deg
+run "detached: the jailed program outlives its spawner, in a session of its own" 20 detach
 run "required protection missing: the spawn is refused" 30 \
     isolate --state "$tmp/state" --disable userns --require userns --expect-fail
+if [ "$(id -u)" -eq 0 ]; then
+    mkdir -p "$tmp/asuser"; chmod 755 "$tmp"; chmod 777 "$tmp/asuser"
+    run "root caller: the jailed process runs as uid 65534 (JailSpec.uid)" 30 \
+        isolate --state "$tmp/asuser" --uid 65534 --proc --name jail-test-asuser
+fi
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
     mkdir -p "$tmp/nobody"; chmod 755 "$tmp"; chmod 777 "$tmp/nobody"
     if setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$LODGED"; then
@@ -53,11 +59,11 @@ else
 fi
 
 # Seccomp: a forbidden call on a thread of each kind kills the process with SIGSYS; allowed work goes on.
-for kc in hart:socket hart:execve hart:mprotect-exec hart:open io:execve io:fork wasm:socket wasm:fork \
-          control:execve control:fork; do
+for kc in hart:socket hart:unix-socket hart:execve hart:mprotect-exec hart:open io:execve io:fork wasm:socket \
+          wasm:fork control:execve control:fork control:socket; do
     run "seccomp: ${kc#*:} on a ${kc%%:*} thread" 20 seccomp --kind "${kc%%:*}" --call "${kc#*:}" --expect sigsys
 done
-for kc in hart:none io:none wasm:open wasm:wasm-run control:socket; do
+for kc in hart:none io:none wasm:open wasm:wasm-run control:unix-socket control:open; do
     run "seccomp: ${kc#*:} on a ${kc%%:*} thread is allowed" 20 seccomp --kind "${kc%%:*}" --call "${kc#*:}" \
         --expect exit0
 done
@@ -65,13 +71,18 @@ done
 # A real machine process: jailed, in a cgroup, its machine thread under the hart list, boots the default guest.
 GUEST=${LODGE_GUEST_DIR:-$PWD/guests/cache}
 mkdir -p "$tmp/machine"
-run "machine: a jailed machine process boots Linux under its lists" 120 machine --guest "$GUEST" --state "$tmp/machine"
+asuser=()
+if [ "$(id -u)" -eq 0 ]; then chmod 755 "$tmp"; chmod 777 "$tmp/machine"; asuser=(--uid 65534); fi
+run "machine: a jailed machine process boots Linux under its lists" 120 machine --guest "$GUEST" \
+    --state "$tmp/machine" "${asuser[@]}"
 
 # Cgroups: a CPU cap and weights measured from the group's CPU accounting, memory and pids limits.
 run "cgroup: CPU cap" 40 cpu-cap --pct 20 --secs 3
 run "cgroup: CPU weight" 40 cpu-weight --secs 3
 run "cgroup: memory limit against an allocation bomb" 40 mem-bomb --mib 64
 run "cgroup: pids limit" 30 pids --max 16
+
+run "spawn cost: jail_spawn to exec, median of 30" 60 spawn-rate --n 30
 
 echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]

@@ -134,6 +134,18 @@ static const char *con_tail(const Console *c)
     return out;
 }
 
+/* Keeps the whole console output in WORK_DIR/NAME.console for a failure's post-mortem. */
+static void con_save(const Console *c, const char *name)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s.console", work_dir, name);
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(c->buf, 1, c->len, f);
+        fclose(f);
+    }
+}
+
 /* Types a shell command and waits for its answer. */
 static bool con_run(Console *c, const char *cmd, const char *answer, int timeout_ms)
 {
@@ -214,6 +226,11 @@ static void test_bad_config(void)
     memset(&err, 0, sizeof err);
     if (lodge_machine_new(&cfg, &err) || err.status != LODGE_ERR_IO || !strstr(err.message, "/nonexistent/Image"))
         return (void)fail(name, "missing kernel: status %d '%s'", err.status, err.message);
+    cfg.max_overhead = 1024;
+    memset(&err, 0, sizeof err);
+    if (lodge_machine_new(&cfg, &err) || err.status != LODGE_ERR_NOMEM || !strstr(err.message, "overhead limit"))
+        return (void)fail(name, "max_overhead 1 KiB: status %d '%s'", err.status, err.message);
+    cfg.max_overhead = 0;
     cfg.console = (lodge_console_mode_t)42;
     memset(&err, 0, sizeof err);
     if (lodge_machine_new(&cfg, &err) || err.status != LODGE_ERR_ARG)
@@ -266,6 +283,7 @@ static void test_pause(lodge_machine_t *m, Console *c)
     const char *name = "pause-resume";
     lodge_error_t err;
     double up0, up1;
+    uint64_t h0 = now_ms();
     if (!read_uptime(c, &up0))
         return (void)fail(name, "no uptime: %s", con_tail(c));
     if (!lodge_machine_pause(m, &err))
@@ -294,10 +312,12 @@ static void test_pause(lodge_machine_t *m, Console *c)
                           (unsigned long long)d.instructions);
     if (!read_uptime(c, &up1))
         return (void)fail(name, "no uptime after resume: %s", con_tail(c));
-    /* The guest's clock stood still for the second it was paused. */
-    if (up1 - up0 > 0.9)
-        return (void)fail(name, "guest uptime leapt %.2f s over a 1 s pause", up1 - up0);
-    printf("  paused 1 s: guest uptime advanced %.2f s over the pause and two shell commands\n", up1 - up0);
+    double host = (now_ms() - h0) / 1000.0;
+    /* The guest's clock stood still for the second it was paused: between the two readings it advanced about
+     * the host's time minus that second (a clock that ran on would show the host's whole time). */
+    if (up1 - up0 > host - 0.5)
+        return (void)fail(name, "guest uptime advanced %.2f s in %.2f s of host time with a 1 s pause", up1 - up0, host);
+    printf("  paused 1 s: guest uptime advanced %.2f s in %.2f s of host time\n", up1 - up0, host);
     pass(name);
 }
 
@@ -357,12 +377,29 @@ static void test_console_flood(lodge_machine_t *m, Console *c)
                           "%llu -> %llu dropped)", (unsigned long long)a.instructions, (unsigned long long)b.instructions,
                           (unsigned long long)a.console_dropped, (unsigned long long)b.console_dropped);
     /* Ctrl-C ends the writer (input flows while output is full); then the console works again. */
-    if (!con_type(c, "\003"))
-        return (void)fail(name, "cannot type Ctrl-C");
-    size_t mark = c->len;
-    con_expect(c, mark, "/ # ", 20000);
-    if (!con_run(c, "echo after-flood-$((5*5))\n", "after-flood-25", 20000))
-        return (void)fail(name, "console dead after the flood: %s", con_tail(c));
+    int tries = 0;
+    bool prompt = false;
+    while (!prompt && tries++ < 20) {
+        if (!con_type(c, "\003"))
+            return (void)fail(name, "cannot type Ctrl-C");
+        size_t mark = c->len;
+        prompt = con_expect(c, mark, "/ # ", 1000);
+    }
+    printf("  Ctrl-C typed %d time(s) before the prompt came back\n", tries);
+    /* As after boot, give the shell's terminal-size query time before typing; retry once with a fresh Ctrl-C. */
+    bool answered = false;
+    for (int i = 0; i < 3 && !answered; i++) {
+        sleep_ms(300);
+        con_pump(c, 0);
+        answered = con_run(c, "echo after-flood-$((5*5))\n", "after-flood-25", 10000);
+        if (!answered)
+            con_type(c, "\003");
+    }
+    if (!answered) {
+        con_save(c, name);
+        return (void)fail(name, "console dead after the flood (output in %s/%s.console): %s", work_dir, name,
+                          con_tail(c));
+    }
     printf("  %llu bytes dropped while unread; the guest ran on\n", (unsigned long long)b.console_dropped);
     pass(name);
 }
@@ -406,8 +443,17 @@ static void test_one_guest(void)
     const char *name = "shutdown-poweroff";
     lodge_error_t err;
     lodge_machine_exit_t ex = LODGE_MACHINE_NOT_EXITED;
+    /* A guest built before the power button (kernel without virtio-input, init without its listener) cannot
+     * act on it: say so rather than fail. */
+    size_t mark = c.len;
+    bool listens = con_run(&c, "echo PB-$(grep -l 'Lodge power button' /init /sys/class/input/event*/device/name "
+                               "2>/dev/null | wc -l)-X$((4+4))\n", "-X8", 10000)
+                   && memmem(c.buf + mark, c.len - mark, "PB-2-X8", 7);
     t0 = now_ms();
-    if (!lodge_machine_shutdown(m, &err))
+    if (!listens)
+        skip(name, "the guest predates the power button (no virtio-input driver or no listener in /init): "
+                   "rebuild it with `make guest`");
+    else if (!lodge_machine_shutdown(m, &err))
         fail(name, "lodge_machine_shutdown: %s", err.message);
     else if (!lodge_machine_wait(m, 30000, &ex) || ex != LODGE_MACHINE_POWEROFF)
         fail(name, "exit %s after 30 s: %s", lodge_machine_exit_name(ex), con_tail(&c));

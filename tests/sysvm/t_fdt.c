@@ -11,7 +11,7 @@ static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t
 static void t_writer_roundtrip(void)
 {
     Fdt f;
-    fdt_init(&f);
+    fdt_init(&f, NULL);
     fdt_begin_node(&f, "");
     fdt_prop_u32(&f, "#address-cells", 2);
     fdt_prop_str(&f, "model", "unit");
@@ -63,22 +63,22 @@ static void t_writer_misuse(void)
     Fdt f;
     size_t len;
     VmError err;
-    fdt_init(&f);
+    fdt_init(&f, NULL);
     fdt_begin_node(&f, "");
     CHECK(fdt_finish(&f, &len, &err) == NULL);          /* unclosed */
     fdt_free(&f);
-    fdt_init(&f);
+    fdt_init(&f, NULL);
     fdt_end_node(&f);
     CHECK(fdt_finish(&f, &len, &err) == NULL);          /* end without begin */
     fdt_free(&f);
-    fdt_init(&f);
+    fdt_init(&f, NULL);
     fdt_prop_u32(&f, "x", 1);
     CHECK(fdt_finish(&f, &len, &err) == NULL);          /* property outside a node */
     fdt_free(&f);
-    fdt_init(&f);
+    fdt_init(&f, NULL);
     CHECK(fdt_finish(&f, &len, &err) == NULL);          /* empty */
     fdt_free(&f);
-    fdt_init(&f);
+    fdt_init(&f, NULL);
     for (int i = 0; i < FDT_MAX_DEPTH + 2; i++) fdt_begin_node(&f, i ? "n" : "");
     for (int i = 0; i < FDT_MAX_DEPTH + 2; i++) fdt_end_node(&f);
     CHECK(fdt_finish(&f, &len, &err) == NULL && strstr(err.msg, "deep"));

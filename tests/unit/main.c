@@ -13,7 +13,7 @@
 
 #include "unit.h"
 
-#define SUITES(X) X(leb128) X(utf8) X(alloc) X(decode) X(validate) X(interp_int) X(interp_float) X(interp_mem) X(interp_table) X(interp_call) X(interp_lower) X(limits) X(capi) X(size)
+#define SUITES(X) X(leb128) X(utf8) X(alloc) X(decode) X(validate) X(interp_int) X(interp_float) X(interp_mem) X(interp_table) X(interp_call) X(interp_lower) X(limits) X(image) X(capi) X(size)
 #define DECLARE(nm) extern const UnitSuite unit_suite_##nm;
 SUITES(DECLARE)
 #undef DECLARE

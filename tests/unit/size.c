@@ -33,6 +33,7 @@ static const SizeCase size_cases[] = {
     {"18446744073709551615", 0, true, UINT64_MAX, NULL},
     {"18446744073709551616", 0, false, 0, "too large"},
     {"256", 1 << 20, false, 0, "write 256M for 256 MiB"},
+    {"0", 1 << 20, false, 0, "0 cannot be meant here"},
     {"1048576", 1 << 20, true, 1 << 20, NULL},
     {"1M", 1 << 20, true, 1 << 20, NULL},
     {"1K", 1 << 20, true, 1024, NULL},       /* a suffix says what is meant; the rule is about bare numbers */
@@ -152,6 +153,22 @@ static void options(UnitCtx *t)
         CHECK(opt_next(&p, &a) == OPT_ERROR);
         CHECK_HAS(p.err, want[i]);
     }
+    /* One-letter flags bundle as getopt's do; a bundle with anything else in it is unknown. */
+    static const OptDesc flags[] = {{1, "--all", "-a", OPT_FLAG, NULL, NULL, 0, 0, "a"},
+                                    {2, "--quiet", "-q", OPT_FLAG, NULL, NULL, 0, 0, "q"},
+                                    {3, "--time", "-t", OPT_COUNT, "S", "time", 0, 9, "t"}, {0}};
+    char *bundle[] = {"v", "-aq", "-qa", "x"}, *badb[] = {"v", "-at"};
+    opt_init(&p, 4, bundle, flags, NULL, NULL);
+    p.interleaved = true;
+    int seen[4] = {0};
+    while ((r = opt_next(&p, &a)) == OPT_OPTION)
+        seen[a.opt->id]++;
+    CHECK(r == OPT_OPERAND && strcmp(a.str, "x") == 0);
+    CHECK(seen[1] == 2 && seen[2] == 2);
+    opt_init(&p, 2, badb, flags, NULL, NULL);
+    CHECK(opt_next(&p, &a) == OPT_ERROR);
+    CHECK_HAS(p.err, "unknown option '-at'");
+
     char *help[] = {"v", "--help"}, *dashdash[] = {"v", "--", "--mem"};
     opt_init(&p, 2, help, topts, NULL, NULL);
     CHECK(opt_next(&p, &a) == OPT_HELP);

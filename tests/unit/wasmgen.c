@@ -280,6 +280,17 @@ void wm_data(WMod *m, uint32_t offset, const void *bytes, size_t n)
     m->ndatas++;
 }
 
+void wm_data_at_global(WMod *m, uint32_t global, const void *bytes, size_t n)
+{
+    put_u8(&m->datas, 0);
+    put_u8(&m->datas, GLOBAL_GET);
+    put_uleb(&m->datas, global);
+    put_u8(&m->datas, END);
+    put_uleb(&m->datas, n);
+    put_raw(&m->datas, bytes, n);
+    m->ndatas++;
+}
+
 void wm_data_passive(WMod *m, const void *bytes, size_t n)
 {
     put_u8(&m->datas, 1);

@@ -145,6 +145,7 @@ void wm_elem_raw(WMod *m, const uint8_t *seg, size_t n);
 void wm_elem_funcs(WMod *m, uint32_t offset, const uint32_t *funcs, size_t n);
 void wm_data(WMod *m, uint32_t offset, const void *bytes, size_t n);   /* active, memory 0 */
 void wm_data_passive(WMod *m, const void *bytes, size_t n);
+void wm_data_at_global(WMod *m, uint32_t global, const void *bytes, size_t n); /* offset: global.get */
 void wm_datacount(WMod *m);
 void wm_func_name(WMod *m, uint32_t func, const char *name);           /* name section entry */
 void wm_custom(WMod *m, const char *name, const void *bytes, size_t n);

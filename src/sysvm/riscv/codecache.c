@@ -76,11 +76,13 @@ static void unlink_page(Hart *h, RvCodePage *p)
 
 bool riscv_codecache_init(Hart *h)
 {
+    /* Mapped, not malloc'd, but the machine's all the same: the whole region counts against its budget. */
+    if (!alloc_charge(h->bus.alloc, (size_t)RV_CC_PAGES * RV_SLOT_BYTES)) return false;
     h->cc_region = os_mem_reserve((size_t)RV_CC_PAGES * RV_SLOT_BYTES);
-    if (!h->cc_region) return false;
-    if (!os_mem_commit(h->cc_region, (size_t)RV_CC_PAGES * RV_SLOT_BYTES)) {
-        os_mem_release(h->cc_region, (size_t)RV_CC_PAGES * RV_SLOT_BYTES);
+    if (!h->cc_region || !os_mem_commit(h->cc_region, (size_t)RV_CC_PAGES * RV_SLOT_BYTES)) {
+        if (h->cc_region) os_mem_release(h->cc_region, (size_t)RV_CC_PAGES * RV_SLOT_BYTES);
         h->cc_region = NULL;
+        alloc_uncharge(h->bus.alloc, (size_t)RV_CC_PAGES * RV_SLOT_BYTES);
         return false;
     }
     return true;
@@ -103,7 +105,10 @@ void riscv_codecache_flush(Hart *h)
 
 void riscv_codecache_free(Hart *h)
 {
-    if (h->cc_region) os_mem_release(h->cc_region, (size_t)RV_CC_PAGES * RV_SLOT_BYTES);
+    if (h->cc_region) {
+        os_mem_release(h->cc_region, (size_t)RV_CC_PAGES * RV_SLOT_BYTES);
+        alloc_uncharge(h->bus.alloc, (size_t)RV_CC_PAGES * RV_SLOT_BYTES);
+    }
     h->cc_region = NULL;
     h->cc_count = 0;
     memset(h->cc_bucket, 0, sizeof h->cc_bucket);

@@ -144,6 +144,7 @@ struct Hart {
     uint8_t *cc_region;                  /* RV_CC_PAGES * RV_SLOT_BYTES, reserved */
     uint64_t *code_bits;          /* one bit per RAM page that some hart of the machine has decoded */
     uint64_t *own_code_bits;      /* this hart's allocation (code_bits may be a peer's) */
+    size_t own_code_words;        /* its length in 64-bit words */
     Hart *const *peers;
     unsigned npeers;
     RvDecoded dcache[RV_DCACHE_SIZE];

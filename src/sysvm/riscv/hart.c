@@ -7,20 +7,21 @@
 
 Hart *hart_new(const HartBus *bus, uint32_t hartid)
 {
-    Hart *h = calloc(1, sizeof *h);
+    Hart *h = alloc_calloc(bus->alloc, 1, sizeof *h);
     if (!h) return NULL;
     h->bus = *bus;
     h->hartid = hartid;
     uint64_t pages = (bus->ram_size + 4095) >> 12;
-    h->own_code_bits = calloc((size_t)((pages + 63) / 64 + 1), sizeof(uint64_t));
+    h->own_code_words = (size_t)((pages + 63) / 64 + 1);
+    h->own_code_bits = alloc_calloc(bus->alloc, h->own_code_words, sizeof(uint64_t));
     if (!h->own_code_bits) {
-        free(h);
+        alloc_free(bus->alloc, h, sizeof *h);
         return NULL;
     }
     h->code_bits = h->own_code_bits;
     if (!riscv_codecache_init(h)) {
-        free(h->own_code_bits);
-        free(h);
+        alloc_free(bus->alloc, h->own_code_bits, h->own_code_words * sizeof(uint64_t));
+        alloc_free(bus->alloc, h, sizeof *h);
         return NULL;
     }
     hart_reset(h, bus->ram_base);
@@ -31,8 +32,9 @@ void hart_delete(Hart *h)
 {
     if (!h) return;
     riscv_codecache_free(h);
-    free(h->own_code_bits);
-    free(h);
+    Alloc *a = h->bus.alloc;
+    alloc_free(a, h->own_code_bits, h->own_code_words * sizeof(uint64_t));
+    alloc_free(a, h, sizeof *h);
 }
 
 void hart_reset(Hart *h, uint64_t pc)

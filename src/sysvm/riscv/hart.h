@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/alloc.h"
+
 /* mip / mie bits (privileged spec, 3.1.9). */
 #define MIP_SSIP (1ull << 1)
 #define MIP_MSIP (1ull << 3)
@@ -37,6 +39,7 @@ typedef struct HartBus {
      * the hart then skips the ecall (pc += 4). NULL, or returning false, means: take the ecall trap
      * normally (to M-mode firmware such as OpenSBI loaded with --bios). */
     bool (*sbi_ecall)(void *opaque, Hart *hart);
+    Alloc *alloc;                        /* the machine's accounted allocator for the hart's own memory; may be NULL */
 } HartBus;
 
 /* Trap and interrupt counts for `--trace`. exc[c] counts synchronous exceptions of cause c (0..15),

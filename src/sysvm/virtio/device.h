@@ -11,7 +11,7 @@
 #include "sysvm/virtio/queue.h"
 
 #define VIRTIO_MAX_QUEUES 4
-#define VIRTIO_CONFIG_MAX 64
+#define VIRTIO_CONFIG_MAX 136          /* virtio-input's, the largest here */
 #define VIRTIO_F_VERSION_1 (1ull << 32)
 
 enum { VIRTIO_STATUS_ACK = 1, VIRTIO_STATUS_DRIVER = 2, VIRTIO_STATUS_DRIVER_OK = 4, VIRTIO_STATUS_FEATURES_OK = 8,
@@ -27,6 +27,9 @@ typedef struct VirtioOps {
     void (*reset)(VirtioDevice *vd);                      /* optional: drop device-private state */
     void (*poll)(VirtioDevice *vd);                       /* optional: backend input, between slices */
     int (*wait_fd)(VirtioDevice *vd);                     /* optional: fd whose input poll() would take */
+    /* optional: the driver wrote config bytes [off, off+size) (value little-endian); without it config is
+     * read-only */
+    void (*config_write)(VirtioDevice *vd, uint64_t off, unsigned size, uint64_t val);
 } VirtioOps;
 
 struct VirtioDevice {

@@ -96,8 +96,12 @@ static bool mmio_write(void *dev, uint64_t off, unsigned size, uint64_t val)
 {
     VirtioMmio *m = dev;
     VirtioDevice *vd = m->dev;
-    if (off >= CONFIG)
-        return true;                    /* no device here has writable config */
+    if (off >= CONFIG) {
+        /* Config is read-only except where the device model says otherwise (virtio-input's selector). */
+        if (vd->ops->config_write && off - CONFIG + size <= vd->config_len)
+            vd->ops->config_write(vd, off - CONFIG, size, val);
+        return true;
+    }
     if (size != 4 || (off & 3))
         return false;
     VirtQueue *q = cur_queue(m);
