@@ -219,7 +219,7 @@ int jt_machine_child(int argc, char **argv)
     };
     const char *disk = jt_arg(argc, argv, "--disk", NULL);
     if (disk) {
-        cfg.disks[0] = (lodge_machine_disk_t){disk, true};
+        cfg.disks[0] = (lodge_machine_disk_t){.path = disk, .read_only = true};
         cfg.ndisks = 1;
     }
     lodge_error_t e = {0};
