@@ -122,7 +122,7 @@ static bool qemu_agrees(const char *img, const uint8_t *want, size_t n)
  * boundaries, whole clusters, zeroes. */
 static bool write_mix(BlockFile *b, uint8_t *model, size_t n, uint32_t seed)
 {
-    static uint8_t data[3 * MIB];
+    static uint8_t data[4 * MIB];            /* the longest write, starting up to 6000 bytes in */
     fill(data, sizeof data, seed);
     struct { uint64_t off; size_t len; } w[] = {
         {0, 512}, {4096 + 512, 1024}, {65536 - 512, 4096}, {n / 2 - 70000, 200000}, {n - 1024, 1024},
@@ -357,9 +357,12 @@ static void t_qcow2_corrupt_loop(void)
     if (!good)
         return;
     uint8_t *img = malloc(len), *buf = malloc(2 * MIB);
-    uint32_t seed = 12345;
+    /* LODGE_QCOW2_CORRUPT=N,SEED runs a longer loop by hand. */
+    const char *env = getenv("LODGE_QCOW2_CORRUPT");
+    unsigned iterations = env ? (unsigned)strtoul(env, NULL, 10) : 1000;
+    uint32_t seed = env && strchr(env, ',') ? (uint32_t)strtoul(strchr(env, ',') + 1, NULL, 10) : 12345;
     unsigned opened = 0, refused_n = 0, messages = 0;
-    for (unsigned it = 0; it < 1000; it++) {
+    for (unsigned it = 0; it < iterations; it++) {
         memcpy(img, good, len);
         unsigned flips = 1 + it % 4;
         for (unsigned f = 0; f < flips; f++) {
