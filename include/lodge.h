@@ -447,19 +447,25 @@ typedef struct lodge_rate_limit {
 LODGE_API lodge_machine_t *lodge_machine_new(const lodge_machine_config_t *cfg, lodge_error_t *err);
 /* Starts the guest on host threads of its own; returns at once. */
 LODGE_API bool lodge_machine_start(lodge_machine_t *m, lodge_error_t *err);
-/* Returns once no hart runs (RUNNING -> PAUSED), or false if the machine is not running. */
+/* Returns once no hart runs (RUNNING -> PAUSED), or false if the machine is not running. The guest's clock
+ * stands still while paused (no leap in its time after resume); its RTC keeps host wall-clock time. */
 LODGE_API bool lodge_machine_pause(lodge_machine_t *m, lodge_error_t *err);
 LODGE_API bool lodge_machine_resume(lodge_machine_t *m, lodge_error_t *err);
-/* Any thread, async-signal-safe: end the run at the next time slice (exit STOPPED). */
+/* Any thread, async-signal-safe: end the run at the next time slice (exit STOPPED). Before start: the run
+ * ends as soon as it starts. */
 LODGE_API void lodge_machine_stop(lodge_machine_t *m);
-/* Ask the guest to power itself off (a graceful stop); the run ends when it does. */
+/* Ask the guest to power itself off (a graceful stop); the run ends when it does. The machine presses its
+ * power button (virtio-input KEY_POWER) now and every second after; a guest that does not listen never acts,
+ * so wait with a timeout, then stop. ARG unless running or paused (a paused guest sees it on resume). */
 LODGE_API bool lodge_machine_shutdown(lodge_machine_t *m, lodge_error_t *err);
 /* Waits until the run ends; timeout_ms < 0 waits forever. False on timeout. *exit may be NULL. */
 LODGE_API bool lodge_machine_wait(lodge_machine_t *m, int timeout_ms, lodge_machine_exit_t *exit);
 LODGE_API lodge_guest_state_t lodge_machine_state(const lodge_machine_t *m);
+/* Any thread; the run's figures are at most ~1 ms old while it runs, exact once paused or ended. */
 LODGE_API void lodge_machine_stats(const lodge_machine_t *m, lodge_machine_stats_t *out);
 /* LODGE_CONSOLE_STREAM: a non-blocking socket: read() gives the guest's console output, write() types at
- * it. Owned by the machine. -1 in other console modes. */
+ * it. Owned by the machine. -1 in other console modes. Output the embedder leaves unread beyond the socket's
+ * buffer and a small one of Lodge's is dropped (console_dropped): the guest never waits for the reader. */
 LODGE_API int lodge_machine_console_fd(const lodge_machine_t *m);
 /* Any thread, in any state: replaces the rate limits of device "disk0".."disk3" or "net0" (a bucket given the
  * same values as before keeps its tokens; a changed one starts full, as Firecracker's PATCH does). Set before

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mgr/jail.h"
+#include "mgr/jail_int.h"
 
 enum { CG_CPU, CG_CPUACCT, CG_MEM, CG_PIDS, CG_N };
 static const char *const ctl_names[CG_N] = {"cpu", "cpuacct", "memory", "pids"};
@@ -563,6 +563,18 @@ static int read_procs(const char *dir, const char *name, pid_t *pids, int max)
             pids[n++] = v;
     fclose(f);
     return n;
+}
+
+void jail_cgroup_rmdir_empty(const JailCgroups *cg, const char *name)
+{
+    if (!valid_name(name))
+        return;
+    for (int i = 0; i < CG_N; i++)
+        if (cg->c[i].usable && first_with_dir(cg, i)) {
+            char dir[PATH_MAX + 80];
+            snprintf(dir, sizeof dir, "%s/%s", cg->c[i].dir, name);
+            rmdir(dir); /* EBUSY while anything runs in it: then it stays */
+        }
 }
 
 bool jail_cgroup_remove_parent(const JailCgroups *cg, char *err, size_t errlen)

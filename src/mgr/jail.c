@@ -100,6 +100,7 @@ typedef struct PlanBuf {
     size_t cap;
     char exe[PATH_MAX];
     char *const *envp;
+    char seccomp_why[256];   /* why there is no baseline filter */
 } PlanBuf;
 
 static char *const empty_env[] = {NULL};
@@ -171,6 +172,7 @@ static int add_lib(struct dl_phdr_info *info, size_t size, void *arg)
 
 static void plan_free(PlanBuf *b)
 {
+    free((void *)b->plan.baseline);
     for (size_t i = 0; i < b->plan.nops; i++) {
         free(b->plan.ops[i].src);
         free(b->plan.ops[i].dst);
@@ -255,6 +257,10 @@ static bool plan_build(PlanBuf *b, const JailSpec *spec, char *const argv[], cha
         RL(RLIMIT_DATA, r->data);
 #undef RL
     p->nrl = n;
+    void *bpf = NULL;
+    if (!(spec->disable & JAIL_SECCOMP) &&
+        jail_seccomp_baseline(&bpf, &p->baseline_len, b->seccomp_why, sizeof b->seccomp_why))
+        p->baseline = bpf;
     p->cap_last = 63;
     FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "r");
     if (f) {
@@ -540,9 +546,15 @@ bool jail_spawn(const JailSpec *spec, char *const argv[], JailChild *out, char *
     if (tr != TRY_OK) {
         if (tr == TRY_AGAIN)
             snprintf(err, errlen, "jail: could not start the program in any jail the host allows");
+        if (spec->cgroups)
+            jail_cgroup_rmdir_empty(spec->cgroups, spec->name);
         goto done;
     }
     unsigned in = ns_to_bits(b.plan.nsflags) | JAIL_RLIMITS | JAIL_NNP | JAIL_CAPS;
+    if (b.plan.baseline)
+        in |= JAIL_SECCOMP;
+    else
+        missing(&m, JAIL_SECCOMP, "%s", dis & JAIL_SECCOMP ? "disabled" : b.seccomp_why);
     if ((spec->set_ids ? spec->uid : getuid()) != 0)
         in |= JAIL_NONROOT;
     else
@@ -575,6 +587,8 @@ bool jail_spawn(const JailSpec *spec, char *const argv[], JailChild *out, char *
         kill(pid, SIGKILL);
         reap(pid);
         out->pid = -1;
+        if (spec->cgroups)
+            jail_cgroup_rmdir_empty(spec->cgroups, spec->name);
         goto done;
     }
     ok = true;

@@ -26,7 +26,9 @@
     X(CG_CPU, 11, "cgroup-cpu")  /* its cgroup's CPU weight and cap apply */                               \
     X(CG_MEM, 12, "cgroup-memory")                                                                         \
     X(CG_PIDS,13, "cgroup-pids")                                                                           \
-    X(NONROOT,14, "nonroot")     /* its uid on the host is not 0 (a root caller sets JailSpec.uid) */
+    X(NONROOT,14, "nonroot")     /* its uid on the host is not 0 (a root caller sets JailSpec.uid) */     \
+    X(SECCOMP,15, "seccomp")     /* a process-wide baseline filter from exec on: no new namespaces, mounts, \
+                                  * ptrace, bpf, keys, modules, kexec... (EPERM); threads narrow it further */
 
 enum {
 #define JAIL_X(name, bit, text) JAIL_##name = 1u << bit,
@@ -177,6 +179,12 @@ typedef enum JailThreadKind {
 /* "hart" -> JAIL_THREAD_HART (the names lodge_machine_config_t.on_thread passes); false when unknown. */
 bool jail_thread_kind(const char *name, JailThreadKind *out);
 const char *jail_thread_kind_name(JailThreadKind kind);
+
+/* The baseline every jailed process gets at exec (jail_spawn installs it): the calls no guest process has a
+ * use for and that widen the kernel's surface (unshare, setns, mount, ptrace, bpf, keyctl, perf_event_open,
+ * userfaultfd, kexec, modules, clone with namespace flags...), answered EPERM. As a classic BPF program:
+ * *filter (malloc'd; free it) and *len instructions. */
+bool jail_seccomp_baseline(void **filter, unsigned short *len, char *err, size_t errlen);
 
 /* Installs kind's allow-list on the calling thread only (threads it creates later inherit it; filters stack,
  * so a thread's list must be a subset of its creator's). Any other system call kills the whole process

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -27,7 +29,7 @@ const char *jail_stage_name(int stage)
     static const char *const names[] = {
         "waiting for the parent", "setsid", "making mounts private", "staging the new root", "bind mount",
         "mounting /proc", "pivot_root", "making the root read-only", "sethostname", "chdir", "setrlimit",
-        "passing file descriptors", "dropping capabilities", "no_new_privs", "exec", "changing uid/gid",
+        "passing file descriptors", "dropping capabilities", "no_new_privs", "exec", "changing uid/gid", "the baseline seccomp filter",
     };
     return stage >= 0 && stage < (int)(sizeof names / sizeof names[0]) ? names[stage] : "?";
 }
@@ -269,6 +271,10 @@ int jail_child_main(void *arg)
     drop_caps(p);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         record(p, 0, JAIL_ST_NNP, errno, JAIL_NNP, NULL);
+    /* Last: from here on the program's own calls are filtered (execve stays allowed by the baseline). */
+    struct sock_fprog prog = {p->baseline_len, (struct sock_filter *)p->baseline};
+    if (p->baseline && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+        record(p, 0, JAIL_ST_SECCOMP, errno, JAIL_SECCOMP, NULL);
     /* The parent blocked every signal around clone(); start the program with default dispositions. */
     for (int s = 1; s < NSIG; s++)
         signal(s, SIG_DFL);

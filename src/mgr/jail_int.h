@@ -55,6 +55,8 @@ typedef struct JailPlan {
     bool drop_groups;        /* and drop supplementary groups (a root caller) */
     uid_t uid;
     gid_t gid;
+    const void *baseline;    /* jail_seccomp_baseline()'s program, installed after no_new_privs; NULL: none */
+    unsigned short baseline_len;
     int sync_fd;             /* read end: one byte when the parent has mapped ids and placed the cgroup */
     int report_fd;           /* write end, close-on-exec: JailRecord's, then EOF at exec */
 } JailPlan;
@@ -63,7 +65,7 @@ typedef struct JailPlan {
 typedef enum JailStage {
     JAIL_ST_SYNC, JAIL_ST_SETSID, JAIL_ST_PRIVATE, JAIL_ST_STAGING, JAIL_ST_BIND, JAIL_ST_PROC, JAIL_ST_PIVOT,
     JAIL_ST_REMOUNT, JAIL_ST_HOSTNAME, JAIL_ST_CHDIR, JAIL_ST_RLIMIT, JAIL_ST_FDS, JAIL_ST_CAPS, JAIL_ST_NNP,
-    JAIL_ST_EXEC, JAIL_ST_IDS,
+    JAIL_ST_EXEC, JAIL_ST_IDS, JAIL_ST_SECCOMP,
 } JailStage;
 
 /* One fixed-size record per event, written whole (smaller than PIPE_BUF, so never interleaved). */
@@ -74,6 +76,9 @@ typedef struct JailRecord {
     unsigned lost;           /* JAIL_* protections this event takes away */
     char path[200];          /* the path concerned, truncated */
 } JailRecord;
+
+/* Removes the guest's groups that are empty (a spawn that failed); a group something runs in stays. */
+void jail_cgroup_rmdir_empty(const JailCgroups *cg, const char *name);
 
 /* The child's entry point for clone(): sets up the jail and execs, or reports and _exits(127). */
 int jail_child_main(void *plan);

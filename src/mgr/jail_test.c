@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/if_tun.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -28,7 +31,7 @@
 #include <linux/capability.h>
 
 #include "lodge.h"
-#include "mgr/jail.h"
+#include "mgr/jail_int.h"
 #include "mgr/jail_test.h"
 #include "mgr/mgr.h"
 
@@ -158,6 +161,19 @@ static int inside(int argc, char **argv)
                rl.rlim_max == RLIM_INFINITY ? -1LL : (long long)rl.rlim_max);
     }
     printf("nnp %d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+    /* Without the baseline filter, a user namespace inside the jail is there for the asking. In a child,
+     * which exits at once: the probes must not change what this process reports. */
+    fflush(stdout);
+    pid_t probe = fork();
+    if (probe == 0) {
+        printf("unshare %s\n", unshare(CLONE_NEWUSER) == 0 ? "done" : strerror(errno));
+        /* No such process: ESRCH when ptrace may be called at all, EPERM under the filter. */
+        printf("ptrace %s\n", ptrace(PTRACE_ATTACH, 0x3fffffff, NULL, NULL) == 0 ? "done" : strerror(errno));
+        fflush(stdout);
+        _exit(0);
+    }
+    if (probe > 0)
+        waitpid(probe, NULL, 0);
     struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct d[2] = {{0}};
     syscall(SYS_capget, &h, d);
@@ -398,6 +414,12 @@ static int isolate(int argc, char **argv)
     need(&t, &jc, dis, JAIL_RLIMITS, v && strcmp(v, "1048576 1048576") == 0, "RLIMIT_FSIZE 1 MiB", v);
     v = seen(&s, "nnp");
     need(&t, &jc, dis, JAIL_NNP, v && strcmp(v, "1") == 0, "no_new_privs set", v);
+    v = seen(&s, "unshare");
+    need(&t, &jc, dis, JAIL_SECCOMP, v && strcmp(v, "done") != 0, "it cannot make a namespace of its own", v);
+#ifndef JAIL_SANITIZED
+    v = seen(&s, "ptrace");
+    need(&t, &jc, dis, JAIL_SECCOMP, v && strcmp(v, strerror(EPERM)) == 0, "it cannot ptrace", v);
+#endif
     v = seen(&s, "caps");
     need(&t, &jc, dis, JAIL_CAPS, v && strcmp(v, "000000000 000000000") == 0, "no capabilities (permitted, effective)", v);
     v = seen(&s, "devnull");
@@ -457,6 +479,109 @@ int jt_detach(int argc, char **argv)
     return jt_finish(&t);
 }
 
+/* `jail-test inside-tap --tap NAME`: opens the host tap NAME through /dev/net/tun, as a machine does. */
+static int inside_tap(int argc, char **argv)
+{
+    const char *name = jt_arg(argc, argv, "--tap", "");
+    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        printf("tap open /dev/net/tun: %s\n", strerror(errno));
+        return 1;
+    }
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+        printf("tap TUNSETIFF %s: %s\n", name, strerror(errno));
+        return 1;
+    }
+    printf("tap attached %s\n", ifr.ifr_name);
+    return 0;
+}
+
+/* `jail-test tap --tap NAME`: a jail asked for a tap keeps the host's network (reported) and can attach to
+ * a tap the operator made for it (`ip tuntap add NAME mode tap user UID`). */
+static int tap_case(int argc, char **argv)
+{
+    T t = {0};
+    const char *name = jt_arg(argc, argv, "--tap", NULL);
+    if (!name) {
+        fprintf(stderr, "jail-test tap: --tap NAME\n");
+        return MGR_EXIT_USAGE;
+    }
+    int out[2];
+    if (pipe2(out, O_CLOEXEC) < 0)
+        return MGR_EXIT_ERROR;
+    JailSpec spec = {.name = "jail-test-tap", .tap = true, .stdio_set = true, .stdio = {-1, out[1], 2}};
+    char *args[] = {"lodged", "jail-test", "inside-tap", "--tap", (char *)name, NULL};
+    JailChild jc;
+    char err[1024], buf[512] = "";
+    bool ok = jail_spawn(&spec, args, &jc, err, sizeof err);
+    close(out[1]);
+    if (!ok) {
+        jt_check(&t, false, "spawn: %s", err);
+        close(out[0]);
+        return jt_finish(&t);
+    }
+    printf("report: %s\n", jc.report);
+    ssize_t n = read(out[0], buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    close(out[0]);
+    int st = jt_wait(jc.pid, 10);
+    printf("  inside: %s", buf);
+    jt_check(&t, !(jc.in_force & JAIL_NETNS) && strstr(jc.report, "netns (a tap needs the host's network)"),
+             "with a tap there is no network namespace, and the report says why");
+    jt_check(&t, st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 && strstr(buf, "tap attached"),
+             "the jailed process attaches to its tap %s through the bound /dev/net/tun", name);
+    return jt_finish(&t);
+}
+
+/* `jail-test errors`: bad specs are refused with a message that names the problem, and start nothing. */
+static int errors_case(int argc, char **argv)
+{
+    T t = {0};
+    char *args[] = {"lodged", "jail-test", "busy", "--secs", "0", NULL};
+    static const JailBind missing_src[] = {{"/nonexistent/lodge-disk.img", NULL, 0}};
+    static const JailBind relative_dst[] = {{"/dev/null", "relative/path", JAIL_BIND_DEV}};
+    static const int low_fd[] = {1};
+    static const struct {
+        const char *what;
+        JailSpec spec;
+        const char *expect;
+    } cases[] = {
+        {"a bad name", {.name = "../escape"}, "bad name"},
+        {"an empty name", {.name = ""}, "bad name"},
+        {"a missing bind source", {.name = "e1", .binds = missing_src, .nbinds = 1}, "/nonexistent/lodge-disk.img"},
+        {"a relative bind target", {.name = "e2", .binds = relative_dst, .nbinds = 1}, "relative/path"},
+        {"a missing program", {.name = "e3", .exe = "/nonexistent/lodged"}, "/nonexistent/lodged"},
+        {"fd 1 as an extra fd", {.name = "e4", .keep_fds = low_fd, .nkeep = 1}, "fd 1"},
+        {"a missing working directory", {.name = "e5", .workdir = "/nonexistent-dir"}, "chdir /nonexistent-dir"},
+    };
+    /* With cgroups: a spawn that fails leaves no group behind. */
+    JailCgroups *cg = jt_cgroups_open(&t);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        JailChild jc;
+        char err[1024] = "";
+        bool ok = jail_spawn(&cases[i].spec, args, &jc, err, sizeof err);
+        if (ok)
+            jt_wait(jc.pid, 5);
+        jt_check(&t, !ok && jc.pid == -1 && strstr(err, cases[i].expect), "%s is refused: %s", cases[i].what,
+                 ok ? "it started" : err);
+    }
+    if (cg) {
+        JailSpec late = {.name = "e6", .workdir = "/nonexistent-dir", .cgroups = cg};
+        JailChild jc;
+        char err[1024];
+        bool ok = jail_spawn(&late, args, &jc, err, sizeof err);
+        pid_t pids[4];
+        jt_check(&t, !ok && jail_cgroup_pids(cg, "e6", pids, 4) < 0,
+                 "a spawn that fails in the child leaves no cgroup behind");
+        jt_cgroups_close(cg);
+    }
+    return jt_finish(&t);
+}
+
 int mgr_cmd_jail_test(int argc, char **argv)
 {
     static const struct {
@@ -467,7 +592,7 @@ int mgr_cmd_jail_test(int argc, char **argv)
         {"busy", jt_busy},         {"bomb", jt_bomb},           {"threads", jt_threads},      {"cpu-cap", jt_cpu_cap},
         {"cpu-weight", jt_cpu_weight}, {"mem-bomb", jt_mem_bomb}, {"pids", jt_pids_case}, {"machine", jt_machine_case},
         {"machine-child", jt_machine_child}, {"spawn-rate", jt_spawn_rate},
-        {"detach", jt_detach},
+        {"detach", jt_detach}, {"tap", tap_case}, {"errors", errors_case}, {"inside-tap", inside_tap},
     };
     if (argc < 2) {
         fprintf(stderr, "usage: lodged jail-test CASE [OPTIONS]\n");

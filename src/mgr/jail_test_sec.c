@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -218,10 +219,11 @@ int jt_machine_child(int argc, char **argv)
         .on_thread = sec ? machine_thread_hook : NULL,
     };
     const char *disk = jt_arg(argc, argv, "--disk", NULL);
-    if (disk) {
-        cfg.disks[0] = (lodge_machine_disk_t){.path = disk, .read_only = true};
-        cfg.ndisks = 1;
-    }
+    if (disk)
+        cfg.disks[cfg.ndisks++] = (lodge_machine_disk_t){.path = disk, .read_only = true};
+    const char *scratch = jt_arg(argc, argv, "--scratch", NULL);
+    if (scratch)
+        cfg.disks[cfg.ndisks++] = (lodge_machine_disk_t){.path = scratch, .read_only = false};
     lodge_error_t e = {0};
     lodge_machine_t *m = lodge_machine_new(&cfg, &e);
     if (!m || !lodge_machine_start(m, &e)) {
@@ -247,17 +249,26 @@ int jt_machine_case(int argc, char **argv)
         fprintf(stderr, "jail-test machine: --guest DIR --state DIR\n");
         return MGR_EXIT_USAGE;
     }
-    char kernel[4096], initrd[4096], disk[4096], console[4096];
+    char kernel[4096], initrd[4096], disk[4096], console[4096], scratch[4096];
     snprintf(kernel, sizeof kernel, "%s/Image", guest);
     snprintf(initrd, sizeof initrd, "%s/initramfs.cpio", guest);
     snprintf(disk, sizeof disk, "%s/disk.ext4", guest);
     snprintf(console, sizeof console, "%s/console.log", state);
+    snprintf(scratch, sizeof scratch, "%s/scratch.img", state);
     if (access(kernel, R_OK) || access(initrd, R_OK) || access(disk, R_OK)) {
         jt_skip(&t, "a jailed machine boots",
                 "no default guest (Image, initramfs.cpio, disk.ext4) there: make guest, or set LODGE_GUEST_DIR");
         return jt_finish(&t);
     }
     JailCgroups *cg = jt_cgroups_open(&t);
+    /* A writable scratch disk, zeroed, made for this run. */
+    int sfd = open(scratch, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (sfd < 0 || ftruncate(sfd, 1 << 20) < 0) {
+        jt_check(&t, false, "cannot make %s: %s", scratch, strerror(errno));
+        return jt_finish(&t);
+    }
+    fchmod(sfd, 0666); /* the jailed user may be another */
+    close(sfd);
     JailBind binds[] = {{kernel, NULL, 0}, {initrd, NULL, 0}, {disk, NULL, 0}, {state, NULL, JAIL_BIND_RW}};
     JailSpec spec = {
         .name = "jail-test-machine", .binds = binds, .nbinds = 4, .workdir = state,
@@ -274,9 +285,10 @@ int jt_machine_case(int argc, char **argv)
     }
     /* The sleep idles the hart (WFI): the wait for the timer runs under the list too. */
     const char *cmd = "echo guest-says-hello; dd if=/dev/vda of=/dev/null bs=64k count=64 2>/dev/null && "
-                      "echo disk-read-ok; sleep 1; echo slept";
+                      "echo disk-read-ok; echo lodge-was-here | dd of=/dev/vdb bs=512 seek=8 conv=fsync 2>/dev/null && "
+                      "echo disk-write-ok; sleep 1; echo slept";
     char *args[] = {"lodged", "jail-test", "machine-child", "--kernel", kernel, "--initrd", initrd, "--disk", disk,
-                    "--cmd", (char *)cmd, "--console", console, NULL};
+                    "--scratch", scratch, "--cmd", (char *)cmd, "--console", console, NULL};
     JailChild jc;
     char err[1024];
     fflush(stdout);
@@ -297,6 +309,14 @@ int jt_machine_case(int argc, char **argv)
         jt_check(&t, st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
               "the jailed machine process boots Linux to poweroff in %.1fs, its machine thread under the hart "
               "list (status %#x%s)", took, st, st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS ? ": SIGSYS" : "");
+        char block[32] = "";
+        int dfd = open(scratch, O_RDONLY | O_CLOEXEC);
+        if (dfd >= 0 && pread(dfd, block, 14, 4096) != 14)
+            block[0] = '\0';
+        if (dfd >= 0)
+            close(dfd);
+        jt_check(&t, strstr(log, "disk-write-ok") && memcmp(block, "lodge-was-here", 14) == 0,
+                 "the guest's write to its writable disk reached the host file (written and flushed on the hart)");
         jt_check(&t, strstr(log, "guest-says-hello") && strstr(log, "disk-read-ok") && strstr(log, "slept"),
               "the guest ran its command, read its read-only disk and idled a second (console in the bound state "
               "dir)");

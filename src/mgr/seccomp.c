@@ -3,6 +3,10 @@
  * is seen (the daemon reports the guest as crashed) instead of being an error a compromised thread could
  * probe. The lists come from running the real processes under `strace -f` (docs/hypervisor.md, Isolation). */
 #include <errno.h>
+#include <linux/filter.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -54,6 +58,8 @@ static const SysRule rules[] = {
     {"sched_yield", ALL, ANY, "spin-then-yield waits"},
     {"mmap", ALL, NOEXEC2, "allocator arenas, thread stacks, wasm memory reservations (never executable)"},
     {"munmap", ALL, ANY, "the allocator gives memory back"},
+    {"memfd_create", KC | KW, ANY, "the copy-on-write image of a module's initial memory (wasm/image.c)"},
+    {"mremap", ALL, ANY, "realloc of a large block moves its mapping (keeps its protection: never executable)"},
     {"mprotect", ALL, NOEXEC2, "wasm memory growth commits pages; allocator arenas grow (never executable)"},
     {"madvise", ALL, ANY, "the allocator and freed thread stacks release pages (MADV_DONTNEED)"},
     {"brk", ALL, ANY, "the allocator's main arena"},
@@ -143,6 +149,73 @@ static const SysRule rules[] = {
     {"uname", KC, ANY, "glibc asks the kernel version once"},
     {"wait4", KC, ANY, "reaping a thread-spawned helper (none today; pthread_join uses futex)"},
 };
+
+/* The baseline (jail_seccomp_baseline): calls a guest process never needs, whose kernel code is a common
+ * way up for an exploit. EPERM rather than a kill: libraries probe some of them and cope. */
+static const char *const baseline_deny[] = {
+    "unshare", "setns",                                         /* no new namespaces: their code is large */
+    "mount", "umount2", "pivot_root", "chroot", "mount_setattr", "move_mount", "open_tree", "fsopen",
+    "fsconfig", "fsmount", "fspick",                            /* the jail's file system view is final */
+#ifndef JAIL_SANITIZED
+    "ptrace",                                                   /* (a sanitizer's leak check needs it) */
+#endif
+    "process_vm_readv", "process_vm_writev",                    /* no reaching into other processes */
+    "bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key", "io_uring_setup",
+    "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "reboot", "swapon",
+    "swapoff", "acct", "quotactl", "syslog", "iopl", "ioperm", "settimeofday", "clock_settime",
+    "clock_adjtime", "adjtimex", "sethostname", "setdomainname", "open_by_handle_at", "name_to_handle_at",
+    "fanotify_init", "lookup_dcookie", "vhangup",
+};
+
+bool jail_seccomp_baseline(void **filter, unsigned short *len, char *err, size_t errlen)
+{
+    *filter = NULL;
+    *len = 0;
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    if (!ctx) {
+        snprintf(err, errlen, "seccomp: out of memory");
+        return false;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < sizeof baseline_deny / sizeof baseline_deny[0] && rc >= 0; i++) {
+        int nr = seccomp_syscall_resolve_name(baseline_deny[i]);
+        if (nr != __NR_SCMP_ERROR)
+            rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+    }
+    /* clone with a namespace flag: each flag its own rule (a filter compares masked values for equality). */
+    static const unsigned long nsflags[] = {CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC,
+                                            CLONE_NEWUTS, CLONE_NEWCGROUP};
+    for (size_t i = 0; i < sizeof nsflags / sizeof nsflags[0] && rc >= 0; i++)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+                              SCMP_A0(SCMP_CMP_MASKED_EQ, nsflags[i], nsflags[i]));
+    /* clone3's flags are out of reach: ENOSYS makes glibc fall back to clone. */
+    if (rc >= 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+    if (rc < 0) {
+        snprintf(err, errlen, "seccomp: baseline rule: %s", strerror(-rc));
+        seccomp_release(ctx);
+        return false;
+    }
+    /* libseccomp writes the program to an fd: a memory file, read back whole. */
+    int fd = memfd_create("lodge-seccomp", MFD_CLOEXEC);
+    off_t size;
+    void *buf = NULL;
+    if (fd < 0 || (rc = seccomp_export_bpf(ctx, fd)) < 0 || (size = lseek(fd, 0, SEEK_END)) <= 0 ||
+        size % sizeof(struct sock_filter) || size / sizeof(struct sock_filter) > 0xffff || !(buf = malloc((size_t)size)) ||
+        pread(fd, buf, (size_t)size, 0) != size) {
+        snprintf(err, errlen, "seccomp: cannot export the baseline: %s", rc < 0 ? strerror(-rc) : strerror(errno));
+        free(buf);
+        if (fd >= 0)
+            close(fd);
+        seccomp_release(ctx);
+        return false;
+    }
+    close(fd);
+    seccomp_release(ctx);
+    *filter = buf;
+    *len = (unsigned short)(size / sizeof(struct sock_filter));
+    return true;
+}
 
 bool jail_thread_kind(const char *name, JailThreadKind *out)
 {

@@ -3,6 +3,7 @@
  * daemons come and go, and runs them on the scheduler of mgr/wsched.h. A fault here ends this process
  * only; the pool restarts it and reports its instances as crashed. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "mgr/jail.h"
 #include "mgr/mgr.h"
 #include "mgr/wproto.h"
 #include "mgr/wsched.h"
@@ -47,7 +49,21 @@ typedef struct Worker {
     unsigned nsubs;
     int listen_fd;
     unsigned threads;
+    bool seccomp;                /* asked for (--seccomp) */
+    atomic_bool seccomp_failed;  /* a thread could not install its list */
 } Worker;
+
+static Worker *the_worker; /* for the scheduler's thread hook, which takes no argument */
+
+/* The scheduler's threads run guest code: the wasm allow-list (mgr/seccomp.c). */
+static void wasm_thread_init(void)
+{
+    char err[256];
+    if (the_worker->seccomp && !jail_seccomp_apply(JAIL_THREAD_WASM, err, sizeof err)) {
+        fprintf(stderr, "lodged worker: %s\n", err);
+        atomic_store(&the_worker->seccomp_failed, true);
+    }
+}
 
 /* ---- The id table ---- */
 
@@ -264,8 +280,37 @@ static void drop_unstarted(Worker *w, WInst *in)
     free(in);
 }
 
-/* {"op":"create","spec":{...}}: everything up to a CREATED instance, on this (the control) thread. */
-static cJSON *create(Worker *w, const cJSON *spec)
+/* The descriptor a create request names as "fds".name (-1 when absent), taken out of fds[] (the request's
+ * descriptors; what is not taken is closed by the caller). */
+static int fd_of(const cJSON *fdmap, const char *name, int *fds, size_t nfds)
+{
+    unsigned long long i = wproto_num(fdmap, name, ~0ull);
+    if (i >= nfds)
+        return -1;
+    int fd = fds[i];
+    fds[i] = -1;
+    return fd;
+}
+
+/* A preopen given as a descriptor is opened again by name through /proc/self/fd, so WASI sees an ordinary
+ * directory; the guest is shown the daemon's path. */
+static void dir_by_fd(lodge_wasi_dir_t *d, const cJSON *fdmap, int i, int *fds, size_t nfds, char *buf, size_t len)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(fdmap, "dirs");
+    const cJSON *x = cJSON_GetArrayItem(a, i);
+    if (!cJSON_IsNumber(x) || x->valuedouble < 0 || (size_t)x->valuedouble >= nfds || fds[(size_t)x->valuedouble] < 0)
+        return;
+    snprintf(buf, len, "/proc/self/fd/%d", fds[(size_t)x->valuedouble]);
+    if (access(buf, F_OK) != 0)
+        return; /* no /proc here: the path itself (an unjailed worker sees the daemon's files) */
+    if (!d->guest_path)
+        d->guest_path = d->host_path;
+    d->host_path = buf;
+}
+
+/* {"op":"create","spec":{...},"fds":{...}}: everything up to a CREATED instance, on this (the control)
+ * thread. */
+static cJSON *create(Worker *w, const cJSON *spec, const cJSON *fdmap, int *fds, size_t nfds)
 {
     if (!cJSON_IsObject(spec))
         return fail("%s", "create needs a \"spec\" object");
@@ -281,12 +326,15 @@ static cJSON *create(Worker *w, const cJSON *spec)
         return fail("instance '%s' exists", id);
 
     bool bad = false;
-    int argc = 0, envc = 0;
+    int argc = 0, envc = 0, mod_fd = fd_of(fdmap, "module", fds, nfds), out_fd = fd_of(fdmap, "stdout", fds, nfds),
+        err_fd = fd_of(fdmap, "stderr", fds, nfds);
+    char (*dirbuf)[32] = NULL;
     const char **argv = strings(spec, "argv", &argc, &bad), **env = strings(spec, "env", &envc, &bad);
     const cJSON *dirs_j = cJSON_GetObjectItemCaseSensitive(spec, "dirs");
     int ndirs = cJSON_GetArraySize(dirs_j);
     lodge_wasi_dir_t *dirs = ndirs > 0 && ndirs < 1024 ? calloc((size_t)ndirs, sizeof *dirs) : NULL;
-    if ((dirs_j && !cJSON_IsArray(dirs_j)) || ndirs >= 1024 || (ndirs > 0 && !dirs))
+    if ((dirs_j && !cJSON_IsArray(dirs_j)) || ndirs >= 1024 || (ndirs > 0 && !dirs) ||
+        (ndirs > 0 && !(dirbuf = calloc((size_t)ndirs, sizeof *dirbuf))))
         bad = true;
     for (int i = 0; !bad && i < ndirs; i++) {
         const cJSON *d = cJSON_GetArrayItem(dirs_j, i);
@@ -295,6 +343,8 @@ static cJSON *create(Worker *w, const cJSON *spec)
         dirs[i].read_only = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "ro"));
         if (!dirs[i].host_path)
             bad = true;
+        else
+            dir_by_fd(&dirs[i], fdmap, i, fds, nfds, dirbuf[i], sizeof dirbuf[i]);
     }
     cJSON *r = NULL;
     char err[512] = "";
@@ -309,9 +359,17 @@ static cJSON *create(Worker *w, const cJSON *spec)
     in->fuel0 = wproto_num(spec, "fuel", 0);
     size_t max_memory = (size_t)wproto_num(spec, "max_memory", 0);
     const char *outp = wproto_str(spec, "stdout"), *errp = wproto_str(spec, "stderr");
-    if (!(in->module = wshared_module(w->shared, path, err, sizeof err)) ||
-        (outp && !(in->out = wshared_out(w->shared, outp, err, sizeof err))) ||
-        (errp && !(in->err = wshared_out(w->shared, errp, err, sizeof err)))) {
+    in->module = mod_fd >= 0 ? wshared_module_fd(w->shared, mod_fd, path, err, sizeof err)
+                             : wshared_module(w->shared, path, err, sizeof err);
+    if (in->module && (out_fd >= 0 || outp)) {
+        in->out = out_fd >= 0 ? wshared_out_take(w->shared, out_fd, err, sizeof err) : wshared_out(w->shared, outp, err, sizeof err);
+        out_fd = -1;
+    }
+    if (in->module && (!outp || in->out) && (err_fd >= 0 || errp)) {
+        in->err = err_fd >= 0 ? wshared_out_take(w->shared, err_fd, err, sizeof err) : wshared_out(w->shared, errp, err, sizeof err);
+        err_fd = -1;
+    }
+    if (!in->module || ((outp || out_fd >= 0) && !in->out) || ((errp || err_fd >= 0) && !in->err)) {
         r = fail("%s", err);
         goto out;
     }
@@ -351,6 +409,13 @@ static cJSON *create(Worker *w, const cJSON *spec)
 out:
     if (in)
         drop_unstarted(w, in);
+    if (mod_fd >= 0)
+        close(mod_fd);
+    if (out_fd >= 0)
+        close(out_fd);
+    if (err_fd >= 0)
+        close(err_fd);
+    free(dirbuf);
     free(argv);
     free(env);
     free(dirs);
@@ -413,6 +478,23 @@ static cJSON *list(Worker *w)
     return r;
 }
 
+/* A "Name:   N kB" line of /proc/self/status (getrusage is not on the control allow-list), or 0. */
+static unsigned long status_kib(const char *name)
+{
+    FILE *f = fopen("/proc/self/status", "re");
+    char line[256];
+    unsigned long v = 0;
+    size_t n = strlen(name);
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, name, n) == 0) {
+            v = strtoul(line + n, NULL, 10);
+            break;
+        }
+    if (f)
+        fclose(f);
+    return v;
+}
+
 static cJSON *info(Worker *w)
 {
     WSchedInfo si;
@@ -430,22 +512,23 @@ static cJSON *info(Worker *w)
     cJSON_AddNumberToObject(r, "switches", (double)si.switches);
     cJSON_AddNumberToObject(r, "modules", (double)wshared_modules(w->shared));
     cJSON_AddNumberToObject(r, "output_files", (double)wshared_outs(w->shared));
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    cJSON_AddNumberToObject(r, "max_rss_kib", (double)ru.ru_maxrss);
+    cJSON_AddNumberToObject(r, "max_rss_kib", (double)status_kib("VmHWM:"));
+    cJSON_AddNumberToObject(r, "rss_kib", (double)status_kib("VmRSS:"));
+    cJSON_AddBoolToObject(r, "seccomp", w->seccomp && !atomic_load(&w->seccomp_failed));
     pthread_mutex_lock(&w->ev_mu);
     cJSON_AddNumberToObject(r, "events_dropped", (double)w->ev_dropped);
     pthread_mutex_unlock(&w->ev_mu);
     return r;
 }
 
-static cJSON *handle(Worker *w, const cJSON *req, bool *quit)
+static cJSON *handle(Worker *w, const cJSON *req, int *fds, size_t nfds, bool *quit)
 {
     const char *op = wproto_str(req, "op");
     if (!op)
         return fail("%s", "a request needs an \"op\"");
     if (strcmp(op, "create") == 0)
-        return create(w, cJSON_GetObjectItemCaseSensitive(req, "spec"));
+        return create(w, cJSON_GetObjectItemCaseSensitive(req, "spec"), cJSON_GetObjectItemCaseSensitive(req, "fds"),
+                      fds, nfds);
     if (strcmp(op, "list") == 0)
         return list(w);
     if (strcmp(op, "info") == 0 || strcmp(op, "hello") == 0)
@@ -517,12 +600,17 @@ static void *conn_main(void *arg)
         goto out;
     }
     for (;;) {
-        cJSON *req = wproto_recv(c->fd, WPROTO_MAX_REQUEST, -1, err, sizeof err);
+        int fds[WPROTO_MAX_FDS];
+        size_t nfds = 0;
+        cJSON *req = wproto_recv_fds(c->fd, WPROTO_MAX_REQUEST, -1, fds, &nfds, err, sizeof err);
         if (!req)
             break;
         bool quit = false;
-        cJSON *rep = handle(w, req, &quit);
+        cJSON *rep = handle(w, req, fds, nfds, &quit);
         cJSON_Delete(req);
+        for (size_t i = 0; i < nfds; i++) /* descriptors the request did not use */
+            if (fds[i] >= 0)
+                close(fds[i]);
         bool ok = rep && wproto_send(c->fd, rep);
         cJSON_Delete(rep);
         if (quit) {
@@ -581,23 +669,27 @@ static void set_limits(void)
 }
 
 static const char worker_usage[] =
-    "usage: lodged worker --socket PATH [--threads N] [--stack-kib N] [--max-memory BYTES]\n"
+    "usage: lodged worker --socket PATH [--threads N] [--stack-kib N] [--max-memory BYTES] [--seccomp]\n"
     "One worker process of the daemon's pool: it hosts many WebAssembly instances and serves the pool's\n"
     "protocol on PATH (docs/workers.md). The daemon starts workers itself; run one by hand to debug.\n"
     "  --threads N       runner threads shared by the instances (default: the number of CPUs)\n"
     "  --stack-kib N     host stack of each started instance (default 256)\n"
-    "  --max-memory N    an instance's memory budget when its spec gives none (default 128 MiB)\n";
+    "  --max-memory N    an instance's memory budget when its spec gives none (default 128 MiB)\n"
+    "  --seccomp         each thread under its system-call allow-list (the pool's jailed workers)\n";
 
 int mgr_cmd_worker(int argc, char **argv)
 {
     const char *sock = NULL;
     long threads = sysconf(_SC_NPROCESSORS_ONLN), stack_kib = 256;
     unsigned long long max_memory = 128ull << 20;
+    bool seccomp = false;
     for (int i = 1; i < argc; i++) {
         char *end = NULL;
         if (mgr_is_help(argv[i])) {
             fputs(worker_usage, stdout);
             return MGR_EXIT_OK;
+        } else if (strcmp(argv[i], "--seccomp") == 0) {
+            seccomp = true;
         } else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
             sock = argv[++i];
         } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
@@ -627,6 +719,8 @@ int mgr_cmd_worker(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     set_limits();
     static Worker w;
+    the_worker = &w;
+    w.seccomp = seccomp;
     w.default_max_memory = (size_t)max_memory;
     w.threads = (unsigned)threads;
     pthread_mutex_init(&w.create_mu, NULL);
@@ -641,7 +735,8 @@ int mgr_cmd_worker(int argc, char **argv)
     w.engine = lodge_engine_new(&cfg);
     w.shared = w.engine ? wshared_new(w.engine) : NULL;
     char err[256] = "out of memory";
-    w.sched = w.shared && w.buckets ? wsched_new(w.engine, w.threads, (size_t)stack_kib << 10, on_event, release, &w, err, sizeof err)
+    w.sched = w.shared && w.buckets ? wsched_new(w.engine, w.threads, (size_t)stack_kib << 10, on_event, release, &w,
+                                                wasm_thread_init, err, sizeof err)
                                     : NULL;
     if (!w.sched) {
         fprintf(stderr, "lodged worker: %s\n", err);
@@ -650,6 +745,12 @@ int mgr_cmd_worker(int argc, char **argv)
     w.listen_fd = listen_on(sock);
     if (w.listen_fd < 0)
         return MGR_EXIT_ERROR;
+    /* This thread and those it starts from now on (the event sender, one per connection) serve the
+     * protocol: the control allow-list. */
+    if (seccomp && !jail_seccomp_apply(JAIL_THREAD_CONTROL, err, sizeof err)) {
+        fprintf(stderr, "lodged worker: %s\n", err);
+        atomic_store(&w.seccomp_failed, true);
+    }
     pthread_t sender;
     if (pthread_create(&sender, NULL, sender_main, &w) != 0) {
         fprintf(stderr, "lodged worker: cannot start a thread\n");

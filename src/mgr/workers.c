@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -19,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mgr/jail.h"
 #include "mgr/workers.h"
 #include "mgr/wproto.h"
 
@@ -36,6 +38,7 @@ typedef struct PWorker {
     char sock[108];
     size_t ninst;
     time_t last_start;
+    char jail[1024];      /* what the jail put in force (its report) */
 } PWorker;
 
 typedef struct PInst {
@@ -169,35 +172,50 @@ static int hello(const char *path, const char *role, pid_t *pid, char *err, size
     return fd;
 }
 
+/* Starts worker w in a jail (mgr/jail.h): namespaces, a private root holding only the lodged program, its
+ * libraries and the workers' directory (for the sockets), rlimits, seccomp per thread kind inside. The
+ * jail makes it a detached child: a session of its own, it outlives the daemon. */
 static pid_t spawn(WorkerPool *p, PWorker *w, char *err, size_t errlen)
 {
-    char log[sizeof w->sock + 8];
+    char log[sizeof w->sock + 8], name[32];
     snprintf(log, sizeof log, "%s/w%u.log", p->dir, w->idx);
-    char *argv[] = {p->lodged, "worker", "--socket", w->sock, NULL};
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(err, errlen, "fork: %s", strerror(errno));
+    snprintf(name, sizeof name, "worker-%u", w->idx);
+    int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (logfd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", log, strerror(errno));
         return -1;
     }
-    if (pid == 0) {
-        /* Only async-signal-safe calls until exec. A session of its own: the daemon's terminal, process
-         * group and death do not reach the worker. */
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        setsid();
-        int in = open("/dev/null", O_RDONLY), out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0640);
-        if (in >= 0)
-            dup2(in, 0);
-        if (out >= 0) {
-            dup2(out, 1);
-            dup2(out, 2);
-        }
-        syscall(SYS_close_range, 3u, ~0u, 0u);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    return pid;
+    char *argv[] = {"lodged", "worker", "--socket", w->sock, "--seccomp", NULL};
+    JailBind binds[] = {{.src = p->dir, .flags = JAIL_BIND_RW}};
+    /* Descriptors: thousands of instances share few output files, but each create brings some. */
+    struct rlimit rl = {0, 0};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    JailSpec js = {
+        .name = name, .exe = p->lodged, .binds = binds, .nbinds = 1, .proc = true, /* /proc/self/fd for preopens */
+        .stdio_set = true, .stdio = {-1, logfd, logfd},
+        .rlimits = {.nofile = rl.rlim_max == RLIM_INFINITY ? 1u << 20 : rl.rlim_max},
+    };
+    JailChild jc;
+    memset(&jc, 0, sizeof jc);
+    bool ok = jail_spawn(&js, argv, &jc, err, errlen);
+    close(logfd);
+    if (!ok)
+        return -1;
+    pthread_mutex_lock(&p->mu);
+    size_t n = strnlen(jc.report, sizeof jc.report); /* truncated if the jail's report ever outgrows ours */
+    n = n < sizeof w->jail - 1 ? n : sizeof w->jail - 1;
+    memcpy(w->jail, jc.report, n);
+    w->jail[n] = 0;
+    pthread_mutex_unlock(&p->mu);
+    return jc.pid;
+}
+
+/* The worker's pid as this process sees it (a jailed worker is PID 1 of its own namespace). */
+static pid_t peer_pid(int fd)
+{
+    struct ucred cr;
+    socklen_t len = sizeof cr;
+    return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 ? cr.pid : 0;
 }
 
 static int pidfd_of(pid_t pid)
@@ -231,9 +249,13 @@ static bool worker_up(WorkerPool *p, PWorker *w, bool may_reconnect, char *err, 
                 return false;
             }
             usleep(10000);
-            pid_t got = 0;
-            ctl = hello(w->sock, "control", &got, err, errlen);
+            ctl = hello(w->sock, "control", NULL, err, errlen);
         }
+    } else {
+        pid = peer_pid(ctl);
+        pthread_mutex_lock(&p->mu);
+        snprintf(w->jail, sizeof w->jail, "reconnected: see the report of the daemon that started it");
+        pthread_mutex_unlock(&p->mu);
     }
     int pidfd = pidfd_of(pid);
     int ev = hello(w->sock, "events", NULL, err, errlen);
@@ -255,15 +277,15 @@ static bool worker_up(WorkerPool *p, PWorker *w, bool may_reconnect, char *err, 
 
 /* ---- Requests ---- */
 
-/* One request on worker k's control connection; the reply, or NULL with err. */
-static cJSON *rpc(WorkerPool *p, unsigned k, cJSON *req, char *err, size_t errlen)
+/* One request on worker k's control connection, with descriptors; the reply, or NULL with err. */
+static cJSON *rpc_fds(WorkerPool *p, unsigned k, cJSON *req, const int *fds, size_t nfds, char *err, size_t errlen)
 {
     PWorker *w = &p->w[k];
     pthread_mutex_lock(&w->ctl_mu);
     cJSON *rep = NULL;
     if (w->ctl < 0) {
         snprintf(err, errlen, "worker %u is down", k);
-    } else if (!wproto_send(w->ctl, req)) {
+    } else if (!wproto_send_fds(w->ctl, req, fds, nfds)) {
         snprintf(err, errlen, "worker %u: %s", k, strerror(errno));
     } else {
         char why[200];
@@ -284,6 +306,11 @@ static cJSON *rpc(WorkerPool *p, unsigned k, cJSON *req, char *err, size_t errle
         rep = NULL;
     }
     return rep;
+}
+
+static cJSON *rpc(WorkerPool *p, unsigned k, cJSON *req, char *err, size_t errlen)
+{
+    return rpc_fds(p, k, req, NULL, 0, err, errlen);
 }
 
 static cJSON *op_msg(const char *op, const char *id)
@@ -325,6 +352,48 @@ static cJSON *spec_json(const InstanceSpec *s)
     return o;
 }
 
+/* The daemon opens what the instance may touch and hands the descriptors over: its worker is jailed
+ * without the daemon's files. Adds "fds" to req. */
+static bool open_files(const InstanceSpec *s, cJSON *req, int *fds, size_t *nfds, char *err, size_t errlen)
+{
+    if (s->ndirs < 0 || (size_t)s->ndirs + 3 > WPROTO_MAX_FDS) {
+        snprintf(err, errlen, "at most %d preopened directories", WPROTO_MAX_FDS - 3);
+        return false;
+    }
+    cJSON *map = cJSON_AddObjectToObject(req, "fds");
+    struct {
+        const char *name, *path;
+        int flags;
+    } files[] = {
+        {"module", s->module_path, O_RDONLY},
+        {"stdout", s->stdout_path, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY},
+        {"stderr", s->stderr_path, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        if (!files[i].path)
+            continue;
+        int fd = open(files[i].path, files[i].flags | O_CLOEXEC, 0640);
+        if (fd < 0) {
+            snprintf(err, errlen, "cannot open %s %s: %s", i ? "output file" : "module", files[i].path, strerror(errno));
+            return false;
+        }
+        cJSON_AddNumberToObject(map, files[i].name, (double)*nfds);
+        fds[(*nfds)++] = fd;
+    }
+    cJSON *dirs = cJSON_AddArrayToObject(map, "dirs");
+    for (int i = 0; i < s->ndirs; i++) {
+        int fd = s->dirs[i].host_path ? open(s->dirs[i].host_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+        if (fd < 0) {
+            snprintf(err, errlen, "cannot open directory %s: %s", s->dirs[i].host_path ? s->dirs[i].host_path : "(none)",
+                     strerror(errno));
+            return false;
+        }
+        cJSON_AddItemToArray(dirs, cJSON_CreateNumber((double)*nfds));
+        fds[(*nfds)++] = fd;
+    }
+    return true;
+}
+
 bool workers_create(WorkerPool *p, const InstanceSpec *spec, char *err, size_t errlen)
 {
     if (!spec || !wproto_valid_id(spec->id) || !spec->module_path) {
@@ -353,7 +422,15 @@ bool workers_create(WorkerPool *p, const InstanceSpec *spec, char *err, size_t e
     cJSON *req = cJSON_CreateObject();
     cJSON_AddStringToObject(req, "op", "create");
     cJSON_AddItemToObject(req, "spec", spec_json(spec));
-    cJSON *rep = rpc(p, (unsigned)best, req, err, errlen);
+    int fds[WPROTO_MAX_FDS];
+    size_t nfds = 0;
+    cJSON *rep = NULL;
+    if (open_files(spec, req, fds, &nfds, err, errlen))
+        rep = rpc_fds(p, (unsigned)best, req, fds, nfds, err, errlen);
+    else
+        cJSON_Delete(req);
+    for (size_t i = 0; i < nfds; i++)
+        close(fds[i]);
     pthread_mutex_lock(&p->mu);
     PInst *e = map_find(p, spec->id);
     bool raced = rep && p->w[best].gen != gen; /* its worker died since: it is gone already */
@@ -774,6 +851,10 @@ bool workers_info(WorkerPool *p, unsigned k, WorkerInfo *out)
     out->threads = (unsigned)wproto_num(rep, "threads", 0);
     out->stacks = wproto_num(rep, "stacks", 0);
     out->max_rss_bytes = wproto_num(rep, "max_rss_kib", 0) * 1024;
+    out->seccomp = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rep, "seccomp"));
+    pthread_mutex_lock(&p->mu);
+    snprintf(out->jail, sizeof out->jail, "%s", p->w[k].jail);
+    pthread_mutex_unlock(&p->mu);
     cJSON_Delete(rep);
     return true;
 }

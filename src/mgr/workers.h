@@ -74,6 +74,8 @@ typedef struct WorkerInfo {
     unsigned threads;               /* runner threads */
     uint64_t stacks;                /* started instances with a host stack (running, paused, sleeping) */
     uint64_t max_rss_bytes;         /* the worker's peak resident memory */
+    bool seccomp;                   /* its threads run under their allow-lists */
+    char jail[1024];                /* the jail's report: the protections in force and those the host refused */
 } WorkerInfo;
 
 unsigned workers_count(const WorkerPool *p);

@@ -33,6 +33,15 @@ static bool write_all(int fd, const void *buf, size_t len)
 
 bool wproto_send(int fd, const cJSON *msg)
 {
+    return wproto_send_fds(fd, msg, NULL, 0);
+}
+
+bool wproto_send_fds(int fd, const cJSON *msg, const int *fds, size_t nfds)
+{
+    if (nfds > WPROTO_MAX_FDS) {
+        errno = EINVAL;
+        return false;
+    }
     char *text = cJSON_PrintUnformatted(msg);
     if (!text) {
         errno = ENOMEM;
@@ -46,7 +55,29 @@ bool wproto_send(int fd, const cJSON *msg)
     if (buf) {
         memcpy(buf, hdr, 4);
         memcpy(buf + 4, text, len);
-        ok = write_all(fd, buf, len + 4);
+        if (nfds) {
+            /* The descriptors ride on the first bytes; the rest follows as plain data. */
+            union {
+                struct cmsghdr h;
+                char b[CMSG_SPACE(sizeof(int) * WPROTO_MAX_FDS)];
+            } ctl;
+            memset(&ctl, 0, sizeof ctl);
+            struct iovec iov = {.iov_base = buf, .iov_len = len + 4};
+            struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+                                .msg_controllen = CMSG_SPACE(sizeof(int) * nfds)};
+            struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+            memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+            ssize_t n;
+            do
+                n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+            while (n < 0 && errno == EINTR);
+            ok = n > 0 && write_all(fd, buf + n, len + 4 - (size_t)n);
+        } else {
+            ok = write_all(fd, buf, len + 4);
+        }
         free(buf);
     } else {
         errno = ENOMEM;
@@ -62,8 +93,31 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+typedef struct FdBag {
+    int *fds;
+    size_t n;
+} FdBag;
+
+/* Keeps the descriptors of an SCM_RIGHTS message (closes them if the bag is full or absent). */
+static void take_fds(struct msghdr *mh, FdBag *bag)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < n; i++) {
+            int f;
+            memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
+            if (bag && bag->n < WPROTO_MAX_FDS)
+                bag->fds[bag->n++] = f;
+            else
+                close(f);
+        }
+    }
+}
+
 /* Reads exactly len bytes before the deadline (-1: none). 1: done, 0: end of stream, -1: error/timeout. */
-static int read_exact(int fd, void *buf, size_t len, int64_t deadline, char *err, size_t errlen)
+static int read_exact(int fd, void *buf, size_t len, int64_t deadline, FdBag *bag, char *err, size_t errlen)
 {
     char *p = buf;
     while (len) {
@@ -86,7 +140,15 @@ static int read_exact(int fd, void *buf, size_t len, int64_t deadline, char *err
         }
         if (r == 0)
             continue;
-        ssize_t n = recv(fd, p, len, 0);
+        union {
+            struct cmsghdr h;
+            char b[CMSG_SPACE(sizeof(int) * WPROTO_MAX_FDS)];
+        } ctl;
+        struct iovec iov = {.iov_base = p, .iov_len = len};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b};
+        ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+        if (n >= 0 && mh.msg_controllen)
+            take_fds(&mh, bag);
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (n < 0) {
@@ -105,9 +167,28 @@ static int read_exact(int fd, void *buf, size_t len, int64_t deadline, char *err
 
 cJSON *wproto_recv(int fd, size_t max, int timeout_ms, char *err, size_t errlen)
 {
+    return wproto_recv_fds(fd, max, timeout_ms, NULL, NULL, err, errlen);
+}
+
+static cJSON *recv_bag(int fd, size_t max, int timeout_ms, FdBag *bag, char *err, size_t errlen);
+
+cJSON *wproto_recv_fds(int fd, size_t max, int timeout_ms, int *fds, size_t *nfds, char *err, size_t errlen)
+{
+    FdBag bag = {fds, 0};
+    cJSON *msg = recv_bag(fd, max, timeout_ms, fds ? &bag : NULL, err, errlen);
+    if (!msg)
+        for (size_t i = 0; i < bag.n; i++)
+            close(fds[i]);
+    if (nfds)
+        *nfds = msg ? bag.n : 0;
+    return msg;
+}
+
+static cJSON *recv_bag(int fd, size_t max, int timeout_ms, FdBag *bag, char *err, size_t errlen)
+{
     int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
     uint8_t hdr[4];
-    if (read_exact(fd, hdr, 4, deadline, err, errlen) != 1)
+    if (read_exact(fd, hdr, 4, deadline, bag, err, errlen) != 1)
         return NULL;
     size_t len = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
     if (len == 0 || len > max) {
@@ -119,7 +200,7 @@ cJSON *wproto_recv(int fd, size_t max, int timeout_ms, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory for a message of %zu bytes", len);
         return NULL;
     }
-    int r = read_exact(fd, buf, len, deadline, err, errlen);
+    int r = read_exact(fd, buf, len, deadline, bag, err, errlen);
     if (r != 1) {
         if (r == 0)
             snprintf(err, errlen, "connection closed inside a message");

@@ -7,7 +7,11 @@
  *
  * Control connection: strictly request then reply, one at a time.
  *   {"op":"create","spec":{"id","module","argv":[..],"env":[..],"dirs":[{"host","guest","ro"}],
- *                          "max_memory","fuel","cpu_weight","stdout","stderr"}}
+ *                          "max_memory","fuel","cpu_weight","stdout","stderr"},
+ *    "fds":{"module":I,"stdout":I,"stderr":I,"dirs":[I,..]}}
+ *     The files themselves come with the request as descriptors (SCM_RIGHTS; I indexes them), opened by
+ *     the daemon: a jailed worker sees no file system but its socket's directory. Without "fds" the
+ *     worker opens the paths itself (a worker run by hand, unjailed).
  *   {"op":"start"|"pause"|"resume"|"stop"|"kill"|"remove"|"status","id":ID}
  *   {"op":"list"}                      -> {"ok":true,"instances":[STATUS,...]}
  *   {"op":"info"}                      -> {"ok":true,"pid","instances","threads","stacks","max_threads"...}
@@ -33,11 +37,18 @@
 #define WPROTO_MAX_REQUEST (1u << 20)
 #define WPROTO_MAX_REPLY (256u << 20)
 
+#define WPROTO_MAX_FDS 64
+
 /* Writes one message (the whole of it, retrying short writes). False with errno on failure. */
 bool wproto_send(int fd, const cJSON *msg);
+/* The same, passing nfds descriptors along (SCM_RIGHTS, with the message's first byte). */
+bool wproto_send_fds(int fd, const cJSON *msg, const int *fds, size_t nfds);
 /* Reads one message of at most max bytes; timeout_ms < 0 waits forever. NULL on end of stream, error or
- * timeout, with the reason in err. */
+ * timeout, with the reason in err. Descriptors that came with it are closed. */
 cJSON *wproto_recv(int fd, size_t max, int timeout_ms, char *err, size_t errlen);
+/* The same, keeping up to WPROTO_MAX_FDS descriptors that came with the message (close-on-exec) in
+ * fds[], their count in *nfds; on failure none are kept. */
+cJSON *wproto_recv_fds(int fd, size_t max, int timeout_ms, int *fds, size_t *nfds, char *err, size_t errlen);
 
 /* Instance status <-> JSON. */
 cJSON *wproto_status_json(const InstanceStatus *st);

@@ -65,6 +65,7 @@ struct WSched {
     lodge_store_t *guard_store;
     uint64_t guard_deadline;
     lodge_module_t *tramp;   /* see tramp_wasm */
+    void (*thread_init)(void);
 };
 
 static uint64_t now_ns(void)
@@ -359,6 +360,8 @@ static void *runner_main(void *arg)
 {
     Runner *r = arg;
     WSched *s = r->s;
+    if (s->thread_init)
+        s->thread_init();
     if (pthread_getcpuclockid(pthread_self(), &r->cpu_clock) != 0)
         r->cpu_clock = CLOCK_THREAD_CPUTIME_ID;
     wsched_lock(s);
@@ -416,6 +419,8 @@ static void *runner_main(void *arg)
 static void *timer_main(void *arg)
 {
     WSched *s = arg;
+    if (s->thread_init)
+        s->thread_init();
     wsched_lock(s);
     while (!s->quit) {
         uint64_t now = now_ns(), next = UINT64_MAX;
@@ -792,8 +797,8 @@ void wsched_info(WSched *s, WSchedInfo *out)
     wsched_unlock(s);
 }
 
-WSched *wsched_new(lodge_engine_t *engine, unsigned nrunners, size_t stack_size, WSchedEventFn ev, WSchedReleaseFn rel, void *opaque,
-                   char *err, size_t errlen)
+WSched *wsched_new(lodge_engine_t *engine, unsigned nrunners, size_t stack_size, WSchedEventFn ev, WSchedReleaseFn rel,
+                   void *opaque, void (*thread_init)(void), char *err, size_t errlen)
 {
     WSched *s = calloc(1, sizeof *s);
     if (!s || !(s->r = calloc(nrunners, sizeof *s->r))) {
@@ -813,6 +818,7 @@ WSched *wsched_new(lodge_engine_t *engine, unsigned nrunners, size_t stack_size,
     s->ev = ev;
     s->rel = rel;
     s->opaque = opaque;
+    s->thread_init = thread_init;
     s->nr = nrunners;
     lodge_error_t le;
     s->tramp = lodge_module_new(engine, tramp_wasm, sizeof tramp_wasm, &le);

@@ -69,8 +69,10 @@ typedef void (*WSchedEventFn)(void *opaque, WInst *in);
  * lock, after the store is deleted. */
 typedef void (*WSchedReleaseFn)(void *opaque, WInst *in);
 
-WSched *wsched_new(lodge_engine_t *engine, unsigned nrunners, size_t stack_size, WSchedEventFn ev, WSchedReleaseFn rel, void *opaque,
-                   char *err, size_t errlen);
+/* thread_init (may be NULL) runs first on each of the scheduler's threads (runners and the timer): the
+ * worker installs their seccomp allow-list there. */
+WSched *wsched_new(lodge_engine_t *engine, unsigned nrunners, size_t stack_size, WSchedEventFn ev, WSchedReleaseFn rel,
+                   void *opaque, void (*thread_init)(void), char *err, size_t errlen);
 /* Stops the threads; instances still alive are dropped. */
 void wsched_delete(WSched *s);
 

@@ -167,8 +167,9 @@ static lodge_machine_config_t default_config(void)
     return cfg;
 }
 
-/* Starts a machine and waits for its shell prompt. NULL after reporting a failure under `name`. */
-static lodge_machine_t *boot(const char *name, const lodge_machine_config_t *cfg, Console *c)
+/* Starts a machine and waits for its shell prompt. NULL after reporting a failure under `name`. *overhead
+ * (may be NULL) gets the machine's overhead before it started. */
+static lodge_machine_t *boot(const char *name, const lodge_machine_config_t *cfg, Console *c, uint64_t *overhead)
 {
     lodge_error_t err;
     memset(&err, 0, sizeof err);
@@ -182,6 +183,10 @@ static lodge_machine_t *boot(const char *name, const lodge_machine_config_t *cfg
         lodge_machine_delete(m);
         return NULL;
     }
+    lodge_machine_stats_t s0;
+    lodge_machine_stats(m, &s0);
+    if (overhead)
+        *overhead = s0.overhead_bytes;
     if (!lodge_machine_start(m, &err)) {
         fail(name, "lodge_machine_start: %s", err.message);
         lodge_machine_delete(m);
@@ -321,7 +326,7 @@ static void test_pause(lodge_machine_t *m, Console *c)
     pass(name);
 }
 
-static void test_stats(lodge_machine_t *m, Console *c)
+static void test_stats(lodge_machine_t *m, Console *c, uint64_t overhead0)
 {
     const char *name = "stats";
     /* Disk traffic both ways on the writable copy: 64 KiB read, 16 KiB written and synced. */
@@ -340,6 +345,10 @@ static void test_stats(lodge_machine_t *m, Console *c)
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
         if (!need[i].v)
             return (void)fail(name, "%s is 0", need[i].what);
+    /* Everything the machine needs is allocated when it is made: running allocates nothing more. */
+    if (s.overhead_bytes != overhead0)
+        return (void)fail(name, "overhead grew from %llu to %llu bytes while running", (unsigned long long)overhead0,
+                          (unsigned long long)s.overhead_bytes);
     if (s.disk_read_bytes < 65536 || s.disk_write_bytes < 16384 || s.mem_resident > s.mem_bytes || s.state != LODGE_STATE_RUNNING)
         return (void)fail(name, "disk %llu B read, %llu B written; resident %llu of %llu",
                           (unsigned long long)s.disk_read_bytes, (unsigned long long)s.disk_write_bytes,
@@ -404,6 +413,53 @@ static void test_console_flood(lodge_machine_t *m, Console *c)
     pass(name);
 }
 
+static double process_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A guest idling at its prompt sleeps on the host: its harts wait in WFI and the machine thread in ppoll. */
+static void test_idle_cpu(lodge_machine_t *m)
+{
+    const char *name = "idle-costs-no-cpu";
+    lodge_machine_stats_t a, b;
+    sleep_ms(500);                       /* let the last command's echo settle */
+    lodge_machine_stats(m, &a);
+    double c0 = process_cpu_s();
+    sleep_ms(2000);
+    double used = process_cpu_s() - c0;
+    lodge_machine_stats(m, &b);
+    if (used > 0.1)
+        return (void)fail(name, "%.3f s of host CPU in 2 s of an idle guest", used);
+    printf("  idle guest: %.1f ms of host CPU in 2 s, %llu instructions\n", used * 1000,
+           (unsigned long long)(b.instructions - a.instructions));
+    pass(name);
+}
+
+/* virtio-net's byte counters, on a tap run.sh made (LODGE_TEST_TAP, host address LODGE_TEST_NET + "1"). */
+static void test_net(lodge_machine_t *m, Console *c, const char *tap, const char *net)
+{
+    const char *name = "net-stats";
+    if (!tap)
+        return (void)skip(name, "no tap device (run.sh could not create one: needs root or CAP_NET_ADMIN)");
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "ip link set eth0 up && ip addr add %s2/24 dev eth0 && ping -c 2 -W 5 %s1 | "
+                              "grep -c 'bytes from' | sed 's/^/PINGS-/'\n", net, net);
+    if (!con_run(c, cmd, "PINGS-2", 20000))
+        return (void)fail(name, "no ping answers from the host: %s", con_tail(c));
+    lodge_machine_stats_t s;
+    lodge_machine_stats(m, &s);
+    /* Two echo requests and replies of 98 bytes, plus ARP. */
+    if (s.net_tx_bytes < 2 * 98 || s.net_rx_bytes < 2 * 98)
+        return (void)fail(name, "net bytes %llu received, %llu sent", (unsigned long long)s.net_rx_bytes,
+                          (unsigned long long)s.net_tx_bytes);
+    printf("  network: %llu bytes received, %llu sent\n", (unsigned long long)s.net_rx_bytes,
+           (unsigned long long)s.net_tx_bytes);
+    pass(name);
+}
+
 static bool copy_file(const char *from, const char *to)
 {
     FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
@@ -426,9 +482,15 @@ static void test_one_guest(void)
     lodge_machine_config_t cfg = default_config();
     cfg.disks[0] = (lodge_machine_disk_t){.path = disk, .read_only = false};
     cfg.ndisks = 1;
+    const char *tap = getenv("LODGE_TEST_TAP"), *net = getenv("LODGE_TEST_NET");
+    if (tap && *tap && net && *net)
+        cfg.tap = tap;
+    else
+        tap = NULL;
     Console c;
     uint64_t t0 = now_ms();
-    lodge_machine_t *m = boot("console-echo", &cfg, &c);
+    uint64_t overhead0 = 0;
+    lodge_machine_t *m = boot("console-echo", &cfg, &c, &overhead0);
     if (!m)
         return;
     printf("  shell prompt after %.1f s\n", (now_ms() - t0) / 1000.0);
@@ -436,7 +498,9 @@ static void test_one_guest(void)
         fail("console-echo", "no hello-42: %s", con_tail(&c));
     else
         pass("console-echo");
-    test_stats(m, &c);
+    test_stats(m, &c, overhead0);
+    test_net(m, &c, tap, net);
+    test_idle_cpu(m);
     test_pause(m, &c);
     test_console_flood(m, &c);
 
@@ -572,7 +636,9 @@ int main(int argc, char **argv)
     if (access(kernel, R_OK) != 0 || access(initrd, R_OK) != 0 || access(disk_src, R_OK) != 0) {
         char why[4200];
         snprintf(why, sizeof why, "no default guest in %s (build it with `make guest`, or set LODGE_GUEST_DIR)", guest_dir);
-        const char *names[] = {"created-not-started", "console-echo", "stats", "pause-resume", "console-unread",
+        const char *names[] = {"created-not-started", "console-echo", "stats", "net-stats", "idle-costs-no-cpu",
+                               "pause-resume",
+                               "console-unread",
                                "shutdown-poweroff", "two-machines", "stop-from-thread", "two-machines-independent",
                                "delete-running"};
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)

@@ -12,6 +12,14 @@ if [ ! -x "$BUILD/machine-api-tests" ]; then
     make -s "BUILD=$BUILD" "$BUILD/machine-api-tests" >"$OUT/build.log" 2>&1 \
         || { echo "FAIL build: $(tail -5 "$OUT/build.log")"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 fi
+# A tap for the network test, when this user may make one (root or CAP_NET_ADMIN).
+tap=lodgeapi$$
+if ip tuntap add dev "$tap" mode tap 2>/dev/null; then
+    net=10.78.$((RANDOM % 200)).
+    ip addr add "${net}1/24" dev "$tap" && ip link set "$tap" up
+    export LODGE_TEST_TAP=$tap LODGE_TEST_NET=$net
+    trap 'ip link del "$tap" 2>/dev/null' EXIT
+fi
 # The whole program is bounded too: every wait inside has its own timeout, this is the last resort.
 timeout "${SUITE_TIMEOUT:-900}" "$BUILD/machine-api-tests" "$GUEST" "$OUT" >"$OUT/run.log" 2>&1
 rc=$?

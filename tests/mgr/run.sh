@@ -192,6 +192,47 @@ else
     req GET /v1/instances/hi/logs; check "GET /v1/instances/{id}/logs: its output" grep -q 'hello from an instance' "$T/body"
     req GET /v1/instances/hi/stats; check "GET /v1/instances/{id}/stats" json '.id == "hi" and (.memory_bytes | type) == "number"'
     req DELETE /v1/instances/hi; check "DELETE /v1/instances/{id}: 204" test "$code" = 204
+    # a guest that never ends: pause, resume, stop, kill; its worker killed under it
+    printf '%s\n' '(module' \
+        '  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))' \
+        '  (memory (export "memory") 1)' \
+        '  (data (i32.const 16) "spinning\n")' \
+        '  (func (export "_start")' \
+        '    (i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 9))' \
+        '    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))' \
+        '    (loop $l (br $l))))' >"$T/spin.wat"
+    wat2wasm "$T/spin.wat" -o "$T/spin.wasm"
+    req POST '/v1/modules?id=spin' --data-binary @"$T/spin.wasm"
+    wait_inst() {   # wait_inst ID STATE SECONDS
+        for _ in $(seq $(( $3 * 10 ))); do req GET /v1/instances/$1; json ".state == \"$2\"" && return 0; sleep 0.1; done
+        return 1
+    }
+    ireq '{"module": "spin", "id": "s1", "start": true}'; check "create with start: running" json '.state == "running"'
+    req POST /v1/instances/s1/actions -d '{"action":"pause"}'; check "instance pause: paused" json '.state == "paused"'
+    req POST /v1/instances/s1/actions -d '{"action":"resume"}'; check "instance resume: running" json '.state == "running"'
+    req DELETE /v1/modules/spin; check "a module in use cannot be deleted: 409" fault 409
+    req POST /v1/instances/s1/actions -d '{"action":"stop"}'; check "instance stop: accepted" test "$code" = 200
+    wait_inst s1 stopped 5; check "a spinning instance stops gracefully (exit 143)" json '.state == "stopped" and .exit_code == 143'
+    curl -s --max-time 5 --unix-socket "$SOCK" 'http://lodge/v1/instances/s1/logs?follow=true' -o "$T/ifollow"
+    check "logs?follow of an ended instance: its output, then the end" grep -q spinning "$T/ifollow"
+    ireq '{"module": "spin", "id": "s2", "start": true}'
+    req POST /v1/instances/s2/actions -d '{"action":"kill"}'; check "instance kill: stopped" json '.state == "stopped"'
+    ireq '{"module": "spin", "id": "s3", "start": true}'
+    # The workers of this test's daemon (their command lines name this test's state directory), killed
+    # behind the daemon's back: s3 crashes, the daemon answers, the pool restarts them.
+    : >"$T/workers"
+    for p in /proc/[0-9]*; do
+        { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF "worker --socket $STATE/workers/" && echo "${p#/proc/}" >>"$T/workers"
+    done
+    check "worker processes run ($(wc -l <"$T/workers"))" test -s "$T/workers"
+    while read -r w; do [ -n "$w" ] && kill -9 "$w"; done <"$T/workers"
+    check "a worker SIGKILLed: its instance is crashed" wait_inst s3 crashed 10
+    req GET /v1/host; check "the daemon still answers after the workers died" test "$code" = 200
+    ireq '{"module": "hello", "id": "after", "start": true}'
+    check "a new instance runs on the restarted pool" wait_inst after stopped 10
+    ireq '{"module": "spin", "id": "keep", "start": true}'
+    ireq "{\"module\": \"hello\", \"max_memory_bytes\": $HOSTMEM}"
+    check "instance admission: 409 when its budget does not fit" bash -c "[ $code = 409 ] && grep -q 'admission refused' $T/body"
 fi
 
 # ---------------------------------------------------------------- actions' own validation
@@ -280,6 +321,10 @@ req GET /v1/modules; NMOD=$(jq length "$T/body")
 kill -9 "$DPID"; wait "$DPID" 2>/dev/null; DPID=
 check "restart after SIGKILL (stale socket replaced)" start_daemon
 req GET /v1/modules; check "modules found again" json "length == $NMOD"
+if [ $INSTANCES = 1 ]; then
+    req GET /v1/instances/keep; check "an instance running across the daemon's SIGKILL is found running" json '.state == "running"'
+    req DELETE '/v1/instances/keep?force=true'; check "DELETE a running instance with ?force=true: 204" test "$code" = 204
+fi
 if [ $MACHINES = 1 ]; then
     check "the machine kept running meanwhile" kill -0 "$VM4PID"
     req GET /v1/machines/vm4; check "its record is found, still running" json ".state == \"running\" and .pid == $VM4PID"

@@ -1,5 +1,6 @@
 /* limits.c: unit tests of the limits that let many guests share one process: fuel
- * (lodge_store_limits_t.fuel, lodge_store_set_fuel), lodge_store_interrupt() from another thread, and
+ * (lodge_store_limits_t.fuel, lodge_store_set_fuel), lodge_store_interrupt() from another thread, a
+ * scheduler's interrupt handler (lodge_store_set_interrupt_handler, lodge_thread_suspend/resume), and
  * the store's memory budget across memories, tables and instances. */
 #include <pthread.h>
 #include <string.h>
@@ -106,6 +107,76 @@ static void interrupt(UnitCtx *t)
         lodge_store_interrupt(r.store);
         CHECK_TRAP(rig_call(&r, "count", 1, vi32(100)), LODGE_TRAP_INTERRUPTED);
         CHECK_I32(rig_call(&r, "count", 1, vi32(100)), 100);
+    }
+    rig_close(&r);
+    bytes_free(&b);
+}
+
+/* lodge_store_set_interrupt_handler: a scheduler's hook at interrupt checks. Returning true continues the
+ * guest where it was (nothing unwound); false traps as without a handler. */
+typedef struct Hook {
+    int calls, allow;
+    bool rearm;             /* ask for the next interrupt from inside the handler */
+    void *state;            /* lodge_thread_suspend() seen inside the handler */
+} Hook;
+
+static bool hook(void *data, lodge_store_t *store)
+{
+    Hook *h = data;
+    h->calls++;
+    /* What a coroutine switch does: the thread's Lodge state set aside, then given back. */
+    h->state = lodge_thread_suspend();
+    lodge_thread_resume(h->state);
+    if (h->rearm)
+        lodge_store_interrupt(store);
+    return h->calls <= h->allow;
+}
+
+static void interrupt_handler(UnitCtx *t)
+{
+    WMod w;
+    wm_init(&w);
+    wm_memory(&w, 1, 1);
+    wm_export(&w, "count", LODGE_EXTERN_FUNC,
+              WFUNC(&w, "i:i", "i", LOOP, T_EMPTY, LOCAL_GET, 1, I32C(1), I32_ADD, LOCAL_TEE, 1, LOCAL_GET, 0,
+                    I32_LT_U, BR_IF, 0, END, LOCAL_GET, 1));
+    /* count to n, then read past the end of memory: a guard-page trap after the handler ran */
+    wm_export(&w, "count_oob", LODGE_EXTERN_FUNC,
+              WFUNC(&w, "i:i", "i", LOOP, T_EMPTY, LOCAL_GET, 1, I32C(1), I32_ADD, LOCAL_TEE, 1, LOCAL_GET, 0,
+                    I32_LT_U, BR_IF, 0, END, I32C(-16), I32_LOAD, MEMARG(2, 0)));
+    Bytes b = wm_finish(&w);
+    wm_free(&w);
+    lodge_store_limits_t lim = {.fuel = 1000000};
+    RigOpts o = {.limits = &lim};
+    Rig r;
+    if (CHECKF(rig_open(&r, &b, &o), "instantiate: %s", r.err.message)) {
+        Hook h = {.allow = 1000};
+        lodge_store_set_interrupt_handler(r.store, hook, &h);
+        lodge_store_interrupt(r.store);
+        CHECK_I32(rig_call(&r, "count", 1, vi32(100)), 100); /* the handler let it go on */
+        CHECK_INT(h.calls, 1);
+        CHECK(h.state != NULL); /* inside guest code the thread had state to set aside */
+        CHECK(lodge_thread_suspend() == NULL); /* outside, none */
+        /* re-armed every time: the 6th call says no, and the guest traps as interrupted */
+        h = (Hook){.allow = 5, .rearm = true};
+        lodge_store_set_fuel(r.store, 0);
+        lodge_store_interrupt(r.store);
+        CHECK_TRAP(rig_call(&r, "count", 1, vi32(2000000000)), LODGE_TRAP_INTERRUPTED);
+        CHECK_INT(h.calls, 6);
+        /* after the handler gave the state back, a fault in guest memory is still a trap */
+        h = (Hook){.allow = 1000};
+        lodge_store_interrupt(r.store);
+        CHECK_TRAP(rig_call(&r, "count_oob", 1, vi32(1000)), LODGE_TRAP_MEMORY_OOB);
+        CHECK_INT(h.calls, 1);
+        /* no handler: an interrupt traps again */
+        lodge_store_set_interrupt_handler(r.store, NULL, NULL);
+        lodge_store_interrupt(r.store);
+        CHECK_TRAP(rig_call(&r, "count", 1, vi32(100)), LODGE_TRAP_INTERRUPTED);
+        /* lodge_store_fuel: what is left, exact between calls; 0 when unlimited */
+        CHECK_U64(lodge_store_fuel(r.store), 0);
+        lodge_store_set_fuel(r.store, 50000);
+        CHECK_I32(rig_call(&r, "count", 1, vi32(1000)), 1000);
+        CHECK(lodge_store_fuel(r.store) < 50000 && lodge_store_fuel(r.store) > 40000);
     }
     rig_close(&r);
     bytes_free(&b);
@@ -351,6 +422,6 @@ static void store_accounts_everything(UnitCtx *t)
     bytes_free(&d);
 }
 
-UNIT_SUITE(limits, UNIT_TEST(fuel), UNIT_TEST(interrupt), UNIT_TEST(interrupt_is_per_store),
+UNIT_SUITE(limits, UNIT_TEST(fuel), UNIT_TEST(interrupt), UNIT_TEST(interrupt_handler), UNIT_TEST(interrupt_is_per_store),
            UNIT_TEST(store_memory_budget), UNIT_TEST(threads), UNIT_TEST(lowering_out_of_memory),
            UNIT_TEST(store_accounts_everything));

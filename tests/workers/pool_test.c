@@ -488,6 +488,10 @@ int main(int argc, char **argv)
         printf("%d passed, %d failed, %d skipped\n", npass, nfail, nskip);
         return 1;
     }
+    WorkerInfo wi;
+    bool info = workers_info(p, 0, &wi);
+    check(info && wi.seccomp && wi.threads > 0, "worker 0 (pid %d) jailed, %u runner threads, seccomp on every "
+          "thread; the jail: %s", wi.pid, wi.threads, info ? wi.jail : "?");
     many_with_hostiles(p, n, argv[4]);
     pause_resume_stop(p);
     measure_idle(p, 4 * n);

@@ -49,12 +49,14 @@ void term_restore(const Term *t)
         tcsetattr(t->in_fd, TCSANOW, &t->saved);
 }
 
-/* A stream keeps what the socket does not take now: the next flush tries again. */
+/* A stream keeps what the socket does not take now: the next flush tries again. Plain write() on the
+ * non-blocking socket (not send()): a confined machine thread is allowed write, and the machine thread blocks
+ * SIGPIPE, so a closed peer is an EPIPE here, never a signal. */
 static void stream_flush(Term *t)
 {
     size_t off = 0;
     while (off < t->out_len) {
-        ssize_t n = send(t->out_fd, t->out + off, t->out_len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = write(t->out_fd, t->out + off, t->out_len - off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
