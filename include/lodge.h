@@ -372,6 +372,7 @@ typedef struct lodge_machine_config {
     lodge_machine_disk_t disks[LODGE_MACHINE_MAX_DISKS]; /* /dev/vda, /dev/vdb, ... */
     unsigned ndisks;
     const char *tap;         /* host tap interface behind a virtio-net device; NULL: no network */
+    uint8_t mac[6];          /* that device's MAC address; all zero: 52:54:00:12:34:56 */
     bool no_rng, no_vconsole; /* leave out virtio-rng / virtio-console */
     lodge_console_mode_t console;
     const char *console_file; /* LODGE_CONSOLE_FILE */

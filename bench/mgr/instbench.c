@@ -2,9 +2,11 @@
  *   instantiation: p50/p99 of lodge_store_new + instantiation (lodge_instance_new, or lodge_wasi_new +
  *   lodge_wasi_instantiate for a WASI program), deletion timed apart; each case in two modes of the same
  *   run (a baseline and the mode under test) with the ratio of their medians.
+ *   requests: p50/p99 of a whole fresh-guest request for the WASI program: create, run, delete.
  *   density: N idle instances (created, never run) kept at once; the resident-set growth per instance and
  *   the instances per GiB that makes.
  * Usage: instbench [-n ITERATIONS] [-d INSTANCES] [WASI_PROGRAM.wasm]. Prints one line per figure. */
+#include <fcntl.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +123,33 @@ static Times time_case(const Case *c, int iters)
     return t;
 }
 
+/* A fresh guest per request: create, run _start to its end (output to /dev/null), delete. */
+static void time_requests(const Case *c, int iters)
+{
+    double *v = malloc(sizeof *v * (size_t)iters);
+    int null = open("/dev/null", O_RDWR);
+    lodge_error_t err;
+    for (int i = -iters / 10 - 10; i < iters; i++) {
+        double t0 = now_ns();
+        lodge_store_t *s = lodge_store_new(c->engine, NULL);
+        static const char *const argv[] = {"prog"};
+        lodge_wasi_config_t cfg = {.argc = 1, .argv = argv, .stdin_fd = null, .stdout_fd = null, .stderr_fd = null};
+        lodge_wasi_t *w = s ? lodge_wasi_new(s, &cfg, &err) : NULL;
+        lodge_instance_t *in = w ? lodge_wasi_instantiate(w, c->module, &err) : NULL;
+        int code;
+        if (!in || !lodge_wasi_run(w, in, &code, &err))
+            die(c->name, &err);
+        lodge_store_delete(s);
+        if (i >= 0)
+            v[i] = now_ns() - t0;
+    }
+    double p50 = pct(v, (size_t)iters, 0.5), p99 = pct(v, (size_t)iters, 0.99);
+    printf("run    %-34s p50 %7.2f us  p99 %7.2f us  (create, _start to the end, delete: %.0f per second)\n",
+           c->name, p50 / 1e3, p99 / 1e3, 1e9 / p50);
+    close(null);
+    free(v);
+}
+
 static long rss_bytes(void)
 {
     FILE *f = fopen("/proc/self/statm", "r");
@@ -220,8 +249,10 @@ int main(int argc, char **argv)
     }
     if (iters < 10)
         iters = 10;
-    lodge_config_t copy_cfg = {.copy_data_segments = true};
+    lodge_config_t copy_cfg = {.copy_data_segments = true}, checked_cfg = {.bounds_checks = true},
+                   checked_copy_cfg = {.bounds_checks = true, .copy_data_segments = true};
     lodge_engine_t *e = lodge_engine_new(NULL), *ecopy = lodge_engine_new(&copy_cfg);
+    lodge_engine_t *echk = lodge_engine_new(&checked_cfg), *echkcopy = lodge_engine_new(&checked_copy_cfg);
     Case t_nomem = {"tiny module, no memory", e, load(e, tiny, sizeof tiny, "tiny"), false};
     Case t_mem = {"tiny module, 1-page memory", e, load(e, tiny_mem, sizeof tiny_mem, "tiny_mem"), false};
     Times a = time_case(&t_nomem, iters), b = time_case(&t_mem, iters);
@@ -239,11 +270,20 @@ int main(int argc, char **argv)
         Case w_copy = {"WASI program, copying segments", ecopy, load(ecopy, bytes, n, prog), true};
         Case w_cow = {"WASI program, copy-on-write image", e, load(e, bytes, n, prog), true};
         compare("WASI program: image vs copy", &w_copy, &w_cow, iters / 4);
+        time_requests(&w_cow, iters / 4);
         if (dens > 0) {
             density(&t_nomem, dens * 10);
             density(&t_mem, dens);
             density(&w_copy, dens);
             density(&w_cow, dens);
+            /* Guarded memories take 8 GiB of address space each (16,384 fill 128 TiB), and every mapping
+             * counts against vm.max_map_count: ten times as many, with bounds checks (compact). */
+            Case c_copy = {"WASI, bounds checks, copying", echkcopy, load(echkcopy, bytes, n, prog), true};
+            Case c_cow = {"WASI, bounds checks, image", echk, load(echk, bytes, n, prog), true};
+            density(&c_copy, dens * 10);
+            density(&c_cow, dens * 10);
+            lodge_module_delete(c_copy.module);
+            lodge_module_delete(c_cow.module);
         }
         lodge_module_delete(w_copy.module);
         lodge_module_delete(w_cow.module);
@@ -256,5 +296,7 @@ int main(int argc, char **argv)
     lodge_module_delete(t_mem.module);
     lodge_engine_delete(e);
     lodge_engine_delete(ecopy);
+    lodge_engine_delete(echk);
+    lodge_engine_delete(echkcopy);
     return 0;
 }

@@ -182,6 +182,11 @@ static int run(lodge_machine_t *m, bool trace)
 
 int cli_boot(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)     /* a machine process serving Firecracker's API: lodged's verb */
+        if (!strcmp(argv[i], "--api-sock")) {
+            argv[0] = "machine";
+            return cli_forward(argc, argv);
+        }
     lodge_machine_config_t cfg = {.mem_bytes = 256ull << 20, .cpus = 1, .console = LODGE_CONSOLE_STDIO};
     bool trace = false, disasm = false;
     const char *dump_dtb = NULL;

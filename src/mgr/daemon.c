@@ -14,6 +14,7 @@
 
 #include "mgr/daemon.h"
 #include "mgr/jail.h"
+#include "mgr/sha256.h"
 #include "mgr/mgr.h"
 
 #define MODULE_MAX_BYTES (64u << 20)
@@ -99,6 +100,7 @@ static void tick(void *opaque)
 {
     Daemon *d = opaque;
     pthread_mutex_lock(&d->lock);
+    api_instances_drain(d);
     api_machines_tick(d);
     pthread_mutex_unlock(&d->lock);
 }
@@ -221,6 +223,7 @@ int mgr_cmd_daemon(int argc, char **argv)
     if (!parse_args(argc, argv, &d, &nworkers, &status))
         return status;
     pthread_mutex_init(&d.lock, NULL);
+    pthread_mutex_init(&d.evlock, NULL);
     char sub[4200];
     static const char *const subdirs[] = {"", "/machines", "/instances", "/modules", "/workers"};
     char runm[4200];
@@ -257,7 +260,12 @@ int mgr_cmd_daemon(int argc, char **argv)
         return MGR_EXIT_ERROR;
     }
     if (d.jail) {
-        d.cgroups = jail_cgroups_open("lodge-machines", err, sizeof err);
+        /* One parent group per state directory: two daemons on one host (each with its own "vm1")
+         * must never share a guest's group, and a restarted daemon must find its own again. */
+        char digest[65], parent[64];
+        sha256_hex(d.state_dir, strlen(d.state_dir), digest);
+        snprintf(parent, sizeof parent, "lodge-machines-%.12s", digest);
+        d.cgroups = jail_cgroups_open(parent, err, sizeof err);
         if (!d.cgroups)
             fprintf(stderr, "lodged daemon: machines get no cgroup: %s\n", err);
     }
@@ -269,6 +277,7 @@ int mgr_cmd_daemon(int argc, char **argv)
         fprintf(stderr, "lodged daemon: WebAssembly instances unavailable: %s\n", d.pool_error);
     pthread_mutex_lock(&d.lock);
     api_machines_recover(&d);
+    api_instances_drain(&d);
     api_instances_recover(&d);
     pthread_mutex_unlock(&d.lock);
 
@@ -283,16 +292,25 @@ int mgr_cmd_daemon(int argc, char **argv)
     fflush(stdout);
     status = http_server_run(d.server) ? MGR_EXIT_OK : MGR_EXIT_ERROR;
     g_server = NULL;
+    if (d.pool)
+        workers_delete(d.pool); /* first: its thread may still wake the server */
     http_server_delete(d.server);
     printf("lodged: stopped; guests keep running\n");
-    if (d.pool)
-        workers_delete(d.pool);
-    if (d.cgroups)
+    if (d.cgroups) {
+        /* Gone only when no machine is left in it: the next daemon finds running machines' groups. */
+        bool live = false;
+        for (size_t i = 0; i < d.nguests && !live; i++)
+            live = d.guests[i]->kind == GUEST_MACHINE && d.guests[i]->pid > 0;
+        if (!live)
+            jail_cgroup_remove_parent(d.cgroups, err, sizeof err);
         jail_cgroups_close(d.cgroups);
+    }
     pthread_mutex_lock(&d.lock);
     while (d.nguests)
         guests_free(d.guests[--d.nguests]);
     free(d.guests);
+    free(d.index);
+    free(d.evq);
     for (size_t i = 0; i < d.nmodules; i++) {
         cJSON_Delete(d.modules[i]->info);
         free(d.modules[i]);

@@ -26,12 +26,78 @@ void guests_dir(const Daemon *d, const Guest *g, char *out, size_t len)
     snprintf(out, len, "%s/%s/%s", d->state_dir, g->kind == GUEST_MACHINE ? "machines" : "instances", g->id);
 }
 
+/* ---- the index: open addressing, linear probing, tombstones ---- */
+
+static Guest tombstone;
+
+static size_t hash_id(GuestKind kind, const char *id)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)kind;
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    return (size_t)(h ^ (h >> 29));
+}
+
+static bool index_put(Daemon *d, Guest *g);
+
+static bool index_grow(Daemon *d)
+{
+    size_t old_cap = d->index_cap;
+    Guest **old = d->index;
+    size_t cap = old_cap ? old_cap * 2 : 1024;
+    while (cap < 2 * d->nguests + 2)
+        cap *= 2;
+    d->index = calloc(cap, sizeof *d->index);
+    if (!d->index) {
+        d->index = old;
+        return false;
+    }
+    d->index_cap = cap;
+    d->index_used = 0;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i] && old[i] != &tombstone)
+            index_put(d, old[i]);
+    free(old);
+    return true;
+}
+
+static bool index_put(Daemon *d, Guest *g)
+{
+    if ((d->index_used + 1) * 4 > d->index_cap * 3 && !index_grow(d))
+        return false;
+    size_t mask = d->index_cap - 1;
+    for (size_t i = hash_id(g->kind, g->id) & mask;; i = (i + 1) & mask)
+        if (!d->index[i] || d->index[i] == &tombstone) {
+            if (!d->index[i])
+                d->index_used++;
+            d->index[i] = g;
+            return true;
+        }
+}
+
+static Guest **index_slot(Daemon *d, GuestKind kind, const char *id)
+{
+    if (!d->index_cap)
+        return NULL;
+    size_t mask = d->index_cap - 1;
+    for (size_t i = hash_id(kind, id) & mask;; i = (i + 1) & mask) {
+        Guest *g = d->index[i];
+        if (!g)
+            return NULL;
+        if (g != &tombstone && g->kind == kind && strcmp(g->id, id) == 0)
+            return &d->index[i];
+    }
+}
+
 Guest *guests_find(Daemon *d, GuestKind kind, const char *id)
 {
-    for (size_t i = 0; i < d->nguests; i++)
-        if (d->guests[i]->kind == kind && strcmp(d->guests[i]->id, id) == 0)
-            return d->guests[i];
-    return NULL;
+    Guest **slot = index_slot(d, kind, id);
+    return slot ? *slot : NULL;
+}
+
+static bool holds(lodge_guest_state_t s)
+{
+    return s == LODGE_STATE_CREATED || s == LODGE_STATE_RUNNING || s == LODGE_STATE_PAUSED;
 }
 
 bool guests_add(Daemon *d, Guest *g)
@@ -44,7 +110,11 @@ bool guests_add(Daemon *d, Guest *g)
         d->guests = p;
         d->capguests = cap;
     }
+    if (!index_put(d, g))
+        return false;
     d->guests[d->nguests++] = g;
+    if (holds(g->state))
+        d->allocated[g->kind] += g->charged;
     return true;
 }
 
@@ -81,7 +151,13 @@ void guests_remove(Daemon *d, Guest *g)
     char dir[4200];
     guests_dir(d, g, dir, sizeof dir);
     remove_tree(dir);
-    for (size_t i = 0; i < d->nguests; i++)
+    Guest **slot = index_slot(d, g->kind, g->id);
+    if (slot && *slot == g)
+        *slot = &tombstone;
+    if (holds(g->state))
+        d->allocated[g->kind] -= g->charged;
+    /* From the back: the newest guests are the likeliest to go (a create that failed, short jobs). */
+    for (size_t i = d->nguests; i-- > 0;)
         if (d->guests[i] == g) {
             memmove(&d->guests[i], &d->guests[i + 1], (d->nguests - i - 1) * sizeof *d->guests);
             d->nguests--;
@@ -175,6 +251,10 @@ void guests_set_state(Daemon *d, Guest *g, lodge_guest_state_t state)
 {
     if (g->state == state)
         return;
+    if (holds(g->state) && !holds(state))
+        d->allocated[g->kind] -= g->charged;
+    else if (!holds(g->state) && holds(state))
+        d->allocated[g->kind] += g->charged;
     g->state = state;
     if (state == LODGE_STATE_RUNNING && !g->started_at)
         g->started_at = api_now();

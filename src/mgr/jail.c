@@ -559,8 +559,10 @@ bool jail_spawn(const JailSpec *spec, char *const argv[], JailChild *out, char *
         in |= JAIL_NONROOT;
     else
         missing(&m, JAIL_NONROOT, "runs as root on the host: set JailSpec.uid");
-    if (b.plan.root)
+    if (b.plan.root && (b.plan.nsflags & CLONE_NEWNS))
         in |= JAIL_ROOT;
+    else if (!(dis & JAIL_ROOT))
+        missing(&m, JAIL_ROOT, "no mount namespace to build it in");
     if (b.plan.proc && (b.plan.nsflags & CLONE_NEWPID))
         in |= JAIL_PROC;
     in &= ~lost;

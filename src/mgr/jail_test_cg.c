@@ -319,22 +319,24 @@ int jt_pids_case(int argc, char **argv)
 }
 
 
-/* `jail-test spawn-rate --n N [--disable LIST]`: how long jail_spawn takes, start to exec'd, and the whole
- * life of a program that exits at once (median and slowest, milliseconds). */
+/* `jail-test spawn-rate --n N`: how long jail_spawn takes from the call to the program's exec, in the full
+ * jail and, interleaved (so both see the same load), with every protection turned off (milliseconds). */
 int jt_spawn_rate(int argc, char **argv)
 {
     T t = {0};
     int n = atoi(jt_arg(argc, argv, "--n", "50"));
     if (n < 1 || n > 10000)
         n = 50;
-    double *spawn = calloc((size_t)n, sizeof *spawn), *life = calloc((size_t)n, sizeof *life);
+    double *full = calloc((size_t)n, sizeof *full), *bare = calloc((size_t)n, sizeof *bare);
     JailSpec spec = {.name = "jail-test-rate", .stdio_set = true, .stdio = {-1, -1, 2},
                      .disable = jt_prot_list(jt_arg(argc, argv, "--disable", ""))};
+    JailSpec none = spec;
+    none.disable = ~0u;
     char *args[] = {"lodged", "jail-test", "busy", "--secs", "0", NULL};
     char err[1024], report[1024] = "";
     int done = 0;
-    for (int i = 0; spawn && life && i < n; i++) {
-        JailChild jc;
+    for (int i = 0; full && bare && i < n; i++) {
+        JailChild jc, jn;
         double t0 = jt_now();
         if (!jail_spawn(&spec, args, &jc, err, sizeof err)) {
             jt_check(&t, false, "spawn: %s", err);
@@ -343,21 +345,28 @@ int jt_spawn_rate(int argc, char **argv)
         double t1 = jt_now();
         jt_wait(jc.pid, 10);
         double t2 = jt_now();
-        spawn[i] = (t1 - t0) * 1e3;
-        life[i] = (t2 - t0) * 1e3;
+        if (!jail_spawn(&none, args, &jn, err, sizeof err)) {
+            jt_check(&t, false, "spawn without protections: %s", err);
+            break;
+        }
+        double t3 = jt_now();
+        jt_wait(jn.pid, 10);
+        full[i] = (t1 - t0) * 1e3;
+        bare[i] = (t3 - t2) * 1e3;
         snprintf(report, sizeof report, "%s", jc.report);
         done++;
     }
     if (done == n) {
-        qsort(spawn, (size_t)n, sizeof *spawn, jt_cmp_double);
-        qsort(life, (size_t)n, sizeof *life, jt_cmp_double);
+        qsort(full, (size_t)n, sizeof *full, jt_cmp_double);
+        qsort(bare, (size_t)n, sizeof *bare, jt_cmp_double);
         printf("jail: %s\n", report);
-        /* A bound for regressions (a sleep or a retry on the way), loose enough for a loaded host: quiet, the
-         * median is about 1.3 ms. */
-        jt_check(&t, spawn[n / 2] < 20.0, "%d jailed spawns: to exec median %.2f ms (slowest %.2f; under 20 ms), "
-                 "whole life median %.2f ms (slowest %.2f)", n, spawn[n / 2], spawn[n - 1], life[n / 2], life[n - 1]);
+        /* Only a bound for regressions (a sleep or a timeout on the way): timings on a shared, loaded host
+         * vary tenfold. Quiet, the jail takes about 1.3 ms and a bare spawn 0.5 ms. */
+        jt_check(&t, full[n / 2] < 100.0,
+                 "%d spawns to exec: jailed median %.2f ms (slowest %.2f), without protections median %.2f ms "
+                 "(slowest %.2f)", n, full[n / 2], full[n - 1], bare[n / 2], bare[n - 1]);
     }
-    free(spawn);
-    free(life);
+    free(full);
+    free(bare);
     return jt_finish(&t);
 }

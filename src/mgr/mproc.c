@@ -184,9 +184,18 @@ static pid_t spawn_jailed(Daemon *d, Guest *g, char *const argv[], int in, int o
     if (initrd)
         binds[nb++] = (JailBind){initrd->valuestring, NULL, 0};
     const cJSON *disks = cJSON_GetObjectItemCaseSensitive(c, "disks");
-    for (const cJSON *dk = disks ? disks->child : NULL; dk && nb < sizeof binds / sizeof binds[0]; dk = dk->next)
-        binds[nb++] = (JailBind){cJSON_GetObjectItemCaseSensitive(dk, "path")->valuestring, NULL,
-                                 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(dk, "read_only")) ? 0u : JAIL_BIND_RW};
+    /* A clone's overlay is in io/ (bound writable above); its base is bound read-only at its own path,
+     * which is where the overlay's header says its backing file is. */
+    for (const cJSON *dk = disks ? disks->child : NULL; dk && nb < sizeof binds / sizeof binds[0]; dk = dk->next) {
+        bool ro = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(dk, "read_only")) ||
+                  cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(dk, "clone"));
+        const char *path = cJSON_GetObjectItemCaseSensitive(dk, "path")->valuestring;
+        bool seen = false;
+        for (size_t k = 0; k < nb && !seen; k++)
+            seen = strcmp(binds[k].src, path) == 0; /* one base under two clones: bound once */
+        if (!seen)
+            binds[nb++] = (JailBind){path, NULL, ro ? 0u : JAIL_BIND_RW};
+    }
     const cJSON *limits = cJSON_GetObjectItemCaseSensitive(c, "limits");
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(limits, "cpu_weight");
     const cJSON *cap = cJSON_GetObjectItemCaseSensitive(limits, "cpu_max_percent");

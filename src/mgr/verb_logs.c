@@ -89,7 +89,7 @@ int mgr_cmd_logs(int argc, char **argv)
     if (o.tail_given)
         snprintf(target + n, sizeof target - (size_t)n, "&tail=%llu", (unsigned long long)o.tail);
     ClientReply r;
-    if (o.follow) {
+    if (!c.json) {   /* streamed as it comes, followed or not: a console log may be large */
         fflush(stdout);
         if (!client_stream(&c.client, target, STDOUT_FILENO, &r)) {
             rc = cmd_unreachable(&c);
@@ -113,7 +113,7 @@ int mgr_cmd_logs(int argc, char **argv)
         cJSON *j = r.body ? cJSON_ParseWithLength(r.body, r.len) : NULL;
         rc = cmd_fault(&c, st, j, j ? NULL : r.body);
         cJSON_Delete(j);
-    } else if (c.json) {
+    } else {
         cJSON *out = cJSON_CreateObject();
         cJSON_AddStringToObject(out, "id", ops[0]);
         char *text = valid_text(r.body, r.len);
@@ -121,10 +121,6 @@ int mgr_cmd_logs(int argc, char **argv)
         free(text);
         cmd_print_json(out);
         cJSON_Delete(out);
-        rc = MGR_EXIT_OK;
-    } else {
-        if (r.len)
-            fwrite(r.body, 1, r.len, stdout);
         rc = MGR_EXIT_OK;
     }
     client_reply_free(&r);

@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mgr/jail.h"
@@ -24,6 +25,8 @@
 #define MAX_QUEUED_EVENTS 200000
 /* The start function runs on the control thread at create: a guest that loops there is cut off. */
 #define START_TIMEOUT_MS 2000
+/* stop and kill answer once the guest has ended, or after this long (a guest inside a host call). */
+#define STOP_WAIT_MS 1000
 
 typedef struct Event {
     struct Event *next;
@@ -155,6 +158,11 @@ static Event *frame(const cJSON *msg)
 static void on_event(void *opaque, WInst *in)
 {
     Worker *w = opaque;
+    if (in->st == WI_DONE && in->remove_when_done) {
+        unlink_inst(w, in); /* removed by the daemon already: it wants no event */
+        free(in);
+        return;
+    }
     pthread_mutex_lock(&w->ev_mu);
     bool want = w->nsubs > 0 && w->ev_queued < MAX_QUEUED_EVENTS;
     if (w->nsubs && !want)
@@ -383,6 +391,8 @@ static cJSON *create(Worker *w, const cJSON *spec, const cJSON *fdmap, int *fds,
     };
     if (!in->store || !(in->wasi = lodge_wasi_new(in->store, &wc, &e))) {
         r = fail("%s", in->store ? e.message : "out of memory");
+        if (!in->store || e.status == LODGE_ERR_NOMEM)
+            cJSON_AddBoolToObject(r, "full", true);
         goto out;
     }
     const lodge_module_t *m = wshared_module_get(in->module);
@@ -392,7 +402,13 @@ static cJSON *create(Worker *w, const cJSON *spec, const cJSON *fdmap, int *fds,
     wsched_unguard(w->sched);
     pthread_mutex_unlock(&w->create_mu);
     if (!in->instance) {
+        if (e.status == LODGE_ERR_TRAP && e.trap == LODGE_TRAP_INTERRUPTED)
+            snprintf(e.message, sizeof e.message, "the start function ran longer than %d ms (interrupted)",
+                     START_TIMEOUT_MS);
         r = fail("%s", e.message);
+        /* Out of address space or memory here: another worker may have room (the pool tries it). */
+        if (e.status == LODGE_ERR_NOMEM)
+            cJSON_AddBoolToObject(r, "full", true);
         goto out;
     }
     in->st = WI_CREATED;
@@ -439,9 +455,32 @@ static cJSON *by_id(Worker *w, const char *op, const char *id)
         ok = wsched_pause(w->sched, in, err, sizeof err);
     else if (strcmp(op, "resume") == 0)
         ok = wsched_resume(w->sched, in, err, sizeof err);
-    else if (strcmp(op, "stop") == 0 || strcmp(op, "kill") == 0)
+    else if (strcmp(op, "stop") == 0 || strcmp(op, "kill") == 0) {
         ok = wsched_stop(w->sched, in, op[0] == 'k', err, sizeof err);
-    else if (strcmp(op, "remove") == 0) {
+        /* The reply comes once it has ended (microseconds: the next interrupt check), unless the guest is
+         * inside a long host call: then after a second, still running, and it ends when the call returns. */
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        while (ok && (in = find(w, id)) && in->st != WI_DONE) {
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+            if (ms >= STOP_WAIT_MS)
+                break;
+            wsched_wait(w->sched, (unsigned)(STOP_WAIT_MS - ms));
+        }
+        if (!in) {
+            wsched_unlock(w->sched);
+            return fail("instance '%s' was removed while it ended", id);
+        }
+    } else if (strcmp(op, "remove") == 0) {
+        if (in->st != WI_DONE && in->st != WI_CREATED &&
+            (atomic_load(&in->stop_req) || atomic_load(&in->kill_req))) {
+            /* Ending: forgotten as soon as it has ended. */
+            in->remove_when_done = true;
+            r = ok_status(w, in);
+            wsched_unlock(w->sched);
+            return r;
+        }
         if (in->st != WI_DONE && in->st != WI_CREATED) {
             snprintf(err, sizeof err, "instance %s is %s: stop or kill it first", in->id,
                      wproto_state_name(wsched_state(in)));
@@ -677,42 +716,54 @@ static const char worker_usage[] =
     "  --max-memory N    an instance's memory budget when its spec gives none (default 128 MiB)\n"
     "  --seccomp         each thread under its system-call allow-list (the pool's jailed workers)\n";
 
+/* A whole decimal number in lo..hi, or false with a message naming the option. */
+static bool number_opt(const char *opt, const char *text, unsigned long long lo, unsigned long long hi,
+                       unsigned long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || end == text || *end || text[0] == '-' || v < lo || v > hi) {
+        fprintf(stderr, "lodged worker: %s wants a whole number from %llu to %llu, not '%s'\n", opt, lo, hi, text);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 int mgr_cmd_worker(int argc, char **argv)
 {
     const char *sock = NULL;
-    long threads = sysconf(_SC_NPROCESSORS_ONLN), stack_kib = 256;
-    unsigned long long max_memory = 128ull << 20;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned long long threads = cpus > 0 && cpus <= 256 ? (unsigned long long)cpus : 1, stack_kib = 256,
+                       max_memory = 128ull << 20;
     bool seccomp = false;
     for (int i = 1; i < argc; i++) {
-        char *end = NULL;
+        bool more = i + 1 < argc, ok = true;
         if (mgr_is_help(argv[i])) {
             fputs(worker_usage, stdout);
             return MGR_EXIT_OK;
         } else if (strcmp(argv[i], "--seccomp") == 0) {
             seccomp = true;
-        } else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
+        } else if (strcmp(argv[i], "--socket") == 0 && more) {
             sock = argv[++i];
-        } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
-            threads = strtol(argv[++i], &end, 10);
-            if (*end || threads < 1 || threads > 256)
-                break;
-        } else if (strcmp(argv[i], "--stack-kib") == 0 && i + 1 < argc) {
-            stack_kib = strtol(argv[++i], &end, 10);
-            if (*end || stack_kib < 64 || stack_kib > 65536)
-                break;
-        } else if (strcmp(argv[i], "--max-memory") == 0 && i + 1 < argc) {
-            max_memory = strtoull(argv[++i], &end, 10);
-            if (*end || max_memory == 0)
-                break;
+        } else if (strcmp(argv[i], "--threads") == 0 && more) {
+            ok = number_opt("--threads", argv[++i], 1, 256, &threads);
+        } else if (strcmp(argv[i], "--stack-kib") == 0 && more) {
+            ok = number_opt("--stack-kib", argv[++i], 64, 65536, &stack_kib);
+        } else if (strcmp(argv[i], "--max-memory") == 0 && more) {
+            ok = number_opt("--max-memory", argv[++i], 65536, 1ull << 48, &max_memory);
         } else {
             fprintf(stderr, "lodged worker: unknown or incomplete option '%s'\n", argv[i]);
+            ok = false;
+        }
+        if (!ok) {
             fputs(worker_usage, stderr);
             return MGR_EXIT_USAGE;
         }
-        end = NULL;
     }
-    if (!sock || threads < 1 || threads > 256 || stack_kib < 64 || stack_kib > 65536 || max_memory == 0) {
-        fputs(sock ? "lodged worker: a value is out of range\n" : "lodged worker: --socket PATH is required\n", stderr);
+    if (!sock) {
+        fputs("lodged worker: --socket PATH is required\n", stderr);
         fputs(worker_usage, stderr);
         return MGR_EXIT_USAGE;
     }

@@ -64,6 +64,22 @@ size_t workers_list(WorkerPool *p, InstanceStatus *out, size_t max);
 
 /* Additions for operators and tests. */
 
+struct JailCgroups;
+typedef struct WorkersOptions {
+    unsigned threads;               /* runner threads per worker; 0: the host's CPUs */
+    bool no_jail;                   /* plain processes, no seccomp (a host without the jail, debugging) */
+    const struct JailCgroups *cgroups; /* each worker in the group "worker-N" under it (give workers a parent
+                                     * group of their own: guests' ids are group names too); NULL: none */
+    unsigned cpu_weight, cpu_max_pct; /* each worker's group (mgr/jail.h JailLimits); 0: no limit */
+    uint64_t mem_max;
+    uint64_t max_address_space;     /* RLIMIT_AS of each jailed worker, bytes (each linear memory reserves
+                                     * 8 GiB: this bounds the instances with a memory a worker takes); 0: none */
+} WorkersOptions;
+
+/* workers_new with options (NULL: the defaults, as workers_new). */
+WorkerPool *workers_new_opts(const char *lodged_path, const char *state_dir, unsigned nworkers,
+                             const WorkersOptions *opt, WorkerEventFn fn, void *opaque, char *err, size_t errlen);
+
 /* Stops the pool's thread, asks every worker to exit (dropping its instances), then frees the pool. */
 void workers_shutdown(WorkerPool *p);
 

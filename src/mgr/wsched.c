@@ -51,7 +51,7 @@ typedef struct Runner {
 
 struct WSched {
     pthread_mutex_t mu;
-    pthread_cond_t work, tick;
+    pthread_cond_t work, tick, ended;
     Heap run, sleep;
     Runner *r;
     unsigned nr, started;
@@ -321,7 +321,8 @@ static void finish(WSched *s, WInst *in)
         s->stacks--;
     s->alive--;
     in->st = WI_DONE;
-    s->ev(s->opaque, in);
+    pthread_cond_broadcast(&s->ended);
+    s->ev(s->opaque, in); /* last use: the worker may free an instance removed while it ended */
 }
 
 static void ran(WSched *s, Runner *r, WInst *in, uint64_t dt)
@@ -652,6 +653,7 @@ bool wsched_start(WSched *s, WInst *in, char *err, size_t errlen)
         return false;
     }
     s->alive++;
+    in->mem_bytes = lodge_store_memory_used(in->store); /* then updated whenever it leaves a runner */
     lodge_store_set_interrupt_handler(in->store, on_interrupt, in);
     make_runnable(s, in);
     s->ev(s->opaque, in);
@@ -770,6 +772,13 @@ uint64_t wsched_cpu_ns(WSched *s, const WInst *in)
     return in->cpu_ns + (now > r->c0 ? now - r->c0 : 0);
 }
 
+void wsched_wait(WSched *s, unsigned timeout_ms)
+{
+    uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000ull;
+    struct timespec ts = {.tv_sec = (time_t)(end / 1000000000ull), .tv_nsec = (long)(end % 1000000000ull)};
+    pthread_cond_timedwait(&s->ended, &s->mu, &ts);
+}
+
 void wsched_guard(WSched *s, lodge_store_t *store, unsigned timeout_ms)
 {
     wsched_lock(s);
@@ -812,6 +821,7 @@ WSched *wsched_new(lodge_engine_t *engine, unsigned nrunners, size_t stack_size,
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->tick, &ca);
+    pthread_cond_init(&s->ended, &ca);
     pthread_condattr_destroy(&ca);
     s->sleep.by_wake = true;
     s->stack_size = (stack_size + 4095) & ~(size_t)4095;
@@ -862,6 +872,7 @@ void wsched_delete(WSched *s)
     free(s->r);
     pthread_cond_destroy(&s->work);
     pthread_cond_destroy(&s->tick);
+    pthread_cond_destroy(&s->ended);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }

@@ -45,6 +45,7 @@ typedef struct WInst {
     /* The scheduler's (under its lock). */
     WiState st;
     atomic_bool pause_req, stop_req, kill_req;
+    bool remove_when_done;        /* removed while ending: the worker forgets it once it has ended */
     uint64_t vruntime, cpu_ns, wake_ns;
     size_t run_i, sleep_i;        /* positions in the heaps */
     int yield_why;
@@ -84,6 +85,9 @@ bool wsched_start(WSched *s, WInst *in, char *err, size_t errlen);
 bool wsched_pause(WSched *s, WInst *in, char *err, size_t errlen);
 bool wsched_resume(WSched *s, WInst *in, char *err, size_t errlen);
 bool wsched_stop(WSched *s, WInst *in, bool kill, char *err, size_t errlen);
+
+/* Waits (lock held) until some instance ends or timeout_ms passes. */
+void wsched_wait(WSched *s, unsigned timeout_ms);
 
 /* The instance's public state; its CPU time including the slice it is running now (lock held). */
 lodge_guest_state_t wsched_state(const WInst *in);

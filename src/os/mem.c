@@ -29,6 +29,11 @@ bool os_mem_decommit(void *p, size_t size)
     return mmap(p, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) != MAP_FAILED;
 }
 
+bool os_mem_move(void *from, size_t size, void *to)
+{
+    return size == 0 || mremap(from, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, to) != MAP_FAILED;
+}
+
 bool os_mem_reset(void *p, size_t size)
 {
     return size == 0 || madvise(p, size, MADV_DONTNEED) == 0;

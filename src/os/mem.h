@@ -13,6 +13,9 @@ bool os_mem_commit(void *p, size_t size);
 /* Return [p, p+size) to the reserved, inaccessible state and drop its contents. */
 bool os_mem_decommit(void *p, size_t size);
 void os_mem_release(void *p, size_t size);
+/* Move the pages of [from, from+size) (one mapping) to `to` (inside another reservation), contents and
+ * all, without copying; `from` is left unmapped. */
+bool os_mem_move(void *from, size_t size, void *to);
 /* Drop the contents of [p, p+size), keeping it accessible: anonymous pages read as zeros again, pages of
  * a private file mapping as the file. */
 bool os_mem_reset(void *p, size_t size);

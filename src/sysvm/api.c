@@ -83,6 +83,7 @@ static bool make_config(const lodge_machine_config_t *c, MachineConfig *mc, lodg
     }
     mc->ndisks = c->ndisks;
     mc->tap = c->tap && *c->tap ? c->tap : NULL;
+    memcpy(mc->mac, c->mac, sizeof mc->mac);
     mc->rng = !c->no_rng;
     mc->vconsole = !c->no_vconsole;
     mc->max_overhead = c->max_overhead;

@@ -48,6 +48,7 @@ typedef struct MachineConfig {
     MachineDisk disk[MACHINE_MAX_DISKS];
     unsigned ndisks;
     const char *tap;                    /* tap interface name, or NULL for no network */
+    uint8_t mac[6];                     /* virtio-net's MAC; all zero: 52:54:00:12:34:56 */
     TermMode console;
     const char *console_file;
     bool rng, vconsole;                 /* virtio-rng and virtio-console (on by default in the CLI) */

@@ -32,6 +32,8 @@ void lodge_engine_delete(lodge_engine_t *e)
     pthread_mutex_destroy(&e->lock);
     for (uint32_t i = 0; i < e->pool.n; i++)
         os_mem_release(e->pool.slot[i].base, e->pool.slot[i].size);
+    for (uint32_t i = 0; i < e->pool.nstacks; i++)
+        os_mem_release(e->pool.stacks[i].base, e->pool.stacks[i].size);
     pthread_mutex_destroy(&e->pool.lock);
     free(e);
 }
@@ -126,6 +128,34 @@ bool engine_reservation_give(lodge_engine_t *e, const PoolSlot *slot)
     pthread_mutex_lock(&e->pool.lock);
     if (e->pool.n < ENGINE_POOL_MAX) {
         e->pool.slot[e->pool.n++] = *slot;
+        kept = true;
+    }
+    pthread_mutex_unlock(&e->pool.lock);
+    return kept;
+}
+
+void *engine_stack_take(lodge_engine_t *e, size_t size)
+{
+    void *p = NULL;
+    pthread_mutex_lock(&e->pool.lock);
+    for (uint32_t i = e->pool.nstacks; i-- > 0;)
+        if (e->pool.stacks[i].size == size) {
+            p = e->pool.stacks[i].base;
+            e->pool.stacks[i] = e->pool.stacks[--e->pool.nstacks];
+            break;
+        }
+    pthread_mutex_unlock(&e->pool.lock);
+    return p;
+}
+
+bool engine_stack_give(lodge_engine_t *e, void *base, size_t size)
+{
+    bool kept = false;
+    pthread_mutex_lock(&e->pool.lock);
+    if (e->pool.nstacks < ENGINE_STACKS_MAX) {
+        e->pool.stacks[e->pool.nstacks].base = base;
+        e->pool.stacks[e->pool.nstacks].size = size;
+        e->pool.nstacks++;
         kept = true;
     }
     pthread_mutex_unlock(&e->pool.lock);

@@ -23,11 +23,21 @@ typedef struct PoolSlot {
     size_t image_size;
 } PoolSlot;
 
+/* The guest stacks of deleted stores (exec.c), each with just its first commit left, for the next store's
+ * first run. Their contents are never read before being written (locals are zeroed at entry, operands
+ * written before use), so they are kept as they are. */
+#define ENGINE_STACKS_MAX 64
+
 typedef struct ReservationPool {
     pthread_mutex_t lock;
     uint32_t n;
     uint64_t next_image;  /* ids for modules' memory images */
     PoolSlot slot[ENGINE_POOL_MAX];
+    uint32_t nstacks;
+    struct {
+        void *base;
+        size_t size;
+    } stacks[ENGINE_STACKS_MAX];
 } ReservationPool;
 
 /* The registry is engine-wide, shared by every module and store of the engine and never shrinking, so
@@ -54,6 +64,9 @@ const FuncType *engine_type(lodge_engine_t *e, uint32_t id);
 bool engine_reservation_take(lodge_engine_t *e, PoolSlot *want);
 /* Keep a reservation whose contents were dropped; false when the pool is full (the caller releases). */
 bool engine_reservation_give(lodge_engine_t *e, const PoolSlot *slot);
+/* A pooled guest stack of `size` reserved bytes, or NULL; give one back (false: pool full). */
+void *engine_stack_take(lodge_engine_t *e, size_t size);
+bool engine_stack_give(lodge_engine_t *e, void *base, size_t size);
 /* A new id for a memory image; release the pooled slots that map image `id` (its module is going). */
 uint64_t engine_image_id(lodge_engine_t *e);
 void engine_image_forget(lodge_engine_t *e, uint64_t id);

@@ -22,6 +22,13 @@ static size_t round_up(size_t n, size_t to)
     return (n + to - 1) / to * to;
 }
 
+/* Bytes of a stack's first commit, out of `max` reserved. */
+static size_t first_commit(size_t want, size_t max)
+{
+    size_t n = round_up(want, os_page_size());
+    return n < max ? n : max;
+}
+
 static bool exec_ensure(lodge_store_t *s)
 {
     Exec *ex = &s->exec;
@@ -34,8 +41,10 @@ static bool exec_ensure(lodge_store_t *s)
     size_t nframes = s->engine->cfg.max_call_depth;
     size_t slot_bytes = round_up(nslots * sizeof(Slot), page);
     size_t frame_bytes = round_up(nframes * sizeof(Frame), page);
-    uint8_t *base = os_mem_reserve(slot_bytes + frame_bytes);
-    if (!base)
+    /* A pooled stack comes with its first commit in place; a fresh one is reserved and committed. */
+    uint8_t *base = engine_stack_take(s->engine, slot_bytes + frame_bytes);
+    bool pooled = base != NULL;
+    if (!base && !(base = os_mem_reserve(slot_bytes + frame_bytes)))
         return false;
     ex->reserved = slot_bytes + frame_bytes;
     ex->stack_committed = ex->frames_committed = 0;
@@ -46,9 +55,23 @@ static bool exec_ensure(lodge_store_t *s)
     ex->stack_end = ex->stack_top = ex->stack;
     ex->max_frames = 0;
     ex->nframes = 0;
-    size_t first_slots = STACK_FIRST_BYTES / sizeof(Slot), first_frames = FRAMES_FIRST_BYTES / sizeof(Frame);
-    if (!exec_stack_grow(s, ex->stack + (first_slots < nslots ? first_slots : nslots),
-                         (uint32_t)(first_frames < nframes ? first_frames : nframes))) {
+    size_t first_s = first_commit(STACK_FIRST_BYTES, slot_bytes), first_f = first_commit(FRAMES_FIRST_BYTES, frame_bytes);
+    if (pooled) {
+        if (!alloc_charge(&s->alloc, first_s + first_f)) {
+            if (!engine_stack_give(s->engine, base, ex->reserved))
+                os_mem_release(base, ex->reserved);
+            ex->stack = NULL;
+            return false;
+        }
+        ex->stack_committed = first_s;
+        ex->frames_committed = first_f;
+        ex->stack_end = ex->stack + (first_s / sizeof(Slot) < nslots ? first_s / sizeof(Slot) : nslots);
+        ex->max_frames = (uint32_t)(first_f / sizeof(Frame) < nframes ? first_f / sizeof(Frame) : nframes);
+        return true;
+    }
+    size_t want_slots = first_s / sizeof(Slot), want_frames = first_f / sizeof(Frame);
+    if (!exec_stack_grow(s, ex->stack + (want_slots < nslots ? want_slots : nslots),
+                         (uint32_t)(want_frames < nframes ? want_frames : nframes))) {
         exec_free(s);
         return false;
     }
@@ -108,7 +131,16 @@ void exec_free(lodge_store_t *s)
     if (!ex->stack)
         return;
     alloc_uncharge(&s->alloc, ex->stack_committed + ex->frames_committed);
-    os_mem_release(ex->stack, ex->reserved);
+    /* To the engine's pool with just the first commit left (a deep guest's extra pages dropped). */
+    size_t slot_bytes = (size_t)((uint8_t *)ex->frames - (uint8_t *)ex->stack);
+    size_t first_s = first_commit(STACK_FIRST_BYTES, slot_bytes);
+    size_t first_f = first_commit(FRAMES_FIRST_BYTES, ex->reserved - slot_bytes);
+    bool keep = ex->stack_committed >= first_s && ex->frames_committed >= first_f &&
+                os_mem_decommit((uint8_t *)ex->stack + first_s, ex->stack_committed - first_s) &&
+                os_mem_decommit((uint8_t *)ex->frames + first_f, ex->frames_committed - first_f) &&
+                engine_stack_give(s->engine, ex->stack, ex->reserved);
+    if (!keep)
+        os_mem_release(ex->stack, ex->reserved);
     ex->stack = ex->stack_end = ex->stack_top = ex->stack_limit = NULL;
     ex->frames = NULL;
     ex->max_frames = ex->frames_limit = 0;

@@ -1,6 +1,9 @@
 /* memory.c: linear memories. On 64-bit hosts each memory reserves 8 GiB plus a page of address space:
  * any 32-bit address plus any 32-bit offset lands inside the reservation, and everything past the
- * current size is inaccessible, so loads and stores need no explicit bounds check. */
+ * current size is inaccessible, so loads and stores need no explicit bounds check. With explicit bounds
+ * checks a memory reserves just its size (so a process holds far more of them: 128 TiB of address space
+ * is 16,384 guarded memories) and moves, pages and all, when it grows past its reservation; the checked
+ * interpreter reloads the base after every call and memory.grow. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,9 +17,8 @@ lodge_memory_t *memory_new(lodge_store_t *s, Limits lim, const MemImage *image, 
 {
     bool guarded = sizeof(void *) == 8 && !s->engine->cfg.bounds_checks;
     size_t page = os_page_size();
-    size_t max_bytes = (size_t)(lim.has_max ? lim.max : WASM_MAX_PAGES) * WASM_PAGE_SIZE;
-    size_t reserve = guarded ? GUARD_RESERVE + page : max_bytes + page;
     size_t size = (size_t)lim.min * WASM_PAGE_SIZE;
+    size_t reserve = guarded ? GUARD_RESERVE + page : size > page ? size : page;
     size_t isize = image && image->size <= size ? image->size : 0;
     lodge_memory_t *m = alloc_calloc(&s->alloc, 1, sizeof *m);
     if (!m) {
@@ -71,6 +73,38 @@ void memory_free(lodge_memory_t *m)
     alloc_free(a, m, sizeof *m);
 }
 
+/* A checked memory outgrows its reservation: a larger one (at least double, at most the maximum), the
+ * image mapping and the anonymous pages moved into it, the old one given back. */
+static bool move_larger(lodge_memory_t *m, size_t need, size_t max)
+{
+    size_t want = m->reserved * 2 > need ? m->reserved * 2 : need;
+    if (want > max)
+        want = max;
+    uint8_t *nb = os_mem_reserve(want);
+    if (!nb)
+        return false;
+    size_t isize = m->image_size;
+    if (!os_mem_move(m->base, isize, nb))
+        goto fail;
+    if (!os_mem_move(m->base + isize, m->size - isize, nb + isize)) {
+        /* Put the image part back where it was. Should the kernel refuse that too, the memory is left
+         * empty: every access traps (bounds-checked), none reaches a hole. */
+        if (!os_mem_move(nb, isize, m->base)) {
+            alloc_uncharge(&m->store->alloc, m->size);
+            m->size = 0;
+        }
+        goto fail;
+    }
+    if (m->reserved > m->size)
+        os_mem_release(m->base + m->size, m->reserved - m->size);
+    m->base = nb;
+    m->reserved = want;
+    return true;
+fail:
+    os_mem_release(nb, want);
+    return false;
+}
+
 int64_t memory_grow(lodge_memory_t *m, uint32_t delta)
 {
     uint64_t old = m->size / WASM_PAGE_SIZE;
@@ -82,7 +116,8 @@ int64_t memory_grow(lodge_memory_t *m, uint32_t delta)
     size_t add = (size_t)delta * WASM_PAGE_SIZE;
     if (!alloc_charge(&m->store->alloc, add))
         return -1;
-    if (!os_mem_commit(m->base + m->size, add)) {
+    if ((m->size + add > m->reserved && !move_larger(m, m->size + add, (size_t)max * WASM_PAGE_SIZE)) ||
+        !os_mem_commit(m->base + m->size, add)) {
         alloc_uncharge(&m->store->alloc, add);
         return -1;
     }

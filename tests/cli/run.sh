@@ -233,8 +233,15 @@ else
         expect "stats: a table" 0 "^vm1 +machine +running " "$L" stats --interval 200 vm1
         expect "logs --tail 100" 0 "." "$L" logs --tail 100 vm1
         if [ "$(wc -c <"$T/out")" -le 100 ]; then ok "logs --tail keeps the last bytes"; else bad "logs --tail keeps the last bytes" "$(wc -c <"$T/out") bytes"; fi
-        expect "stop: graceful, waits" 0 "^vm1$" "$L" stop -t 20 vm1
-        expect "ps -a: stopped (poweroff, or the VMM's clean stop)" 0 "^vm1 +machine +stopped .*(poweroff|stopped)" "$L" ps -a
+        # A graceful stop presses the guest's power button; a kernel without the driver ignores it.
+        if timeout "$STEP" "$L" logs vm1 2>/dev/null | grep -aq "input: Lodge power button"; then
+            expect "stop: graceful, waits for the guest to power off" 0 "^vm1$" "$L" stop -t 20 vm1
+            expect "ps -a: stopped, poweroff" 0 "^vm1 +machine +stopped .*poweroff" "$L" ps -a
+        else
+            skp "stop: graceful power-off" "the guest kernel has no virtio-input driver for the power button (rebuild it: make guest)"
+            expect "stop -t 2: ended by the deadline" 0 "^vm1$" "$L" stop -t 2 vm1
+            expect "ps -a: stopped" 0 "^vm1 +machine +stopped " "$L" ps -a
+        fi
         expect "rm" 0 "^vm1$" "$L" rm vm1
         # rm -f of a running machine: killed, then removed.
         timeout "$STEP" "$L" create machine --start --mem 64M >"$T/id3" 2>&1
@@ -242,7 +249,7 @@ else
         expect "rm -f of a running machine" 0 "^$id3$" "$L" rm -f "$id3"
         expect "create machine with a read-only disk" 0 "^vm3$" "$L" create machine --name vm3 --mem 64M --disk "$G/disk.ext4,ro"
         expect "info: the disk, absolute and read-only" 0 "config.disks\[0\] +\{\"path\":\"/[^\"]*disk.ext4\",\"read_only\":true" "$L" info vm3
-        expect "rm a created machine" 0 "^vm3$" "$L" rm vm3
+        expect "rm -f a created machine" 0 "^vm3$" "$L" rm -f vm3
         timeout "$STEP" "$L" create machine --name vm2 --start --mem 64M >/dev/null 2>&1
         expect "kill a machine" 0 "^vm2$" "$L" kill vm2
         expect "ps -a: killed" 0 "^vm2 +machine +stopped .*killed" "$L" ps -a

@@ -48,6 +48,21 @@ if [ "$(id -u)" -eq 0 ]; then
     run "root caller: the jailed process runs as uid 65534 (JailSpec.uid)" 30 \
         isolate --state "$tmp/asuser" --uid 65534 --proc --name jail-test-asuser
 fi
+# Hosts that refuse user namespaces: inside a user namespace allowed no nested one, the jail keeps the
+# other namespaces (it is root there) and names the refused one.
+if unshare --user --map-root-user true 2>/dev/null; then
+    echo "--- user namespaces refused by the host: the other protections hold, the refusal is reported"
+    out=$(timeout -k 5 30 unshare --user --map-root-user sh -c \
+        'echo 0 > /proc/sys/user/max_user_namespaces && exec "$0" jail-test isolate --state "$1" --proc \
+         --expect-missing userns --name jail-test-nouserns' "$LODGED" "$tmp/state" 2>&1)
+    sed 's/^/  /' <<<"$out"
+    pass=$((pass + $(grep -c '^ok:' <<<"$out"))); fail=$((fail + $(grep -c '^FAIL:' <<<"$out")))
+    grep -q '^checks:' <<<"$out" || { echo "  FAIL: the case ended early"; fail=$((fail + 1)); }
+else
+    echo "skip: user namespaces refused (this host lets no user make a user namespace to stage it in)"
+    skipped=$((skipped + 1))
+fi
+
 # A tap: made here for the caller's uid, as an operator makes one for a machine.
 if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null && ip tuntap add "$tap" mode tap user 0 2>/dev/null; then
     run "tap: the jail keeps the host's network and opens the tap" 20 tap --tap "$tap"
@@ -60,6 +75,9 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
     if setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$LODGED"; then
         run "unprivileged: the same jail as uid 65534, no root needed" 30 --as-nobody \
             isolate --state "$tmp/nobody" --proc --cgroups --name jail-test-nobody
+        run "unprivileged without a user namespace: no namespace at all, each one reported" 30 --as-nobody \
+            isolate --state "$tmp/nobody" --disable userns --expect-missing mountns,root,pidns,netns,ipcns,utsns \
+            --name jail-test-nobody-nouserns
     else
         echo "skip: unprivileged run (uid 65534 cannot execute $LODGED)"; skipped=$((skipped + 1))
     fi

@@ -114,6 +114,8 @@ mreq "{\"kernel\": \"$T/missing\"}"; check "missing kernel: 400 naming the file"
 mreq "{\"kernel\": \"$KERNEL\", \"disks\": [{\"path\": \"$KERNEL\", \"read_only\": true}, {\"path\": \"$KERNEL\", \"read_only\": true}]}"
 check "the same disk twice (contradictory): 400" fault 400
 mreq "{\"kernel\": \"$KERNEL\", \"net\": [{\"tap\": \"tap0\"}, {\"tap\": \"tap1\"}]}"; check "two network interfaces: 400" fault 400
+mreq "{\"kernel\": \"$KERNEL\", \"disks\": [{\"path\": \"$KERNEL\", \"clone\": true, \"read_only\": true}]}"; check "a read-only clone (contradictory): 400" fault 400
+mreq "{\"kernel\": \"$KERNEL\", \"disks\": [{\"path\": \"$KERNEL\", \"read_only\": true, \"size_bytes\": 1073741824}]}"; check "size_bytes without clone: 400" fault 400
 mreq "{\"kernel\": \"$KERNEL\", \"kernel\": \"$KERNEL\"}"; check "duplicate field: 400" fault 400
 mreq "{\"kernel\": \"$KERNEL\", \"id\": \"../etc\"}"; check "bad id: 400" fault 400
 mreq "{\"kernel\": \"$KERNEL\", \"limits\": {\"cpu_weight\": 0}}"; check "cpu_weight out of range: 400" fault 400
@@ -127,6 +129,7 @@ req POST /v1/machines/nope/actions -d '{"action":"start"}'; check "action on unk
 req GET /v1/machines/nope/stats; check "stats of unknown machine: 404" fault 404
 req GET /v1/machines/nope/logs; check "logs of unknown machine: 404" fault 404
 req GET /v1/machines/nope/console; check "console of unknown machine: 404" fault 404
+req PATCH /v1/machines/nope -d '{"limits": {"cpu_weight": 10}}'; check "PATCH unknown machine: 404" fault 404
 
 # ---------------------------------------------------------------- modules
 WASM=$T/hello.wasm
@@ -254,7 +257,12 @@ wait_log() {    # wait_log ID TEXT SECONDS
     return 1
 }
 if [ $MACHINES = 1 ]; then
-    mreq "{\"id\": \"vm1\", \"kernel\": \"$KERNEL\", \"initrd\": \"$INITRD\", \"cmdline\": \"console=ttyS0\", \"mem_bytes\": 268435456, \"cpus\": 1, \"limits\": {\"cpu_weight\": 200}}"
+    DISKS=""
+    if [ -f "$G/disk.ext4" ] && command -v qemu-img >/dev/null; then
+        BASESUM=$(sha256sum <"$G/disk.ext4")
+        DISKS=", \"disks\": [{\"path\": \"$G/disk.ext4\", \"clone\": true, \"size_bytes\": 134217728}]"
+    fi
+    mreq "{\"id\": \"vm1\", \"kernel\": \"$KERNEL\", \"initrd\": \"$INITRD\", \"cmdline\": \"console=ttyS0\", \"mem_bytes\": 268435456, \"cpus\": 1, \"limits\": {\"cpu_weight\": 200}$DISKS}"
     check "POST /v1/machines: 201 created" bash -c "[ $code = 201 ] && jq -e '.state == \"created\" and .pid > 0' $T/body >/dev/null"
     MPID=$(jq -r .pid "$T/body")
     mreq "{\"id\": \"vm1\", \"kernel\": \"$KERNEL\"}"; check "a machine id taken: 409" fault 409
@@ -268,6 +276,25 @@ if [ $MACHINES = 1 ]; then
     check "the console log reaches the shell prompt" wait_log vm1 '/ # ' 60
     req GET '/v1/machines/vm1/logs?tail=5'; check "logs?tail=5: five bytes" test "$(wc -c <"$T/body")" = 5
     req GET '/v1/machines/vm1/logs?follow=maybe'; check "logs?follow=maybe: 400" fault 400
+    req PATCH /v1/machines/vm1 -d '{"limits": {"cpu_max_percent": 50}, "colour": 1}'; check "PATCH with an unknown field: 400" fault 400
+    req PATCH /v1/machines/vm1 -d '{"disks": [{}, {}]}'; check "PATCH with more disks than the machine has: 400" fault 400
+    req PATCH /v1/machines/vm1 -d '{"limits": {"cpu_max_percent": 50}}'
+    if json '.jail | test("cgroup-cpu")'; then
+        check "PATCH limits: 200, recorded" json '.config.limits.cpu_max_percent == 50 and .config.limits.cpu_weight == 200'
+        CG=$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ {print $3}' /proc/"$MPID"/cgroup)
+        MNT=$(awk '$3 == "cgroup" && $4 ~ /(^|,)cpu(,|$)/ {print $2; exit}' /proc/mounts)
+        check "the cap reaches the machine's cgroup (cfs quota 50000)" test "$(cat "$MNT$CG/cpu.cfs_quota_us" 2>/dev/null)" = 50000
+    else
+        check "PATCH limits without a cgroup: 409 saying why" fault 409
+    fi
+    if [ -n "$DISKS" ]; then
+        req PATCH /v1/machines/vm1 -d '{"disks": [{"rate_limiter": {"bandwidth": {"size": 1048576, "refill_time": 1000}}}]}'
+        if [ "$code" = 400 ] && grep -q 'not supported' "$T/body"; then
+            skp "PATCH a disk's rate limiter" "the machine process refuses: $(jq -r .fault_message "$T/body" | cut -c1-90)"
+        else
+            check "PATCH a disk's rate limiter while running: 200, recorded" json '.config.disks[0].rate_limiter.bandwidth.size == 1048576'
+        fi
+    fi
     req POST /v1/machines/vm1/actions -d '{"action":"pause"}'; check "pause: paused" json '.state == "paused"'
     req GET /v1/machines/vm1/stats; I1=$(jq -r .instructions "$T/body"); sleep 0.5
     req GET /v1/machines/vm1/stats; I2=$(jq -r .instructions "$T/body")
@@ -290,13 +317,24 @@ if [ $MACHINES = 1 ]; then
     sleep 1
     req GET /metrics
     check "/metrics: the machine's state and counters" bash -c "grep -q 'lodge_guest_state{kind=\"machine\",id=\"vm1\",state=\"running\"} 1' $T/body && grep -q 'lodge_machine_instructions_total{id=\"vm1\"}' $T/body"
-    req POST /v1/machines/vm1/actions -d '{"action":"stop","timeout_s":20}'; check "stop (graceful): accepted" test "$code" = 200
-    check "the guest powers off: stopped" wait_state vm1 stopped 25
+    req POST /v1/machines/vm1/actions -d '{"action":"stop","timeout_s":8}'; check "stop (graceful): accepted" test "$code" = 200
+    wait_state vm1 stopped 15
+    # A guest whose init handles the power button powers off; one that ignores it is killed at the deadline.
+    check "stop: the guest ends, by poweroff or at the deadline ($(jq -r .exit.reason "$T/body"))" json '.state == "stopped" and (.exit.reason == "poweroff" or .exit.reason == "killed")'
     wait "$FOL" 2>/dev/null
     check "logs?follow streamed the console and ended with the machine" grep -qa '/ # ' "$T/follow"
     req GET /v1/machines/vm1; check "exit reason recorded" json '.exit.reason != null and .pid == 0'
     req POST /v1/machines/vm1/actions -d '{"action":"start"}'; check "start a stopped machine: 409" fault 409
+    req PATCH /v1/machines/vm1 -d '{"limits": {"cpu_weight": 10}}'; check "PATCH a stopped machine: 409" fault 409
     req GET /v1/host; check "a stopped machine holds no memory" json '.allocated.machines_memory_bytes == 0'
+    if [ -n "$DISKS" ]; then
+        OVL=$STATE/machines/vm1/io/vda.qcow2
+        check "the disk clone is a qcow2 overlay over the base" bash -c "qemu-img info '$OVL' | grep -q 'backing file: $G/disk.ext4'"
+        check "qemu-img check finds the clone clean" qemu-img check -q "$OVL"
+        check "the base image is unchanged" test "$(sha256sum <"$G/disk.ext4")" = "$BASESUM"
+    else
+        skp "disk clone" "no $G/disk.ext4 or no qemu-img"
+    fi
 
     # crash: the machine process killed behind the daemon's back
     mreq "{\"id\": \"vm2\", \"kernel\": \"$KERNEL\", \"initrd\": \"$INITRD\", \"start\": true}"

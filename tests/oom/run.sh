@@ -18,8 +18,10 @@ fi
 sweep() {
     local name=$1 budget=$2
     shift 2
-    local prog=$1
-    [ "$prog" = -b ] && prog=$2
+    local prog a
+    for a in "$@"; do
+        case $a in -*) ;; *) prog=$a; break ;; esac
+    done
     if [ ! -f "$prog" ]; then
         echo "FAIL $name: $prog is missing: run make oom-tests BUILD=$BUILD"
         fail=$((fail + 1))
@@ -42,5 +44,7 @@ sweep() {
 sweep "hello: every allocation fails in turn" 20 "$E/hello.wasm" a b
 sweep "life: every allocation fails in turn" 20 "$E/life.wasm" 2
 sweep "life, bounds-check mode: every allocation fails in turn" 20 -b "$E/life.wasm" 2
+sweep "hello, one engine for all runs (pooled memories and stacks)" 20 -p "$E/hello.wasm" a b
+sweep "life, bounds-check mode, one engine for all runs" 20 -b -p "$E/life.wasm" 2
 echo "$pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]

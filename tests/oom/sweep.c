@@ -9,8 +9,9 @@
  * absorbed, e.g. by a host function reporting ENOMEM to the guest) with the guest's own exit; never a
  * crash, and a run that completes prints what the reference run printed. Leaks are the sanitizer's to
  * find (build-san). When the runs would take longer than the time budget, k is sampled evenly and the
- * output says so. Usage: sweep [-t SECONDS] [-b] PROGRAM.wasm [ARGS...] (-b: explicit bounds checks
- * instead of guard pages); prints "N passed, N failed". */
+ * output says so. Usage: sweep [-t SECONDS] [-b] [-p] PROGRAM.wasm [ARGS...] (-b: explicit bounds
+ * checks instead of guard pages; -p: one engine for all runs, so memories and stacks come from its pools);
+ * prints "N passed, N failed". */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,6 +32,8 @@ void *__wrap_calloc(size_t n, size_t k);
 void *__wrap_realloc(void *p, size_t n);
 
 static bool bounds_checks; /* -b: the engine uses explicit bounds checks, not guard pages */
+static lodge_engine_t *shared_engine; /* -p: one engine for every run (its pools of memories and stacks
+                                       * warm), created before the runs, so not swept itself */
 static long raw_calls;     /* allocations since the run was armed */
 static long raw_fail_at;   /* fail this one (1-based); 0: none */
 static int armed;
@@ -139,12 +142,13 @@ static Run run_once(const Prog *p, long raw_k, uint64_t store_k)
     raw_fail_at = raw_k;
     armed = 1;
     lodge_config_t cfg = {.bounds_checks = bounds_checks};
-    lodge_engine_t *e = lodge_engine_new(&cfg);
+    lodge_engine_t *e = shared_engine ? shared_engine : lodge_engine_new(&cfg);
     if (!e)
         r.result = R_NOMEM;
     else
         r.result = run_steps(p, store_k, &r, e);
-    lodge_engine_delete(e);
+    if (e != shared_engine)
+        lodge_engine_delete(e);
     armed = 0;
     return r;
 }
@@ -205,6 +209,7 @@ static int sweep(const Prog *p, bool raw, long n, long step, const char *ref, si
 int main(int argc, char **argv)
 {
     double budget = 40;
+    bool shared = false;
     int a = 1;
     for (;;) {
         if (a + 1 < argc && strcmp(argv[a], "-t") == 0) {
@@ -213,12 +218,15 @@ int main(int argc, char **argv)
         } else if (a < argc && strcmp(argv[a], "-b") == 0) {
             bounds_checks = true;
             a++;
+        } else if (a < argc && strcmp(argv[a], "-p") == 0) {
+            shared = true;
+            a++;
         } else {
             break;
         }
     }
     if (a >= argc) {
-        fprintf(stderr, "usage: %s [-t SECONDS] [-b] PROGRAM.wasm [ARGS...]\n", argv[0]);
+        fprintf(stderr, "usage: %s [-t SECONDS] [-b] [-p] PROGRAM.wasm [ARGS...]\n", argv[0]);
         return 2;
     }
     Prog p = {.argc = argc - a, .argv = (const char *const *)argv + a};
@@ -247,6 +255,16 @@ int main(int argc, char **argv)
     }
     unlink(tpath);
 
+    if (shared) {
+        lodge_config_t cfg = {.bounds_checks = bounds_checks};
+        shared_engine = lodge_engine_new(&cfg);
+        Run warm = run_once(&p, 0, 0); /* fills the engine's type registry and its pools */
+        if (!shared_engine || warm.result != R_DONE) {
+            printf("FAIL warm-up run: %s\n", warm.why);
+            printf("0 passed, 1 failed\n");
+            return 1;
+        }
+    }
     /* The reference: nothing fails. It counts the allocations to sweep over. */
     double t0 = now();
     Run ref = run_once(&p, 0, 0);
@@ -283,6 +301,7 @@ int main(int argc, char **argv)
     }
     free(ref_out);
     free(p.bytes);
+    lodge_engine_delete(shared_engine);
     close(p.out_fd);
     close(p.null_fd);
     int pass = (bad_raw == 0) + (bad_store == 0);

@@ -180,4 +180,55 @@ static void fallbacks(UnitCtx *t)
     }
 }
 
-UNIT_SUITE(image, UNIT_TEST(copy_on_write), UNIT_TEST(pool_gives_zeros), UNIT_TEST(fallbacks));
+/* With explicit bounds checks a memory reserves just its size and moves when it grows past it: the image's
+ * bytes and every page written before a move are still there after many, and the limit holds. */
+static void checked_memory_moves(UnitCtx *t)
+{
+    Bytes b = image_module();
+    for (int copy = 0; copy < 2; copy++) {
+        lodge_config_t cfg = {.bounds_checks = true, .copy_data_segments = copy};
+        lodge_engine_t *e = lodge_engine_new(&cfg);
+        lodge_error_t err;
+        lodge_module_t *m = lodge_module_new(e, b.p, b.len, &err);
+        REQUIRE(e && m);
+        /* the module's maximum is 4 pages: grow one page at a time, marking each */
+        Guest g;
+        if (CHECKF(guest_new(&g, e, m), "%s", g.r.err.message)) {
+            CHECK(rig_call(&g.r, "store", 2, vi32(65536 + 5), vi32(0x5a)).ok);
+            for (int p = 2; p < 4; p++) {
+                CHECK_I32(rig_call(&g.r, "grow", 1, vi32(1)), p);
+                CHECK(rig_call(&g.r, "store", 2, vi32(p * 65536 + 7), vi32(p)).ok);
+            }
+            CHECK_I32(rig_call(&g.r, "grow", 1, vi32(1)), -1);
+            CHECK_I32(rig_call(&g.r, "load", 1, vi32(10)), 'B');
+            CHECK_I32(rig_call(&g.r, "load", 1, vi32(65536)), 'y');
+            CHECK_I32(rig_call(&g.r, "load", 1, vi32(65536 + 5)), 0x5a);
+            for (int p = 2; p < 4; p++)
+                CHECK_I32(rig_call(&g.r, "load", 1, vi32(p * 65536 + 7)), p);
+            CHECK_TRAP(rig_call(&g.r, "load", 1, vi32(4 * 65536)), LODGE_TRAP_MEMORY_OOB);
+        }
+        guest_delete(&g);
+        /* a host memory without a maximum, grown in many steps */
+        lodge_store_t *s = lodge_store_new(e, NULL);
+        lodge_limits_t lim = {1, 0, false};
+        lodge_memory_t *mem = lodge_memory_new(s, lim, &err);
+        if (CHECK(mem)) {
+            lodge_memory_data(mem)[3] = 42;
+            for (int k = 0; k < 40; k++) {
+                CHECK_INT(lodge_memory_grow(mem, 3), 1 + 3 * k);
+                lodge_memory_data(mem)[lodge_memory_size(mem) - 1] = (uint8_t)k;
+            }
+            CHECK_INT(lodge_memory_data(mem)[3], 42);
+            CHECK_INT(lodge_memory_data(mem)[lodge_memory_size(mem) - 1], 39);
+            CHECK_INT(lodge_memory_data(mem)[(1 + 3 * 20) * 65536 - 1], 19);
+            CHECKF(lodge_store_memory_used(s) >= 121u * 65536, "121 pages charged: %zu", lodge_store_memory_used(s));
+        }
+        lodge_store_delete(s);
+        lodge_module_delete(m);
+        lodge_engine_delete(e);
+    }
+    bytes_free(&b);
+}
+
+UNIT_SUITE(image, UNIT_TEST(copy_on_write), UNIT_TEST(pool_gives_zeros), UNIT_TEST(fallbacks),
+           UNIT_TEST(checked_memory_moves));

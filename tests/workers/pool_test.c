@@ -8,12 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "mgr/jail.h"
 #include "mgr/workers.h"
+#include "mgr/wproto.h"
 
 static int npass, nfail, nskip;
 static const char *wasm_dir, *state_dir;
@@ -200,14 +204,37 @@ static void pause_resume_stop(WorkerPool *p)
           b.cpu_ns / 1e9);
     check(!workers_resume(p, "loop-a", err, sizeof err) && strstr(err, "not paused"), "resume of a running "
           "instance refused: %s", err);
+    /* stop and kill answer once the guest has ended: no polling needed */
     ok = workers_stop(p, "loop-a", err, sizeof err);
-    lodge_guest_state_t s = wait_end(p, "loop-a", now_s() + 5, &b);
+    lodge_guest_state_t s = state_of(p, "loop-a", &b);
     check(ok && s == LODGE_STATE_STOPPED && b.exit_code == 143, "stop: loop-a ended as by proc_exit(143) (exit %d)",
           b.exit_code);
     ok = workers_kill(p, "loop-b", err, sizeof err);
-    s = wait_end(p, "loop-b", now_s() + 5, &b);
+    s = state_of(p, "loop-b", &b);
     check(ok && s == LODGE_STATE_STOPPED && b.exit_code == 137, "kill: loop-b dropped (exit %d, '%s')", b.exit_code,
           b.error);
+    const char *argv[] = {"k"};
+    /* fuel: a loop with a budget of 1,000,000 ends with a trap, having used it all */
+    char *loop = path_of(wasm_dir, "loop", ".wasm");
+    InstanceSpec fs = {.id = "fuelled", .module_path = loop, .argc = 1, .argv = argv, .fuel = 1000000};
+    ok = workers_create(p, &fs, err, sizeof err) && workers_start(p, "fuelled", err, sizeof err);
+    free(loop);
+    s = wait_end(p, "fuelled", now_s() + 10, &b);
+    check(ok && s == LODGE_STATE_STOPPED && strstr(b.error, "fuel") && b.fuel_used == 1000000 && b.memory_bytes > 0,
+          "fuel 1000000: '%.*s', %llu used, %llu bytes", (int)strcspn(b.error, "\n"), b.error,
+          (unsigned long long)b.fuel_used, (unsigned long long)b.memory_bytes);
+    /* a start function runs at create, on the worker's control thread: cut off after 2 s */
+    char *sl = path_of(wasm_dir, "startloop", ".wasm");
+    InstanceSpec ss = {.id = "startloop", .module_path = sl};
+    double t0 = now_s();
+    ok = !workers_create(p, &ss, err, sizeof err) && strstr(err, "interrupted");
+    double took = now_s() - t0;
+    free(sl);
+    check(ok && took < 10 && !workers_status(p, "startloop", &b), "a start function that loops: create refused "
+          "after %.1f s ('%s')", took, err);
+    ok = create(p, "kill-rm", "loop", 1, argv, 0, 100, NULL) && workers_kill(p, "kill-rm", err, sizeof err) &&
+         workers_remove(p, "kill-rm", err, sizeof err);
+    check(ok && !workers_status(p, "kill-rm", &b), "kill then remove at once: the instance is gone");
     check(!workers_start(p, "loop-b", err, sizeof err), "start of a stopped instance refused: %s", err);
     check(!workers_status(p, "no-such", &b), "status of an unknown id refused");
     InstanceSpec bad = {.id = "bad/id", .module_path = "x"};
@@ -411,11 +438,25 @@ static void weights(const char *lodged)
 {
     char *dir = path_of(state_dir, "weights", ""), err[256];
     mkdir(dir, 0700);
-    WorkerPool *p = workers_new(lodged, dir, 1, NULL, NULL, err, sizeof err);
-    check(p != NULL, "a pool of one worker %s", p ? "" : err);
+    /* Two runners whatever the host, and the worker in a cgroup of its own where the host allows. */
+    JailCgroups *cg = jail_cgroups_open("lodge-workers-test", err, sizeof err);
+    WorkersOptions opt = {.threads = 2, .cgroups = cg, .cpu_weight = 100};
+    WorkerPool *p = workers_new_opts(lodged, dir, 1, &opt, NULL, NULL, err, sizeof err);
+    check(p != NULL, "a pool of one worker with 2 runner threads %s", p ? "" : err);
     if (!p) {
         free(dir);
+        jail_cgroups_close(cg);
         return;
+    }
+    WorkerInfo wi;
+    workers_info(p, 0, &wi);
+    const char *missing = strstr(wi.jail, "missing:");
+    const char *cpu = strstr(wi.jail, "cgroup-cpu");
+    if (!cg || !(jail_cgroups_usable(cg) & JAIL_CG_CPU)) {
+        printf("SKIP worker in a cgroup: %s\n", cg ? jail_cgroups_describe(cg) : err);
+        nskip++;
+    } else {
+        check(cpu && (!missing || cpu < missing), "the worker runs in its own cgroup (%s)", jail_cgroups_describe(cg));
     }
     const char *argv[] = {"w"};
     bool ok = create(p, "w100a", "loop", 1, argv, 0, 100, NULL) && create(p, "w100b", "loop", 1, argv, 0, 100, NULL) &&
@@ -429,7 +470,175 @@ static void weights(const char *lodged)
     check(ok && ratio > 2.0 && ratio < 4.5, "weight 300 vs 100: %.2f and %.2f s vs %.2f and %.2f s of CPU (ratio "
           "%.2f, ideal 3)", c.cpu_ns / 1e9, d.cpu_ns / 1e9, a.cpu_ns / 1e9, b.cpu_ns / 1e9, ratio);
     workers_shutdown(p);
+    if (cg) {
+        jail_cgroup_remove(cg, "worker-0", err, sizeof err);
+        jail_cgroup_remove_parent(cg, err, sizeof err);
+        jail_cgroups_close(cg);
+    }
     free(dir);
+
+    /* Without the jail (a host that has none): the same worker as a plain process. */
+    char *dir2 = path_of(state_dir, "nojail", "");
+    mkdir(dir2, 0700);
+    WorkersOptions plain = {.threads = 1, .no_jail = true};
+    WorkerPool *q = workers_new_opts(lodged, dir2, 1, &plain, NULL, NULL, err, sizeof err);
+    InstanceStatus st = {0};
+    const char *args[] = {"n_exit", "exit", "42"};
+    bool ok2 = q && create(q, "plain", "n_exit", 3, args, 0, 100, NULL) &&
+               wait_end(q, "plain", now_s() + 10, &st) == LODGE_STATE_STOPPED;
+    bool info2 = q && workers_info(q, 0, &wi);
+    check(ok2 && st.exit_code == 42 && info2 && !wi.seccomp && strstr(wi.jail, "none"),
+          "no_jail: a plain worker process runs a WASI program (exit %d; jail: %s)", st.exit_code, info2 ? wi.jail : err);
+    if (q)
+        workers_shutdown(q);
+    free(dir2);
+}
+
+/* Bad input on a worker's socket (a confused or hostile client): each gets an error or a closed
+ * connection, and the worker keeps serving the pool. */
+static int raw_connect(const char *path)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Sends raw bytes (a frame or garbage) and reads the answer: 1 an error reply, 0 the connection closed,
+ * -1 anything else (an ok reply, a timeout). */
+static int raw_try(int fd, const void *bytes, size_t n)
+{
+    if (send(fd, bytes, n, MSG_NOSIGNAL) != (ssize_t)n)
+        return 0;
+    char err[200];
+    cJSON *rep = wproto_recv(fd, 1 << 20, 3000, err, sizeof err);
+    if (!rep)
+        return strstr(err, "closed") ? 0 : -1;
+    int r = cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(rep, "ok")) && wproto_str(rep, "error") ? 1 : -1;
+    cJSON_Delete(rep);
+    return r;
+}
+
+static int frame_try(int fd, const char *json)
+{
+    size_t n = strlen(json);
+    char buf[1024];
+    buf[0] = (char)(n >> 24), buf[1] = (char)(n >> 16), buf[2] = (char)(n >> 8), buf[3] = (char)n;
+    memcpy(buf + 4, json, n);
+    return raw_try(fd, buf, n + 4);
+}
+
+static void bad_input(WorkerPool *p)
+{
+    char *sock = path_of(state_dir, "workers/w0", ".sock");
+    WorkerInfo before, after;
+    workers_info(p, 0, &before);
+    int answered = 0, total = 0;
+    /* Before hello: each of these must end the connection (or be refused). */
+    static const char *const first[] = {"{\"op\":\"create\"}", "[1,2,3]", "not json", "{\"op\":\"hello\",\"role\":\"x\"}"};
+    for (size_t i = 0; i < sizeof first / sizeof first[0]; i++) {
+        int fd = raw_connect(sock);
+        total++;
+        answered += fd >= 0 && frame_try(fd, first[i]) >= 0;
+        if (fd >= 0)
+            close(fd);
+    }
+    int fd = raw_connect(sock);
+    total++;
+    static const unsigned char huge[] = {0xff, 0xff, 0xff, 0xff, '{'};
+    answered += fd >= 0 && raw_try(fd, huge, sizeof huge) >= 0; /* a 4 GiB length: refused, cut off */
+    if (fd >= 0)
+        close(fd);
+    /* After hello: every bad request gets an error reply on a connection that stays usable. */
+    static const char *const reqs[] = {
+        "{}", "{\"op\":42}", "{\"op\":\"nope\"}", "{\"op\":\"start\"}", "{\"op\":\"start\",\"id\":\"ghost\"}",
+        "{\"op\":\"create\"}", "{\"op\":\"create\",\"spec\":[]}", "{\"op\":\"create\",\"spec\":{\"id\":\"../x\",\"module\":\"m\"}}",
+        "{\"op\":\"create\",\"spec\":{\"id\":\"x\"}}", "{\"op\":\"create\",\"spec\":{\"id\":\"x\",\"module\":\"/nonexistent\"}}",
+        "{\"op\":\"create\",\"spec\":{\"id\":\"x\",\"module\":\"/\",\"argv\":\"notalist\"}}",
+        "{\"op\":\"create\",\"spec\":{\"id\":\"x\",\"module\":\"/dev/null\",\"dirs\":[{\"ro\":true}]}}",
+        "{\"op\":\"create\",\"spec\":{\"id\":\"x\",\"module\":\"/dev/null\"},\"fds\":{\"module\":7}}",
+        "{\"op\":\"remove\",\"id\":\"loop-c\"}",
+    };
+    fd = raw_connect(sock);
+    bool hello_ok = fd >= 0 && frame_try(fd, "{\"op\":\"hello\",\"role\":\"control\"}") == -1;
+    int refused = 0;
+    for (size_t i = 0; hello_ok && i < sizeof reqs / sizeof reqs[0]; i++) {
+        int r = frame_try(fd, reqs[i]);
+        refused += r == 1;
+        if (r != 1)
+            printf("    not refused (%d): %s\n", r, reqs[i]);
+    }
+    if (fd >= 0)
+        close(fd);
+    bool alive = workers_info(p, 0, &after) && after.pid == before.pid;
+    check(answered == total && hello_ok && refused == (int)(sizeof reqs / sizeof reqs[0]) && alive,
+          "bad input on a worker's socket: %d of %d bad openings cut off, %d of %zu bad requests refused with "
+          "a message; the worker (pid %d) still serves", answered, total, refused, sizeof reqs / sizeof reqs[0],
+          after.pid);
+    free(sock);
+}
+
+/* A full worker (no address space left for another linear memory) sends the create to the other one. */
+static void failover(const char *lodged)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    (void)lodged;
+    printf("SKIP failover to a worker with room: AddressSanitizer's shadow memory needs an unlimited address "
+           "space\n");
+    nskip++;
+#else
+    char *dir = path_of(state_dir, "failover", ""), err[256] = "";
+    mkdir(dir, 0700);
+    /* 40 GiB: room for a few 8 GiB memory reservations per worker. */
+    WorkersOptions opt = {.threads = 1, .max_address_space = 40ull << 30};
+    WorkerPool *p = workers_new_opts(lodged, dir, 2, &opt, NULL, NULL, err, sizeof err);
+    if (!p) {
+        check(false, "a pool with a bounded address space: %s", err);
+        free(dir);
+        return;
+    }
+    char *idle = path_of(wasm_dir, "idle", ".wasm"), *mem = path_of(wasm_dir, "loop", ".wasm");
+    /* Ten instances without memory each; then worker 1's are removed, so worker 0 counts as the busier
+     * and every create goes to worker 1 first, until it is full. */
+    for (int i = 0; i < 20; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "pad-%d", i);
+        InstanceSpec s = {.id = id, .module_path = idle};
+        workers_create(p, &s, err, sizeof err);
+    }
+    WorkerInfo a;
+    workers_info(p, 1, &a);
+    size_t cap = 64, n;
+    InstanceStatus *all = calloc(cap, sizeof *all);
+    n = workers_list(p, all, cap);
+    /* the list is worker 0's then worker 1's */
+    for (size_t i = n - a.instances; i < n; i++)
+        workers_remove(p, all[i].id, err, sizeof err);
+    int made = 0;
+    for (int i = 0; i < 40; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "mem-%d", i);
+        InstanceSpec s = {.id = id, .module_path = mem};
+        if (!workers_create(p, &s, err, sizeof err))
+            break;
+        made++;
+    }
+    WorkerInfo w0, w1;
+    bool info = workers_info(p, 0, &w0) && workers_info(p, 1, &w1);
+    uint64_t on0 = info ? w0.instances - 10 : 0, on1 = info ? w1.instances : 0;
+    check(info && strstr(err, "reserve") && on1 > 0 && on0 > 0 && on0 + on1 == (uint64_t)made,
+          "worker 1 full after %llu memories, the pool went on with worker 0 (%llu more); then '%s'",
+          (unsigned long long)on1, (unsigned long long)on0, err);
+    free(all);
+    free(idle);
+    free(mem);
+    workers_shutdown(p);
+    free(dir);
+#endif
 }
 
 /* How many created (idle) instances a worker holds, and what each costs in resident memory. */
@@ -494,9 +703,11 @@ int main(int argc, char **argv)
           "thread; the jail: %s", wi.pid, wi.threads, info ? wi.jail : "?");
     many_with_hostiles(p, n, argv[4]);
     pause_resume_stop(p);
+    bad_input(p);
     measure_idle(p, 4 * n);
     sleepers(p, n);
     weights(lodged);
+    failover(lodged);
     crash_and_restart(p, lodged);
     printf("%d passed, %d failed, %d skipped\n", npass, nfail, nskip);
     return nfail ? 1 : 0;

@@ -39,14 +39,33 @@ for w in tests/workers/*.wat; do
     wat2wasm "$w" -o "$T/wasm/$(basename "${w%.wat}").wasm" || { echo "FAIL wat2wasm $w"; summary 0 1 0; exit 1; }
 done
 
-timeout -k 5 300 "$B/tests/workers/pool-test" "$B/lodged" "$T/state" "$T/wasm" "$T/out" "$N" | tee "$T/log"
-rc=${PIPESTATUS[0]}
+# The worker's command line: bad flags get a message and exit status 2.
+pass=0 fail=0
+for args in "" "--socket" "--socket $T/x.sock --threads 0" "--socket $T/x.sock --threads 5x" \
+            "--socket $T/x.sock --stack-kib 1" "--socket $T/x.sock --bogus"; do
+    # shellcheck disable=SC2086
+    out=$(timeout 10 "$B/lodged" worker $args 2>&1 >/dev/null)
+    rc=$?
+    if [ "$rc" -eq 2 ] && [ -n "$out" ]; then
+        pass=$((pass + 1))
+    else
+        echo "FAIL lodged worker $args: exit $rc, '$(printf '%s' "$out" | head -n 1)'"
+        fail=$((fail + 1))
+    fi
+done
+echo "PASS lodged worker refuses $pass of 6 bad command lines with a message and status 2"
+
+timeout -k 5 300 "$B/tests/workers/pool-test" "$B/lodged" "$T/state" "$T/wasm" "$T/out" "$N" >"$T/log"
+rc=$?
+head -n -1 "$T/log"
 line=$(tail -n 1 "$T/log")
 if ! [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
     echo "FAIL pool-test ended without a summary (exit $rc; 124: timed out)"
     for l in "$T"/state/workers/*.log; do [ -e "$l" ] && { echo "--- $l"; tail -n 20 "$l"; }; done
-    summary 0 1 0
+    summary "$pass" $((fail + 1)) 0
     exit 1
 fi
 [ "$rc" -eq 0 ] || for l in "$T"/state/workers/*.log; do [ -e "$l" ] && { echo "--- $l"; tail -n 20 "$l"; }; done
-exit "$rc"
+P=$((BASH_REMATCH[1] + pass)) F=$((BASH_REMATCH[2] + fail)) S=${BASH_REMATCH[3]}
+summary "$P" "$F" "$S"
+[ "$F" -eq 0 ] && [ "$rc" -eq 0 ]
