@@ -70,7 +70,10 @@ deps:
 # bytecode comes from Debian, so compiling any example first makes sure the packages are there.
 $(EXAMPLE_WASM): | deps
 
+# The default guest is built (or found cached) first: every suite that boots Linux (sysvm, machine-api,
+# mgr, cli, jail, ...) then finds it, whatever order the suites run in.
 test: deps
+	guests/build.sh
 	$(MAKE) all CC=clang BUILD=build-clang
 	$(MAKE) check
 	$(MAKE) check BUILD=build-san SAN=address,undefined OPT=-O1

@@ -49,7 +49,7 @@ static bool check_bucket(const cJSON *b, const char *where, HttpResponse *r)
 }
 
 /* Firecracker's RateLimiter object: {bandwidth: TokenBucket, ops: TokenBucket}. */
-static bool check_rate_limiter(const cJSON *o, const char *name, const char *where, HttpResponse *r)
+bool api_check_rate_limiter(const cJSON *o, const char *name, const char *where, HttpResponse *r)
 {
     const cJSON *rl;
     char w[128];
@@ -88,7 +88,7 @@ static bool check_disks(const cJSON *disks, HttpResponse *r)
         if (!jsonv_only(dk, fields, where, r) || !jsonv_string(dk, "path", where, &path, r) ||
             !jsonv_bool(dk, "read_only", where, &ro, r) || !jsonv_bool(dk, "clone", where, &clone, r) ||
             !jsonv_uint(dk, "size_bytes", where, 1 << 20, 1ull << 44, &size, r) ||
-            !check_rate_limiter(dk, "rate_limiter", where, r))
+            !api_check_rate_limiter(dk, "rate_limiter", where, r))
             return false;
         if (!path)
             return http_fault(r, 400, "field '%s.path' is required", where);
@@ -126,8 +126,8 @@ static bool check_net(const cJSON *net, HttpResponse *r)
             return http_fault(r, 400, "field 'net[%d]' must be an object", i);
         if (!jsonv_only(ni, fields, "net[0]", r) || !jsonv_string(ni, "tap", "net[0]", &tap, r) ||
             !jsonv_string(ni, "guest_mac", "net[0]", &mac, r) ||
-            !check_rate_limiter(ni, "rx_rate_limiter", "net[0]", r) ||
-            !check_rate_limiter(ni, "tx_rate_limiter", "net[0]", r))
+            !api_check_rate_limiter(ni, "rx_rate_limiter", "net[0]", r) ||
+            !api_check_rate_limiter(ni, "tx_rate_limiter", "net[0]", r))
             return false;
         if (!tap || !*tap || strlen(tap) > 15 || strchr(tap, '/'))
             return http_fault(r, 400, "field 'net[0].tap' must name a host tap interface (1 to 15 characters)");
@@ -140,7 +140,7 @@ static bool check_net(const cJSON *net, HttpResponse *r)
     return true;
 }
 
-static bool check_limits(const cJSON *limits, HttpResponse *r)
+bool api_check_limits(const cJSON *limits, HttpResponse *r)
 {
     static const char *const fields[] = {"cpu_weight", "cpu_max_percent", NULL};
     uint64_t v;
@@ -182,7 +182,7 @@ static bool check_create(Daemon *d, cJSON *o, char *id, size_t idlen, uint64_t *
     if (*mem % MIB)
         return http_fault(r, 400, "field 'mem_bytes' (%llu) must be a whole number of MiB",
                           (unsigned long long)*mem);
-    if ((disks && !check_disks(disks, r)) || (net && !check_net(net, r)) || !check_limits(limits, r))
+    if ((disks && !check_disks(disks, r)) || (net && !check_net(net, r)) || !api_check_limits(limits, r))
         return false;
     if (gid)
         snprintf(id, idlen, "%s", gid);
@@ -201,7 +201,7 @@ static bool check_create(Daemon *d, cJSON *o, char *id, size_t idlen, uint64_t *
 
 /* One call to the machine's API that must succeed with 2xx; else a fault in r (400 when the machine
  * refused the configuration, 500 when it could not be reached). */
-static bool machine_put(Guest *g, const char *method, const char *path, cJSON *body, HttpResponse *r)
+bool api_machine_call(Guest *g, const char *method, const char *path, cJSON *body, HttpResponse *r)
 {
     char *text = body ? cJSON_PrintUnformatted(body) : NULL;
     cJSON_Delete(body);
@@ -242,12 +242,12 @@ static bool configure(Guest *g, HttpResponse *r)
     const cJSON *initrd = cJSON_GetObjectItemCaseSensitive(c, "initrd");
     if (initrd)
         cJSON_AddStringToObject(b, "initrd_path", initrd->valuestring);
-    if (!machine_put(g, "PUT", "/boot-source", b, r))
+    if (!api_machine_call(g, "PUT", "/boot-source", b, r))
         return false;
     cJSON *mc = cJSON_CreateObject();
     cJSON_AddNumberToObject(mc, "vcpu_count", cJSON_GetObjectItemCaseSensitive(c, "cpus")->valuedouble);
     cJSON_AddNumberToObject(mc, "mem_size_mib", cJSON_GetObjectItemCaseSensitive(c, "mem_bytes")->valuedouble / MIB);
-    if (!machine_put(g, "PUT", "/machine-config", mc, r))
+    if (!api_machine_call(g, "PUT", "/machine-config", mc, r))
         return false;
     const cJSON *disks = cJSON_GetObjectItemCaseSensitive(c, "disks");
     int i = 0;
@@ -261,7 +261,7 @@ static bool configure(Guest *g, HttpResponse *r)
         cJSON_AddBoolToObject(dr, "is_root_device", false);
         cJSON_AddBoolToObject(dr, "is_read_only", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(dk, "read_only")));
         copy_limiter(dr, dk, "rate_limiter", "rate_limiter");
-        if (!machine_put(g, "PUT", path, dr, r))
+        if (!api_machine_call(g, "PUT", path, dr, r))
             return false;
     }
     const cJSON *net = cJSON_GetObjectItemCaseSensitive(c, "net");
@@ -274,7 +274,7 @@ static bool configure(Guest *g, HttpResponse *r)
             cJSON_AddStringToObject(n, "guest_mac", mac->valuestring);
         copy_limiter(n, ni, "rx_rate_limiter", "rx_rate_limiter");
         copy_limiter(n, ni, "tx_rate_limiter", "tx_rate_limiter");
-        if (!machine_put(g, "PUT", "/network-interfaces/eth0", n, r))
+        if (!api_machine_call(g, "PUT", "/network-interfaces/eth0", n, r))
             return false;
     }
     return true;
@@ -377,7 +377,7 @@ static void create(Daemon *d, const HttpRequest *req, HttpResponse *r)
         http_fault(r, 500, "cannot record machine '%s' in %s", id, dir);
         goto fail;
     }
-    if (start && !machine_put(g, "PUT", "/actions", cJSON_Parse("{\"action_type\":\"InstanceStart\"}"), r)) {
+    if (start && !api_machine_call(g, "PUT", "/actions", cJSON_Parse("{\"action_type\":\"InstanceStart\"}"), r)) {
         /* Created but not started: the answer says why, the record stays for the operator. */
         return;
     }
@@ -411,15 +411,15 @@ static void action(Daemon *d, Guest *g, const HttpRequest *req, HttpResponse *r)
     }
     switch (act) {
     case ACT_START:
-        if (machine_put(g, "PUT", "/actions", cJSON_Parse("{\"action_type\":\"InstanceStart\"}"), r))
+        if (api_machine_call(g, "PUT", "/actions", cJSON_Parse("{\"action_type\":\"InstanceStart\"}"), r))
             guests_set_state(d, g, LODGE_STATE_RUNNING);
         break;
     case ACT_PAUSE:
-        if (machine_put(g, "PATCH", "/vm", cJSON_Parse("{\"state\":\"Paused\"}"), r))
+        if (api_machine_call(g, "PATCH", "/vm", cJSON_Parse("{\"state\":\"Paused\"}"), r))
             guests_set_state(d, g, LODGE_STATE_PAUSED);
         break;
     case ACT_RESUME:
-        if (machine_put(g, "PATCH", "/vm", cJSON_Parse("{\"state\":\"Resumed\"}"), r))
+        if (api_machine_call(g, "PATCH", "/vm", cJSON_Parse("{\"state\":\"Resumed\"}"), r))
             guests_set_state(d, g, LODGE_STATE_RUNNING);
         break;
     case ACT_STOP:
@@ -431,15 +431,15 @@ static void action(Daemon *d, Guest *g, const HttpRequest *req, HttpResponse *r)
             break;
         }
         if (g->state == LODGE_STATE_PAUSED &&
-            !machine_put(g, "PATCH", "/vm", cJSON_Parse("{\"state\":\"Resumed\"}"), r))
+            !api_machine_call(g, "PATCH", "/vm", cJSON_Parse("{\"state\":\"Resumed\"}"), r))
             break;
         guests_set_state(d, g, LODGE_STATE_RUNNING);
-        if (!machine_put(g, "PUT", "/actions", cJSON_Parse("{\"action_type\":\"SendCtrlAltDel\"}"), r)) {
+        if (!api_machine_call(g, "PUT", "/actions", cJSON_Parse("{\"action_type\":\"SendCtrlAltDel\"}"), r)) {
             /* A machine that cannot ask its guest to power off is still stopped cleanly by its VMM
              * (the run ends at the next time slice, disks flushed): better than the SIGKILL of a kill. */
             free(r->body);
             *r = (HttpResponse){.upgrade_fd = -1};
-            if (!machine_put(g, "PUT", "/lodge/actions", cJSON_Parse("{\"action_type\":\"Stop\"}"), r))
+            if (!api_machine_call(g, "PUT", "/lodge/actions", cJSON_Parse("{\"action_type\":\"Stop\"}"), r))
                 break;
         }
         g->stop_deadline_ms = timeout_s ? api_now_ms() + (long long)timeout_s * 1000 : 0;
@@ -564,6 +564,8 @@ void api_machines(Daemon *d, const HttpRequest *req, HttpResponse *r, const char
         return jsonv_respond(r, 200, guests_json(g));
     if (!*sub && strcmp(m, "DELETE") == 0)
         return delete_machine(d, g, req, r);
+    if (!*sub && strcmp(m, "PATCH") == 0)
+        return api_machines_patch(d, g, req, r);
     if (strcmp(sub, "/actions") == 0 && strcmp(m, "POST") == 0)
         return action(d, g, req, r);
     if (strcmp(sub, "/stats") == 0 && strcmp(m, "GET") == 0)

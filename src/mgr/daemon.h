@@ -64,6 +64,9 @@ typedef struct Daemon {
     struct JailCgroups *cgroups;   /* the machines' parent group (jail.h); NULL without the jail */
     WorkerPool *pool;
     char pool_error[256];          /* why instances cannot run, when pool is NULL */
+    pthread_mutex_t evlock;        /* the pool's events, queued by its thread, applied by the API thread */
+    InstanceStatus *evq;
+    size_t nev, capev;
     Guest **guests;                /* oldest first, as listed */
     size_t nguests, capguests;
     Guest **index;                 /* open addressing by kind and id (guests.c): lookups stay O(1) */
@@ -113,11 +116,20 @@ void api_instances(Daemon *d, const HttpRequest *req, HttpResponse *r, const cha
 void api_handle(void *opaque, const HttpRequest *req, HttpResponse *r);
 /* Modules recorded in the state directory (api_wasm.c). */
 void api_modules_load(Daemon *d);
+/* api_machines.c's checks and its call to a machine's API, shared with api_patch.c. */
+bool api_check_rate_limiter(const cJSON *o, const char *name, const char *where, HttpResponse *r);
+bool api_check_limits(const cJSON *limits, HttpResponse *r);
+/* One call to the machine's API that must answer 2xx; takes body. Else a fault in r (400: refused). */
+bool api_machine_call(Guest *g, const char *method, const char *path, cJSON *body, HttpResponse *r);
+/* PATCH /v1/machines/{id}: CPU shares and I/O rate limits, changed while the machine runs. */
+void api_machines_patch(Daemon *d, Guest *g, const HttpRequest *req, HttpResponse *r);
 /* The periodic work: machine processes that ended, graceful stops past their deadline. */
 void api_machines_tick(Daemon *d);
 /* After a restart: each machine's process looked at again. */
 void api_machines_recover(Daemon *d);
 void api_instances_event(void *opaque, const InstanceStatus *st);
+/* Apply the queued events of the pool (with the daemon's lock held). */
+void api_instances_drain(Daemon *d);
 void api_instances_recover(Daemon *d);
 /* Common pieces of the routes. */
 bool api_query_bool(const HttpRequest *req, const char *name, bool *out, HttpResponse *r);

@@ -69,6 +69,7 @@ struct HttpServer {
     int wake[2];
     char *path;
     volatile sig_atomic_t stopping;
+    _Atomic int tick_now;
     HttpHandler fn;
     void *opaque;
     Conn *conns[HTTP_MAX_CONNS];
@@ -742,6 +743,14 @@ void http_server_stats(const HttpServer *s, HttpServerStats *out)
     *out = s->stats;
 }
 
+void http_server_wake(HttpServer *s)
+{
+    s->tick_now = 1;
+    if (write(s->wake[1], "w", 1) < 0) {
+        /* full pipe: a wake-up is already pending */
+    }
+}
+
 void http_server_stop(HttpServer *s)
 {
     s->stopping = 1;
@@ -918,7 +927,8 @@ bool http_server_run(HttpServer *s)
     bool ok = true;
     while (!s->stopping) {
         long long now = now_ms();
-        if (s->tick && now >= s->next_tick_ms) {
+        if (s->tick && (now >= s->next_tick_ms || s->tick_now)) {
+            s->tick_now = 0;
             s->tick(s->tick_opaque);
             s->next_tick_ms = now + s->tick_ms;
         }

@@ -62,6 +62,8 @@ void http_server_set_limits(HttpServer *s, size_t max_header, size_t max_body,
                             size_t (*body_limit)(void *opaque, const char *method, const char *path));
 /* Periodic work on the server's thread (every interval_ms, roughly): reaping guests, stop timeouts. */
 void http_server_set_tick(HttpServer *s, int interval_ms, void (*fn)(void *opaque), void *opaque);
+/* Any thread: run the tick function soon (work handed over by another thread is waiting). */
+void http_server_wake(HttpServer *s);
 /* Counters for /metrics. */
 typedef struct HttpServerStats {
     unsigned long long requests, bad_requests, connections_total;

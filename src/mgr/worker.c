@@ -391,6 +391,8 @@ static cJSON *create(Worker *w, const cJSON *spec, const cJSON *fdmap, int *fds,
     };
     if (!in->store || !(in->wasi = lodge_wasi_new(in->store, &wc, &e))) {
         r = fail("%s", in->store ? e.message : "out of memory");
+        if (!in->store || e.status == LODGE_ERR_NOMEM)
+            cJSON_AddBoolToObject(r, "full", true);
         goto out;
     }
     const lodge_module_t *m = wshared_module_get(in->module);
@@ -400,7 +402,13 @@ static cJSON *create(Worker *w, const cJSON *spec, const cJSON *fdmap, int *fds,
     wsched_unguard(w->sched);
     pthread_mutex_unlock(&w->create_mu);
     if (!in->instance) {
+        if (e.status == LODGE_ERR_TRAP && e.trap == LODGE_TRAP_INTERRUPTED)
+            snprintf(e.message, sizeof e.message, "the start function ran longer than %d ms (interrupted)",
+                     START_TIMEOUT_MS);
         r = fail("%s", e.message);
+        /* Out of address space or memory here: another worker may have room (the pool tries it). */
+        if (e.status == LODGE_ERR_NOMEM)
+            cJSON_AddBoolToObject(r, "full", true);
         goto out;
     }
     in->st = WI_CREATED;

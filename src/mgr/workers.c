@@ -233,7 +233,7 @@ static pid_t spawn(WorkerPool *p, PWorker *w, char *err, size_t errlen)
     JailSpec js = {
         .name = name, .exe = p->lodged, .binds = binds, .nbinds = 1, .proc = true, /* /proc/self/fd for preopens */
         .stdio_set = true, .stdio = {-1, logfd, logfd},
-        .rlimits = {.nofile = rl.rlim_max == RLIM_INFINITY ? 1u << 20 : rl.rlim_max},
+        .rlimits = {.nofile = rl.rlim_max == RLIM_INFINITY ? 1u << 20 : rl.rlim_max, .as = p->opt.max_address_space},
         .cgroups = p->opt.cgroups,
         .limits = {.cpu_weight = p->opt.cpu_weight, .cpu_max_pct = p->opt.cpu_max_pct, .mem_max = p->opt.mem_max},
     };
@@ -319,8 +319,10 @@ static bool worker_up(WorkerPool *p, PWorker *w, bool may_reconnect, char *err, 
 
 /* ---- Requests ---- */
 
-/* One request on worker k's control connection, with descriptors; the reply, or NULL with err. */
-static cJSON *rpc_fds(WorkerPool *p, unsigned k, cJSON *req, const int *fds, size_t nfds, char *err, size_t errlen)
+/* One request on worker k's control connection, with descriptors; the reply, or NULL with err (and *full
+ * when the worker said it has no room: another worker may). */
+static cJSON *rpc_fds(WorkerPool *p, unsigned k, cJSON *req, const int *fds, size_t nfds, bool *full, char *err,
+                      size_t errlen)
 {
     PWorker *w = &p->w[k];
     pthread_mutex_lock(&w->ctl_mu);
@@ -344,6 +346,8 @@ static cJSON *rpc_fds(WorkerPool *p, unsigned k, cJSON *req, const int *fds, siz
     if (rep && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rep, "ok"))) {
         const char *e = wproto_str(rep, "error");
         snprintf(err, errlen, "%s", e ? e : "the worker refused");
+        if (full)
+            *full = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rep, "full"));
         cJSON_Delete(rep);
         rep = NULL;
     }
@@ -352,7 +356,7 @@ static cJSON *rpc_fds(WorkerPool *p, unsigned k, cJSON *req, const int *fds, siz
 
 static cJSON *rpc(WorkerPool *p, unsigned k, cJSON *req, char *err, size_t errlen)
 {
-    return rpc_fds(p, k, req, NULL, 0, err, errlen);
+    return rpc_fds(p, k, req, NULL, 0, NULL, err, errlen);
 }
 
 static cJSON *op_msg(const char *op, const char *id)
@@ -446,19 +450,11 @@ bool workers_create(WorkerPool *p, const InstanceSpec *spec, char *err, size_t e
         snprintf(err, errlen, "cpu_weight must be 1..10000");
         return false;
     }
-    /* The least loaded live worker. */
     pthread_mutex_lock(&p->mu);
-    bool exists = map_find(p, spec->id) != NULL;
-    int best = -1;
-    for (unsigned k = 0; k < p->n; k++)
-        if (p->w[k].ctl >= 0 && (best < 0 || p->w[k].ninst < p->w[best].ninst))
-            best = (int)k;
-    unsigned gen = best >= 0 ? p->w[best].gen : 0;
-    if (!exists && best >= 0)
-        map_put(p, spec->id, best)->st.state = LODGE_STATE_CREATED; /* reserves the id and the place */
+    bool taken = map_find(p, spec->id) != NULL;
     pthread_mutex_unlock(&p->mu);
-    if (exists || best < 0) {
-        snprintf(err, errlen, exists ? "instance '%s' exists" : "no worker is up to host '%s'", spec->id);
+    if (taken) {
+        snprintf(err, errlen, "instance '%s' exists", spec->id);
         return false;
     }
     cJSON *req = cJSON_CreateObject();
@@ -466,26 +462,51 @@ bool workers_create(WorkerPool *p, const InstanceSpec *spec, char *err, size_t e
     cJSON_AddItemToObject(req, "spec", spec_json(spec));
     int fds[WPROTO_MAX_FDS];
     size_t nfds = 0;
-    cJSON *rep = NULL;
-    if (open_files(spec, req, fds, &nfds, err, errlen))
-        rep = rpc_fds(p, (unsigned)best, req, fds, nfds, err, errlen);
-    else
-        cJSON_Delete(req);
+    bool opened = open_files(spec, req, fds, &nfds, err, errlen), created = false;
+    bool *tried = calloc(p->n, sizeof *tried);
+    /* The least loaded live worker; another one if that one is full (its address space or memory). */
+    for (unsigned attempt = 0; opened && tried && attempt < p->n; attempt++) {
+        pthread_mutex_lock(&p->mu);
+        bool exists = map_find(p, spec->id) != NULL;
+        int best = -1;
+        for (unsigned k = 0; k < p->n; k++)
+            if (!tried[k] && p->w[k].ctl >= 0 && (best < 0 || p->w[k].ninst < p->w[best].ninst))
+                best = (int)k;
+        unsigned gen = best >= 0 ? p->w[best].gen : 0;
+        if (!exists && best >= 0)
+            map_put(p, spec->id, best)->st.state = LODGE_STATE_CREATED; /* reserves the id and the place */
+        pthread_mutex_unlock(&p->mu);
+        if (exists || best < 0) {
+            if (exists || attempt == 0)
+                snprintf(err, errlen, exists ? "instance '%s' exists" : "no worker is up to host '%s'", spec->id);
+            break;
+        }
+        tried[best] = true;
+        bool full = false;
+        cJSON *rep = rpc_fds(p, (unsigned)best, cJSON_Duplicate(req, true), fds, nfds, &full, err, errlen);
+        pthread_mutex_lock(&p->mu);
+        PInst *e = map_find(p, spec->id);
+        bool raced = rep && p->w[best].gen != gen; /* its worker died since: it is gone already */
+        if (!rep || raced) {
+            map_del(p, spec->id);
+            if (raced)
+                snprintf(err, errlen, "worker %d died while creating '%s'", best, spec->id);
+        } else if (e) {
+            wproto_status_parse(cJSON_GetObjectItemCaseSensitive(rep, "status"), &e->st);
+        }
+        pthread_mutex_unlock(&p->mu);
+        created = rep && !raced;
+        cJSON_Delete(rep);
+        if (created || !full)
+            break;
+    }
+    if (!tried)
+        snprintf(err, errlen, "out of memory");
+    free(tried);
+    cJSON_Delete(req);
     for (size_t i = 0; i < nfds; i++)
         close(fds[i]);
-    pthread_mutex_lock(&p->mu);
-    PInst *e = map_find(p, spec->id);
-    bool raced = rep && p->w[best].gen != gen; /* its worker died since: it is gone already */
-    if (!rep || raced) {
-        map_del(p, spec->id);
-        if (raced)
-            snprintf(err, errlen, "worker %d died while creating '%s'", best, spec->id);
-    } else if (e) {
-        wproto_status_parse(cJSON_GetObjectItemCaseSensitive(rep, "status"), &e->st);
-    }
-    pthread_mutex_unlock(&p->mu);
-    cJSON_Delete(rep);
-    return rep && !raced;
+    return created;
 }
 
 /* Sends op for id to its worker; fills out (may be NULL) from the reply. */

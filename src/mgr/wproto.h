@@ -16,7 +16,8 @@
  *   {"op":"list"}                      -> {"ok":true,"instances":[STATUS,...]}
  *   {"op":"info"}                      -> {"ok":true,"pid","instances","threads","stacks","max_threads"...}
  *   {"op":"shutdown"}                  -> {"ok":true}, then every instance is dropped and the worker exits
- * Replies: {"ok":true,"status":STATUS} or {"ok":false,"error":"..."}.
+ * Replies: {"ok":true,"status":STATUS} or {"ok":false,"error":"..."}; a create refused for want of
+ * memory or address space adds "full":true (the pool then tries another worker).
  * STATUS: {"id","state":"created|running|paused|stopped|crashed","exit_code","error","memory_bytes",
  *          "cpu_ns","fuel_used"}.
  *

@@ -10,7 +10,7 @@
 #include "sysvm/vmerr.h"
 
 typedef struct GuestMem {
-    uint8_t *host;                 /* owned; zero-filled at creation */
+    uint8_t *host;                 /* owned, 2 MiB aligned; zero-filled at creation */
     uint64_t base, size;
     /* Called after a device writes guest RAM (DMA), so decoded code for the range can be dropped. */
     void (*on_write)(void *opaque, uint64_t addr, uint64_t len);
@@ -27,6 +27,9 @@ bool guestmem_contains(const GuestMem *gm, uint64_t addr, uint64_t len);
  * followed by guestmem_written(). */
 uint8_t *guestmem_ptr(const GuestMem *gm, uint64_t addr, uint64_t len);
 void guestmem_written(const GuestMem *gm, uint64_t addr, uint64_t len);
+/* About to fill [addr, addr+len) whole (a boot image): back it now, with huge pages where whole ones fit.
+ * Only a hint: nothing fails if the host refuses. */
+void guestmem_prefault(const GuestMem *gm, uint64_t addr, uint64_t len);
 
 /* Copies; false (and nothing copied) when any byte is outside RAM. */
 bool guestmem_read(const GuestMem *gm, uint64_t addr, void *buf, size_t len);

@@ -21,4 +21,10 @@ bool loader_load_kernel(const GuestMem *gm, const uint8_t *data, size_t len, uin
 bool loader_load_raw(const GuestMem *gm, const uint8_t *data, size_t len, uint64_t addr, const char *what,
                      LoadedImage *out, VmError *err);
 
+/* The same from an open file of len bytes (host_open_file), read with pread straight into guest RAM. */
+bool loader_load_kernel_fd(const GuestMem *gm, int fd, uint64_t len, uint64_t load_addr, const char *what,
+                           LoadedImage *out, VmError *err);
+bool loader_load_raw_fd(const GuestMem *gm, int fd, uint64_t len, uint64_t addr, const char *what,
+                        LoadedImage *out, VmError *err);
+
 #endif

@@ -272,23 +272,23 @@ static bool add_virtio(Machine *m, VirtioDevice *vd, VmError *err)
 static bool load_images(Machine *m, VmError *err)
 {
     const MachineConfig *c = &m->cfg;
-    const uint8_t *data;
-    size_t len;
+    uint64_t len;
+    int fd;
     LoadedImage fw = {0}, k;
     if (c->bios) {
-        if (!(data = host_map_file(c->bios, "firmware", &len, err)))
+        if ((fd = host_open_file(c->bios, "firmware", &len, err)) < 0)
             return false;
-        bool ok = loader_load_raw(&m->mem, data, len, MACHINE_RAM_BASE, c->bios, &fw, err);
-        host_unmap_file(data, len);
+        bool ok = loader_load_raw_fd(&m->mem, fd, len, MACHINE_RAM_BASE, c->bios, &fw, err);
+        close(fd);
         if (!ok)
             return false;
         if (fw.end > MACHINE_RAM_BASE + MACHINE_KERNEL_OFFSET)
             return vmerr_set(err, "firmware %s: larger than the 2 MiB below the kernel", c->bios);
     }
-    if (!(data = host_map_file(c->kernel, "kernel", &len, err)))
+    if ((fd = host_open_file(c->kernel, "kernel", &len, err)) < 0)
         return false;
-    bool ok = loader_load_kernel(&m->mem, data, len, MACHINE_RAM_BASE + MACHINE_KERNEL_OFFSET, c->kernel, &k, err);
-    host_unmap_file(data, len);
+    bool ok = loader_load_kernel_fd(&m->mem, fd, len, MACHINE_RAM_BASE + MACHINE_KERNEL_OFFSET, c->kernel, &k, err);
+    close(fd);
     if (!ok)
         return false;
     m->kernel_entry = k.entry;
@@ -298,16 +298,16 @@ static bool load_images(Machine *m, VmError *err)
     uint64_t ram_end = MACHINE_RAM_BASE + c->ram_size;
     uint8_t seed[64];
     bool have_seed = entropy_fill(seed, sizeof seed);
-    size_t initrd_len = 0;
-    const uint8_t *initrd = NULL;
-    if (c->initrd && !(initrd = host_map_file(c->initrd, "initrd", &initrd_len, err)))
+    uint64_t initrd_len = 0;
+    int initrd = -1;
+    if (c->initrd && (initrd = host_open_file(c->initrd, "initrd", &initrd_len, err)) < 0)
         return false;
     /* The initrd's address goes into the device tree, whose size does not depend on it: build once to learn
      * the size, then place everything. */
     DevtreeInfo info = {.ram_base = MACHINE_RAM_BASE, .ram_size = c->ram_size, .nharts = m->nharts,
                         .bootargs = c->append, .nvirtio = m->nvirtio, .rng_seed = have_seed ? seed : NULL,
                         .rng_seed_len = have_seed ? sizeof seed : 0,
-                        .initrd_start = initrd ? 1 : 0, .initrd_end = initrd ? 2 : 0, .alloc = &m->alloc};
+                        .initrd_start = initrd >= 0 ? 1 : 0, .initrd_end = initrd >= 0 ? 2 : 0, .alloc = &m->alloc};
     size_t dtb_len;
     uint8_t *dtb = devtree_build(&info, &dtb_len, err);
     if (!dtb)
@@ -315,7 +315,7 @@ static bool load_images(Machine *m, VmError *err)
     alloc_free(&m->alloc, dtb, dtb_len);
     m->dtb_addr = (ram_end - dtb_len - 64) & ~((2ull << 20) - 1);
     m->fw_info_addr = (m->dtb_addr + dtb_len + 7) & ~7ull;
-    if (initrd) {
+    if (initrd >= 0) {
         m->initrd_end = m->dtb_addr;
         m->initrd_start = (m->dtb_addr - initrd_len) & ~4095ull;
         if (m->initrd_start > m->dtb_addr || m->initrd_start < MACHINE_RAM_BASE ||
@@ -325,7 +325,9 @@ static bool load_images(Machine *m, VmError *err)
             goto fail;
         }
         m->initrd_end = m->initrd_start + initrd_len;
-        guestmem_write(&m->mem, m->initrd_start, initrd, initrd_len);
+        LoadedImage li;
+        if (initrd_len && !loader_load_raw_fd(&m->mem, initrd, initrd_len, m->initrd_start, c->initrd, &li, err))
+            goto fail;
     } else if (k.start < m->dtb_addr + dtb_len && m->dtb_addr < k.end) {
         vmerr_set(err, "not enough memory for the kernel and device tree: use more --mem");
         goto fail;
@@ -344,12 +346,12 @@ static bool load_images(Machine *m, VmError *err)
             uint8_t byte = (uint8_t)(fwinfo[i] >> (8 * b));
             guestmem_write(&m->mem, m->fw_info_addr + 8 * (uint64_t)i + (uint64_t)b, &byte, 1);
         }
-    if (initrd)
-        host_unmap_file(initrd, initrd_len);
+    if (initrd >= 0)
+        close(initrd);
     return true;
 fail:
-    if (initrd)
-        host_unmap_file(initrd, initrd_len);
+    if (initrd >= 0)
+        close(initrd);
     return false;
 }
 

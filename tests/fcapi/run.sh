@@ -51,7 +51,12 @@ start() {
     local name=$1; shift
     "$LODGED" machine --api-sock "$SOCK/$name.sock" "$@" >"$OUT/$name.out" 2>&1 &
     PID=$!; PIDS+=("$PID")
-    for _ in $(seq 1 100); do [ -S "$SOCK/$name.sock" ] && return 0; sleep 0.05; done
+    # Ready when it answers (the socket file appears at bind(), a moment before listen()).
+    for _ in $(seq 1 100); do
+        [ -S "$SOCK/$name.sock" ] && curl -s -o /dev/null --max-time 5 --unix-socket "$SOCK/$name.sock" \
+            http://localhost/ && return 0
+        sleep 0.05
+    done
     return 1
 }
 # api NAME METHOD PATH [BODY]: sets CODE and BODY.

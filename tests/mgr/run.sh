@@ -129,6 +129,7 @@ req POST /v1/machines/nope/actions -d '{"action":"start"}'; check "action on unk
 req GET /v1/machines/nope/stats; check "stats of unknown machine: 404" fault 404
 req GET /v1/machines/nope/logs; check "logs of unknown machine: 404" fault 404
 req GET /v1/machines/nope/console; check "console of unknown machine: 404" fault 404
+req PATCH /v1/machines/nope -d '{"limits": {"cpu_weight": 10}}'; check "PATCH unknown machine: 404" fault 404
 
 # ---------------------------------------------------------------- modules
 WASM=$T/hello.wasm
@@ -275,6 +276,25 @@ if [ $MACHINES = 1 ]; then
     check "the console log reaches the shell prompt" wait_log vm1 '/ # ' 60
     req GET '/v1/machines/vm1/logs?tail=5'; check "logs?tail=5: five bytes" test "$(wc -c <"$T/body")" = 5
     req GET '/v1/machines/vm1/logs?follow=maybe'; check "logs?follow=maybe: 400" fault 400
+    req PATCH /v1/machines/vm1 -d '{"limits": {"cpu_max_percent": 50}, "colour": 1}'; check "PATCH with an unknown field: 400" fault 400
+    req PATCH /v1/machines/vm1 -d '{"disks": [{}, {}]}'; check "PATCH with more disks than the machine has: 400" fault 400
+    req PATCH /v1/machines/vm1 -d '{"limits": {"cpu_max_percent": 50}}'
+    if json '.jail | test("cgroup-cpu")'; then
+        check "PATCH limits: 200, recorded" json '.config.limits.cpu_max_percent == 50 and .config.limits.cpu_weight == 200'
+        CG=$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ {print $3}' /proc/"$MPID"/cgroup)
+        MNT=$(awk '$3 == "cgroup" && $4 ~ /(^|,)cpu(,|$)/ {print $2; exit}' /proc/mounts)
+        check "the cap reaches the machine's cgroup (cfs quota 50000)" test "$(cat "$MNT$CG/cpu.cfs_quota_us" 2>/dev/null)" = 50000
+    else
+        check "PATCH limits without a cgroup: 409 saying why" fault 409
+    fi
+    if [ -n "$DISKS" ]; then
+        req PATCH /v1/machines/vm1 -d '{"disks": [{"rate_limiter": {"bandwidth": {"size": 1048576, "refill_time": 1000}}}]}'
+        if [ "$code" = 400 ] && grep -q 'not supported' "$T/body"; then
+            skp "PATCH a disk's rate limiter" "the machine process refuses: $(jq -r .fault_message "$T/body" | cut -c1-90)"
+        else
+            check "PATCH a disk's rate limiter while running: 200, recorded" json '.config.disks[0].rate_limiter.bandwidth.size == 1048576'
+        fi
+    fi
     req POST /v1/machines/vm1/actions -d '{"action":"pause"}'; check "pause: paused" json '.state == "paused"'
     req GET /v1/machines/vm1/stats; I1=$(jq -r .instructions "$T/body"); sleep 0.5
     req GET /v1/machines/vm1/stats; I2=$(jq -r .instructions "$T/body")
@@ -297,12 +317,15 @@ if [ $MACHINES = 1 ]; then
     sleep 1
     req GET /metrics
     check "/metrics: the machine's state and counters" bash -c "grep -q 'lodge_guest_state{kind=\"machine\",id=\"vm1\",state=\"running\"} 1' $T/body && grep -q 'lodge_machine_instructions_total{id=\"vm1\"}' $T/body"
-    req POST /v1/machines/vm1/actions -d '{"action":"stop","timeout_s":20}'; check "stop (graceful): accepted" test "$code" = 200
-    check "the guest powers off: stopped" wait_state vm1 stopped 25
+    req POST /v1/machines/vm1/actions -d '{"action":"stop","timeout_s":8}'; check "stop (graceful): accepted" test "$code" = 200
+    wait_state vm1 stopped 15
+    # A guest whose init handles the power button powers off; one that ignores it is killed at the deadline.
+    check "stop: the guest ends, by poweroff or at the deadline ($(jq -r .exit.reason "$T/body"))" json '.state == "stopped" and (.exit.reason == "poweroff" or .exit.reason == "killed")'
     wait "$FOL" 2>/dev/null
     check "logs?follow streamed the console and ended with the machine" grep -qa '/ # ' "$T/follow"
     req GET /v1/machines/vm1; check "exit reason recorded" json '.exit.reason != null and .pid == 0'
     req POST /v1/machines/vm1/actions -d '{"action":"start"}'; check "start a stopped machine: 409" fault 409
+    req PATCH /v1/machines/vm1 -d '{"limits": {"cpu_weight": 10}}'; check "PATCH a stopped machine: 409" fault 409
     req GET /v1/host; check "a stopped machine holds no memory" json '.allocated.machines_memory_bytes == 0'
     if [ -n "$DISKS" ]; then
         OVL=$STATE/machines/vm1/io/vda.qcow2
@@ -353,6 +376,22 @@ lsof_count() { ls /proc/$DPID/fd 2>/dev/null | wc -l; }
 check "a second daemon on the same state directory is refused" bash -c "! '$LODGED' daemon --socket '$T/other.sock' --state-dir '$STATE' >/dev/null 2>&1"
 check "a second daemon on the same socket is refused" bash -c "! '$LODGED' daemon --socket '$SOCK' --state-dir '$T/state2' >/dev/null 2>&1"
 check "bad flags: usage error" bash -c "'$LODGED' daemon --overcommit lots 2>&1 | grep -q overcommit"
+# The defaults: the socket under XDG_RUNTIME_DIR, the state under XDG_STATE_HOME; LODGE_SOCKET overrides.
+mkdir -p "$T/xdg" "$T/xs"; chmod 700 "$T/xdg"
+default_daemon() {  # default_daemon EXPECTED-SOCKET [env...]: start with no --socket/--state-dir, see where it listens
+    local want=$1; shift
+    env "$@" XDG_RUNTIME_DIR="$T/xdg" XDG_STATE_HOME="$T/xs" "$LODGED" daemon >"$T/def.out" 2>&1 &
+    local pid=$!
+    for _ in $(seq 100); do [ -S "$want" ] && break; sleep 0.05; done
+    local ok=1
+    curl -s --max-time 5 --unix-socket "$want" http://lodge/v1/host | jq -e ".daemon.state_dir == \"$T/xs/lodge\"" >/dev/null && grep -q "$want" "$T/def.out" && ok=0
+    kill -TERM $pid; wait $pid 2>/dev/null
+    return $ok
+}
+check "default socket \$XDG_RUNTIME_DIR/lodge/lodged.sock, state \$XDG_STATE_HOME/lodge" default_daemon "$T/xdg/lodge/lodged.sock"
+check "LODGE_SOCKET overrides the default socket" default_daemon "$T/xdg/other.sock" LODGE_SOCKET="$T/xdg/other.sock"
+mkdir -p "$T/open"; chmod 777 "$T/open"
+check "a socket directory others can write is refused" bash -c "! '$LODGED' daemon --socket '$T/open/s.sock' --state-dir '$T/state3' 2>&1 | grep -q listening"
 
 # ---------------------------------------------------------------- /metrics parses as Prometheus text
 req GET /metrics

@@ -223,6 +223,15 @@ static void pause_resume_stop(WorkerPool *p)
     check(ok && s == LODGE_STATE_STOPPED && strstr(b.error, "fuel") && b.fuel_used == 1000000 && b.memory_bytes > 0,
           "fuel 1000000: '%.*s', %llu used, %llu bytes", (int)strcspn(b.error, "\n"), b.error,
           (unsigned long long)b.fuel_used, (unsigned long long)b.memory_bytes);
+    /* a start function runs at create, on the worker's control thread: cut off after 2 s */
+    char *sl = path_of(wasm_dir, "startloop", ".wasm");
+    InstanceSpec ss = {.id = "startloop", .module_path = sl};
+    double t0 = now_s();
+    ok = !workers_create(p, &ss, err, sizeof err) && strstr(err, "interrupted");
+    double took = now_s() - t0;
+    free(sl);
+    check(ok && took < 10 && !workers_status(p, "startloop", &b), "a start function that loops: create refused "
+          "after %.1f s ('%s')", took, err);
     ok = create(p, "kill-rm", "loop", 1, argv, 0, 100, NULL) && workers_kill(p, "kill-rm", err, sizeof err) &&
          workers_remove(p, "kill-rm", err, sizeof err);
     check(ok && !workers_status(p, "kill-rm", &b), "kill then remove at once: the instance is gone");
@@ -573,6 +582,65 @@ static void bad_input(WorkerPool *p)
     free(sock);
 }
 
+/* A full worker (no address space left for another linear memory) sends the create to the other one. */
+static void failover(const char *lodged)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    (void)lodged;
+    printf("SKIP failover to a worker with room: AddressSanitizer's shadow memory needs an unlimited address "
+           "space\n");
+    nskip++;
+#else
+    char *dir = path_of(state_dir, "failover", ""), err[256] = "";
+    mkdir(dir, 0700);
+    /* 40 GiB: room for a few 8 GiB memory reservations per worker. */
+    WorkersOptions opt = {.threads = 1, .max_address_space = 40ull << 30};
+    WorkerPool *p = workers_new_opts(lodged, dir, 2, &opt, NULL, NULL, err, sizeof err);
+    if (!p) {
+        check(false, "a pool with a bounded address space: %s", err);
+        free(dir);
+        return;
+    }
+    char *idle = path_of(wasm_dir, "idle", ".wasm"), *mem = path_of(wasm_dir, "loop", ".wasm");
+    /* Ten instances without memory each; then worker 1's are removed, so worker 0 counts as the busier
+     * and every create goes to worker 1 first, until it is full. */
+    for (int i = 0; i < 20; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "pad-%d", i);
+        InstanceSpec s = {.id = id, .module_path = idle};
+        workers_create(p, &s, err, sizeof err);
+    }
+    WorkerInfo a;
+    workers_info(p, 1, &a);
+    size_t cap = 64, n;
+    InstanceStatus *all = calloc(cap, sizeof *all);
+    n = workers_list(p, all, cap);
+    /* the list is worker 0's then worker 1's */
+    for (size_t i = n - a.instances; i < n; i++)
+        workers_remove(p, all[i].id, err, sizeof err);
+    int made = 0;
+    for (int i = 0; i < 40; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "mem-%d", i);
+        InstanceSpec s = {.id = id, .module_path = mem};
+        if (!workers_create(p, &s, err, sizeof err))
+            break;
+        made++;
+    }
+    WorkerInfo w0, w1;
+    bool info = workers_info(p, 0, &w0) && workers_info(p, 1, &w1);
+    uint64_t on0 = info ? w0.instances - 10 : 0, on1 = info ? w1.instances : 0;
+    check(info && strstr(err, "reserve") && on1 > 0 && on0 > 0 && on0 + on1 == (uint64_t)made,
+          "worker 1 full after %llu memories, the pool went on with worker 0 (%llu more); then '%s'",
+          (unsigned long long)on1, (unsigned long long)on0, err);
+    free(all);
+    free(idle);
+    free(mem);
+    workers_shutdown(p);
+    free(dir);
+#endif
+}
+
 /* How many created (idle) instances a worker holds, and what each costs in resident memory. */
 static void measure_idle(WorkerPool *p, int n)
 {
@@ -639,6 +707,7 @@ int main(int argc, char **argv)
     measure_idle(p, 4 * n);
     sleepers(p, n);
     weights(lodged);
+    failover(lodged);
     crash_and_restart(p, lodged);
     printf("%d passed, %d failed, %d skipped\n", npass, nfail, nskip);
     return nfail ? 1 : 0;

@@ -74,37 +74,19 @@ uint64_t host_resident_bytes(const void *p, uint64_t len)
     return total * page;
 }
 
-const uint8_t *host_map_file(const char *path, const char *what, size_t *len, VmError *err)
+int host_open_file(const char *path, const char *what, uint64_t *len, VmError *err)
 {
-    static const uint8_t empty[1];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         vmerr_setk(err, VMERR_IO, "%s %s: %s", what, path, strerror(errno));
-        return NULL;
+        return -1;
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         vmerr_setk(err, VMERR_IO, "%s %s: not a regular file", what, path);
         close(fd);
-        return NULL;
+        return -1;
     }
-    *len = (size_t)st.st_size;
-    if (*len == 0) {
-        close(fd);
-        return empty;
-    }
-    void *p = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
-    int e = errno;
-    close(fd);
-    if (p == MAP_FAILED) {
-        vmerr_setk(err, VMERR_IO, "%s %s: %s", what, path, strerror(e));
-        return NULL;
-    }
-    return p;
-}
-
-void host_unmap_file(const uint8_t *p, size_t len)
-{
-    if (len)
-        munmap((void *)(uintptr_t)p, len);
+    *len = (uint64_t)st.st_size;
+    return fd;
 }

@@ -12,11 +12,10 @@ uint64_t host_realtime_ns(void);
 /* Sleeps until one of fds (n <= 16, -1 entries ignored) is readable or timeout_ns passes, or a signal
  * arrives. Returns 1 if an fd is readable, 0 on timeout or signal. */
 int host_wait(const int *fds, unsigned n, uint64_t timeout_ns);
-/* Maps a whole file read-only (boot images are copied into guest RAM from the mapping, so they never sit in
- * the heap). Returns NULL with a message naming `what` and path; an empty file maps to a non-NULL pointer
- * with *len = 0. Unmap with host_unmap_file. */
-const uint8_t *host_map_file(const char *path, const char *what, size_t *len, VmError *err);
-void host_unmap_file(const uint8_t *p, size_t len);
+/* Opens a regular file for reading (a boot image) and gives its size. Returns -1 with a message naming
+ * `what` and path. Images are read with pread straight into guest RAM, never mapped: a file truncated
+ * while it is read gives a short read (an error), not a SIGBUS in the host. */
+int host_open_file(const char *path, const char *what, uint64_t *len, VmError *err);
 /* The process's resident memory now and at its peak (0 if unknown). */
 uint64_t host_rss_bytes(void);
 uint64_t host_peak_rss_bytes(void);
