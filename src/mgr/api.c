@@ -251,6 +251,7 @@ void api_handle(void *opaque, const HttpRequest *req, HttpResponse *r)
 {
     Daemon *d = opaque;
     pthread_mutex_lock(&d->lock);
+    api_instances_drain(d); /* answers reflect every event the pool has reported */
     route(d, req, r);
     pthread_mutex_unlock(&d->lock);
 }
