@@ -255,9 +255,11 @@ req GET /v1/instances
 for id in $(jqb '.[].id'); do curl -s --max-time 10 --unix-socket "$SOCK" -X DELETE -o /dev/null "http://lodge/v1/instances/$id?force=true"; done
 begin_phase
 start_tickers wk
+# The worker to kill is the one holding good-wk-1: it has that instance's output file open.
 wpid=
 for p in /proc/[0-9]*; do
-    { tr '\0' ' ' <"$p/cmdline" | grep -q "^lodged worker --socket $T/state/workers/w0.sock"; } 2>/dev/null && wpid=${p#/proc/}
+    { tr '\0' ' ' <"$p/cmdline" | grep -q "^lodged worker --socket $T/state/workers/" &&
+      ls -l "$p/fd" | grep -q "good-wk-1/output.log"; } 2>/dev/null && wpid=${p#/proc/}
 done
 if [ -n "$wpid" ] && kill -9 "$wpid"; then
     check_tickers wk "worker SIGKILL" allow-crashed
@@ -270,7 +272,7 @@ if [ -n "$wpid" ] && kill -9 "$wpid"; then
     start_tickers wk2
     check_tickers wk2 "after the worker's restart"
 else
-    bad "worker SIGKILL" "no worker process found for $T/state/workers/w0.sock"
+    bad "worker SIGKILL" "no worker process of $T/state/workers holds good-wk-1's output file"
 fi
 check_machine "worker SIGKILL"
 end_phase "worker SIGKILL"
