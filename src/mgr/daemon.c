@@ -76,6 +76,24 @@ static bool make_dirs(const char *path, char *err, size_t errlen)
     return true;
 }
 
+/* The socket's and the state's directories must be ours and closed to others: in a shared /tmp, someone
+ * else could have made /tmp/lodge-UID first and would then see (or replace) our sockets. */
+static bool private_dir(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return false;
+    }
+    if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 022)) {
+        snprintf(err, errlen, "%s must be a directory of user %u that others cannot write (it is %s, owner %u, mode %o)",
+                 path, (unsigned)getuid(), S_ISDIR(st.st_mode) ? "a directory" : "not a directory",
+                 (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+        return false;
+    }
+    return true;
+}
+
 static bool absolute(const char *in, char *out, size_t len)
 {
     if (in[0] == '/') {
@@ -235,7 +253,8 @@ int mgr_cmd_daemon(int argc, char **argv)
             return MGR_EXIT_ERROR;
         }
     }
-    if (!make_dirs(runm, err, sizeof err)) {
+    if (!make_dirs(runm, err, sizeof err) || !private_dir(d.run_dir, err, sizeof err) ||
+        !private_dir(d.state_dir, err, sizeof err)) {
         fprintf(stderr, "lodged daemon: %s\n", err);
         return MGR_EXIT_ERROR;
     }

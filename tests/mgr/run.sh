@@ -376,6 +376,22 @@ lsof_count() { ls /proc/$DPID/fd 2>/dev/null | wc -l; }
 check "a second daemon on the same state directory is refused" bash -c "! '$LODGED' daemon --socket '$T/other.sock' --state-dir '$STATE' >/dev/null 2>&1"
 check "a second daemon on the same socket is refused" bash -c "! '$LODGED' daemon --socket '$SOCK' --state-dir '$T/state2' >/dev/null 2>&1"
 check "bad flags: usage error" bash -c "'$LODGED' daemon --overcommit lots 2>&1 | grep -q overcommit"
+# The defaults: the socket under XDG_RUNTIME_DIR, the state under XDG_STATE_HOME; LODGE_SOCKET overrides.
+mkdir -p "$T/xdg" "$T/xs"; chmod 700 "$T/xdg"
+default_daemon() {  # default_daemon EXPECTED-SOCKET [env...]: start with no --socket/--state-dir, see where it listens
+    local want=$1; shift
+    env "$@" XDG_RUNTIME_DIR="$T/xdg" XDG_STATE_HOME="$T/xs" "$LODGED" daemon >"$T/def.out" 2>&1 &
+    local pid=$!
+    for _ in $(seq 100); do [ -S "$want" ] && break; sleep 0.05; done
+    local ok=1
+    curl -s --max-time 5 --unix-socket "$want" http://lodge/v1/host | jq -e ".daemon.state_dir == \"$T/xs/lodge\"" >/dev/null && grep -q "$want" "$T/def.out" && ok=0
+    kill -TERM $pid; wait $pid 2>/dev/null
+    return $ok
+}
+check "default socket \$XDG_RUNTIME_DIR/lodge/lodged.sock, state \$XDG_STATE_HOME/lodge" default_daemon "$T/xdg/lodge/lodged.sock"
+check "LODGE_SOCKET overrides the default socket" default_daemon "$T/xdg/other.sock" LODGE_SOCKET="$T/xdg/other.sock"
+mkdir -p "$T/open"; chmod 777 "$T/open"
+check "a socket directory others can write is refused" bash -c "! '$LODGED' daemon --socket '$T/open/s.sock' --state-dir '$T/state3' 2>&1 | grep -q listening"
 
 # ---------------------------------------------------------------- /metrics parses as Prometheus text
 req GET /metrics

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The system-VM machine suite: unit tests (virtqueue against hostile drivers, device tree, bus, devices,
 # SBI), a short libFuzzer run of the virtqueue and device-tree code, then boot tests of the default guest
-# (built and cached by guests/build.sh). Boot tests named in tests/sysvm/skip.txt count as skipped when they
-# fail, and fail when they pass.
+# (built and cached by guests/build.sh), storage among them (tests/sysvm/storage.sh). Boot tests named in
+# tests/sysvm/skip.txt count as skipped when they fail, and fail when they pass.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -297,6 +297,9 @@ if [ -r "$FW" ]; then
 else
     skp boot-opensbi "$FW missing (Debian package opensbi)"
 fi
+
+# qcow2 overlays, the host size limit, disk rate limits (tests/sysvm/storage.sh).
+. tests/sysvm/storage.sh
 
 echo "$pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]
