@@ -77,6 +77,8 @@ raw 'GET /v1/host HTTP/1.1\r\nno colon here\r\n\r\n'; check "malformed header: 4
 raw 'POST /v1/machines HTTP/1.1\r\nContent-Length: 12x\r\n\r\n'; check "malformed Content-Length: 400" grep -q '^HTTP/1.1 400 ' "$T/body"
 raw 'GET /v1/host HTTP/1.1\r\n\r\nGET /v1/machines HTTP/1.1\r\nConnection: close\r\n\r\n'
 check "pipelined requests: two answers in order" bash -c "[ \$(grep -c '^HTTP/1.1 200' $T/body) = 2 ]"
+raw 'HEAD /v1/host HTTP/1.1\r\n\r\nGET /v1/nothing HTTP/1.1\r\nConnection: close\r\n\r\n'
+check "HEAD: headers only, the next answer follows at once" bash -c "grep -q '^HTTP/1.1 405' $T/body && grep -q '^HTTP/1.1 404' $T/body && [ \$(grep -c fault_message $T/body) = 1 ]"
 code=$(curl -s --max-time 5 --unix-socket "$SOCK" -o "$T/body" -w '%{http_code}' -H 'Transfer-Encoding: chunked' -d '{}' http://lodge/v1/machines)
 check "chunked request body: 411" fault 411
 head -c $((2 * 1024 * 1024)) /dev/zero >"$T/big"
