@@ -41,6 +41,8 @@ typedef struct HttpResponse {
 
 /* Set the response to status with a copy of body. */
 void http_respond(HttpResponse *r, int status, const char *content_type, const char *body, size_t len);
+/* "OK", "Not Found", ... for a status code. */
+const char *http_status_text(int status);
 /* Firecracker's error shape: {"fault_message": "..."} with status (400, 404, 409, ...). Returns false. */
 bool http_fault(HttpResponse *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
