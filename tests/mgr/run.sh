@@ -363,6 +363,8 @@ check "restart after SIGKILL (stale socket replaced)" start_daemon
 req GET /v1/modules; check "modules found again" json "length == $NMOD"
 if [ $INSTANCES = 1 ]; then
     req GET /v1/instances/keep; check "an instance running across the daemon's SIGKILL is found running" json '.state == "running"'
+    req GET /metrics
+    check "/metrics: a spinning instance's CPU time" bash -c "awk '/^lodge_guest_cpu_seconds_total\{kind=\"instance\",id=\"keep\"\}/ {exit !(\$2 > 0)}' $T/body && grep -q 'lodge_guest_state{kind=\"instance\",id=\"keep\",state=\"running\"} 1' $T/body"
     req DELETE '/v1/instances/keep?force=true'; check "DELETE a running instance with ?force=true: 204" test "$code" = 204
 fi
 if [ $MACHINES = 1 ]; then
