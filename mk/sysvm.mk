@@ -22,7 +22,7 @@ build-fuzz/sysvm-fuzz-%: tests/fuzz/sysvm_%.c $(SYSVM_FUZZ_SRCS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(SYSVM_FUZZ_SRCS)
 
 .PHONY: sysvm-fuzz guest
-sysvm-fuzz: build-fuzz/sysvm-fuzz-virtq build-fuzz/sysvm-fuzz-fdt
+sysvm-fuzz: build-fuzz/sysvm-fuzz-virtq build-fuzz/sysvm-fuzz-fdt build-fuzz/sysvm-fuzz-qcow2
 
 # The default RISC-V guest (kernel, initramfs, disk) in guests/cache/; cached, so a second run is instant.
 guest:

@@ -42,8 +42,9 @@ static void usage(FILE *out)
             "  --overcommit RATIO        guests may be promised host memory x RATIO (default 1.0)\n"
             "  --machine-overhead BYTES  charged per machine beyond its RAM (default 33554432)\n"
             "  --workers N               WebAssembly worker processes (default: the host's cores)\n"
-            "  --jail on|off             start each machine process jailed (default on: namespaces, private\n"
-            "                            root, rlimits, a cgroup; what the host refuses is reported per machine)\n");
+            "  --jail on|off             start each machine process and wasm worker jailed (default on:\n"
+            "                            namespaces, private root, rlimits, a cgroup per machine, seccomp;\n"
+            "                            what the host refuses is reported per machine and per worker)\n");
 }
 
 static void default_state_dir(char *out, size_t len)
@@ -290,8 +291,9 @@ int mgr_cmd_daemon(int argc, char **argv)
     }
     guests_load_all(&d);
     api_modules_load(&d);
-    d.pool = workers_new(d.lodged_path, d.state_dir, nworkers ? nworkers : d.host_cpus, api_instances_event, &d,
-                         d.pool_error, sizeof d.pool_error);
+    WorkersOptions wopt = {.no_jail = !d.jail}; /* --jail off: plain worker processes too */
+    d.pool = workers_new_opts(d.lodged_path, d.state_dir, nworkers ? nworkers : d.host_cpus, &wopt,
+                              api_instances_event, &d, d.pool_error, sizeof d.pool_error);
     if (!d.pool)
         fprintf(stderr, "lodged daemon: WebAssembly instances unavailable: %s\n", d.pool_error);
     pthread_mutex_lock(&d.lock);

@@ -182,7 +182,8 @@ static ssize_t send_some(int fd, const void *p, size_t n)
 }
 
 /* Queue a complete non-streamed response. */
-static void queue_response(Conn *c, const HttpResponse *r, bool keep_alive)
+/* head_only: the answer to HEAD has GET's headers and no body. */
+static void queue_response(Conn *c, const HttpResponse *r, bool keep_alive, bool head_only)
 {
     int status = r->status ? r->status : 500;
     buf_printf(&c->out, "HTTP/1.1 %d %s\r\n", status, http_status_text(status));
@@ -196,7 +197,7 @@ static void queue_response(Conn *c, const HttpResponse *r, bool keep_alive)
     if (!keep_alive)
         buf_printf(&c->out, "Connection: close\r\n");
     buf_add(&c->out, "\r\n", 2);
-    if (has_body && r->body_len)
+    if (has_body && r->body_len && !head_only)
         buf_add(&c->out, r->body, r->body_len);
     if (!keep_alive)
         c->close_after = true;
@@ -207,7 +208,7 @@ static void reject(HttpServer *s, Conn *c, int status, const char *msg)
 {
     HttpResponse r = {.upgrade_fd = -1};
     http_fault(&r, status, "%s", msg);
-    queue_response(c, &r, false);
+    queue_response(c, &r, false, false);
     free(r.body);
     c->mode = CONN_READ;
     c->in.len = c->in.off = 0;
@@ -515,7 +516,7 @@ static void serve_input(HttpServer *s, Conn *c)
                 close(r.upgrade_fd);
             if (r.status < 200)
                 http_fault(&r, 500, "handler gave no response");
-            queue_response(c, &r, f.keep_alive);
+            queue_response(c, &r, f.keep_alive, strcmp(f.method, "HEAD") == 0);
         }
         if (r.status >= 400)
             s->stats.bad_requests++;

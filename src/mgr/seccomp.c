@@ -150,7 +150,6 @@ static const SysRule rules[] = {
     {"getuid", KC, ANY, "identity in logs"},
     {"geteuid", KC, ANY, "identity in logs"},
     {"uname", KC, ANY, "glibc asks the kernel version once"},
-    {"wait4", KC, ANY, "reaping a thread-spawned helper (none today; pthread_join uses futex)"},
 };
 
 /* The baseline (jail_seccomp_baseline): calls a guest process never needs, whose kernel code is a common
@@ -264,7 +263,7 @@ static int add_rule(scmp_filter_ctx ctx, const SysRule *r, int nr)
 }
 
 #ifdef JAIL_SANITIZED
-/* LeakSanitizer's check at exit stops the world with ptrace from a helper process: nothing a filtered
+/* LeakSanitizer's check at exit stops the world with ptrace from a tracer process: nothing a filtered
  * process may do. Run the check now instead (it also turns the one at exit off), before the first filter. */
 void __lsan_do_leak_check(void);
 #endif

@@ -77,6 +77,8 @@ raw 'GET /v1/host HTTP/1.1\r\nno colon here\r\n\r\n'; check "malformed header: 4
 raw 'POST /v1/machines HTTP/1.1\r\nContent-Length: 12x\r\n\r\n'; check "malformed Content-Length: 400" grep -q '^HTTP/1.1 400 ' "$T/body"
 raw 'GET /v1/host HTTP/1.1\r\n\r\nGET /v1/machines HTTP/1.1\r\nConnection: close\r\n\r\n'
 check "pipelined requests: two answers in order" bash -c "[ \$(grep -c '^HTTP/1.1 200' $T/body) = 2 ]"
+raw 'HEAD /v1/host HTTP/1.1\r\n\r\nGET /v1/nothing HTTP/1.1\r\nConnection: close\r\n\r\n'
+check "HEAD: headers only, the next answer follows at once" bash -c "grep -q '^HTTP/1.1 405' $T/body && grep -q '^HTTP/1.1 404' $T/body && [ \$(grep -c fault_message $T/body) = 1 ]"
 code=$(curl -s --max-time 5 --unix-socket "$SOCK" -o "$T/body" -w '%{http_code}' -H 'Transfer-Encoding: chunked' -d '{}' http://lodge/v1/machines)
 check "chunked request body: 411" fault 411
 head -c $((2 * 1024 * 1024)) /dev/zero >"$T/big"
@@ -186,6 +188,7 @@ else
     ireq '{"module": "hello", "id": "hi", "args": ["a"], "env": {"K": "V"}, "max_memory_bytes": 1048576, "fuel": 1000000, "cpu_weight": 50}'
     check "POST /v1/instances: 201 created" bash -c "[ $code = 201 ] && jq -e '.state == \"created\" and .kind == \"instance\"' $T/body >/dev/null"
     ireq '{"module": "hello", "id": "hi"}'; check "an instance id taken: 409" fault 409
+    req DELETE '/v1/instances/hi?forceful=1'; check "unknown query parameter on DELETE: 400, nothing removed" fault 400
     req GET /v1/instances; check "GET /v1/instances" json 'length == 1'
     req GET /v1/host; check "the instance's budget is allocated" json '.allocated.instances_memory_bytes == 1048576'
     req POST /v1/instances/hi/actions -d '{"action":"resume"}'; check "resume a created instance: 409" fault 409
@@ -361,6 +364,8 @@ check "restart after SIGKILL (stale socket replaced)" start_daemon
 req GET /v1/modules; check "modules found again" json "length == $NMOD"
 if [ $INSTANCES = 1 ]; then
     req GET /v1/instances/keep; check "an instance running across the daemon's SIGKILL is found running" json '.state == "running"'
+    req GET /metrics
+    check "/metrics: a spinning instance's CPU time" bash -c "awk '/^lodge_guest_cpu_seconds_total\{kind=\"instance\",id=\"keep\"\}/ {exit !(\$2 > 0)}' $T/body && grep -q 'lodge_guest_state{kind=\"instance\",id=\"keep\",state=\"running\"} 1' $T/body"
     req DELETE '/v1/instances/keep?force=true'; check "DELETE a running instance with ?force=true: 204" test "$code" = 204
 fi
 if [ $MACHINES = 1 ]; then

@@ -1,6 +1,7 @@
 # Storage boot tests, sourced by tests/sysvm/run.sh (which defines run, has, last, boot_result, skp, $OUT, $G,
 # $LODGE, $BUILD, $BOOT_TIMEOUT): qcow2 overlays over the default guest's disk, two machines sharing a base,
-# the host size limit, and a disk rate limit measured from inside the guest and lifted while it runs.
+# a machine killed while it writes, the host size limit, and a disk rate limit measured from inside the guest
+# and lifted while it runs.
 STORAGE_BOOT=$BUILD/sysvm-storage-boot
 GD=${LODGE_GUEST_DIR:-$PWD/guests/cache}
 BASE=$GD/disk.ext4
@@ -9,7 +10,8 @@ command -v qemu-img >/dev/null || storage_skip="qemu-img not installed (Debian q
 [ -s "$BASE" ] && [ -s "$GD/Image" ] || storage_skip="no default guest in $GD (guests/build.sh)"
 [ -x "$STORAGE_BOOT" ] || make -s "BUILD=$BUILD" "$STORAGE_BOOT" >/dev/null 2>&1 || storage_skip="cannot build $STORAGE_BOOT"
 if [ -n "$storage_skip" ]; then
-    for t in boot-qcow2-overlay boot-qcow2-two-overlays boot-qcow2-size-limit boot-disk-rate-limit; do
+    for t in boot-qcow2-overlay boot-qcow2-two-overlays boot-qcow2-sigkill-consistent boot-qcow2-size-limit \
+             boot-disk-rate-limit; do
         skp "$t" "$storage_skip"
     done
 else
@@ -47,6 +49,29 @@ st=1; [ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && [ "$w1" = machine-1 ] && [ "$w2" = mac
     && ! grep -aq ov.txt "$OUT/two1.out" && qemu-img check "$OUT/ov1.qcow2" >/dev/null 2>&1 \
     && qemu-img check "$OUT/ov2.qcow2" >/dev/null 2>&1 && [ "$(sha256sum <"$BASE")" = "$base_sum" ] && st=0
 boot_result boot-qcow2-two-overlays $st "rc=$rc1,$rc2 who='$w1','$w2': $(last two1)"
+
+# SIGKILL while the guest writes and syncs in a loop: the overlay is consistent (qemu-img check: no errors,
+# at worst leaked clusters, status 3), and what the guest synced before the kill is there.
+rm -f "$OUT/kill.qcow2"
+qemu-img create -f qcow2 -b "$BASE" -F raw "$OUT/kill.qcow2" >/dev/null
+"$LODGE" boot --disk "$OUT/kill.qcow2" \
+    --append 'console=ttyS0 quiet lodge_cmd="mount /dev/vda /mnt && i=0 && while true; do dd if=/dev/urandom of=/mnt/data/f$i bs=64k count=8 2>/dev/null; echo synced-$i > /mnt/data/last; sync; echo wrote-$i; i=$((i+1)); done"' \
+    </dev/null >"$OUT/kill.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 $((BOOT_TIMEOUT * 5))); do grep -qa 'wrote-5' "$OUT/kill.out" 2>/dev/null && break; sleep 0.2; done
+kill -KILL $pid 2>/dev/null
+wait $pid 2>/dev/null
+qemu-img check "$OUT/kill.qcow2" >"$OUT/kill.check" 2>&1
+chk=$?
+rm -f "$OUT/conv.raw"
+qemu-img convert -O raw "$OUT/kill.qcow2" "$OUT/conv.raw" 2>/dev/null
+e2fsck -fy "$OUT/conv.raw" >/dev/null 2>&1        # replays the journal, as a reboot would
+last_synced=$(debugfs -R "cat /data/last" "$OUT/conv.raw" 2>/dev/null)
+f5=$(debugfs -R "stat /data/f5" "$OUT/conv.raw" 2>/dev/null | grep -o 'Size: [0-9]*' | head -1)
+st=1; has wrote-5 kill && { [ $chk -eq 0 ] || [ $chk -eq 3 ]; } && [ "$f5" = "Size: 524288" ] \
+    && [ -n "$last_synced" ] && [ "$(sha256sum <"$BASE")" = "$base_sum" ] && st=0
+boot_result boot-qcow2-sigkill-consistent $st "check status $chk (0 or 3 wanted) last='$last_synced' f5='$f5': $(grep -a -m2 -E 'ERROR|Leaked|leaked' "$OUT/kill.check" | tr '\n' '|')"
+[ $st -eq 0 ] && echo "  after SIGKILL: qemu-img check status $chk ($(grep -ao '[0-9]* leaked clusters' "$OUT/kill.check" || echo 'no leaks')), guest's last synced: $last_synced"
 
 # The size limit: the overlay may grow by 1 MiB; a 4 MiB write fails in the guest as an I/O error, counted.
 rm -f "$OUT/lim.qcow2"
