@@ -355,8 +355,11 @@ typedef enum lodge_console_mode {
 #define LODGE_MACHINE_MAX_CPUS 8
 
 typedef struct lodge_machine_disk {
-    const char *path;        /* a raw image file */
+    const char *path;        /* a raw or qcow2 image file (by its magic; docs/sysvm.md, "Storage") */
     bool read_only;
+    uint64_t max_host_bytes; /* the image file may grow to this many bytes on the host (qcow2: a write that needs
+                              * clusters past it fails as an I/O error in the guest; raw: a larger image is
+                              * refused); 0: unlimited */
 } lodge_machine_disk_t;
 
 typedef struct lodge_machine_config {
@@ -412,7 +415,33 @@ typedef struct lodge_machine_stats {
     uint64_t net_rx_bytes, net_tx_bytes;
     uint64_t traps, interrupts, sbi_calls, mmio_accesses;
     uint64_t console_dropped;       /* output bytes lost because the embedder did not read */
+    uint64_t disk_io_errors;        /* disk requests that failed (VIRTIO_BLK_S_IOERR) */
+    uint64_t disk_limit_refusals;   /* of those, writes refused because an image reached max_host_bytes */
+    uint64_t rate_limited;          /* disk requests and network frames a rate limiter made wait */
 } lodge_machine_stats_t;
+
+/* Firecracker's TokenBucket: holds up to `size` tokens (bytes or operations), starts full, refills at size per
+ * refill_time_ms; one_time_burst extra tokens are spent first and never refilled. size 0 or refill_time_ms
+ * 0: no limit. A request that does not fit waits (the device takes nothing more until it fits). */
+typedef struct lodge_token_bucket {
+    uint64_t size;
+    uint64_t one_time_burst;
+    uint64_t refill_time_ms;
+} lodge_token_bucket_t;
+
+/* Firecracker's RateLimiter: a request must fit both buckets. */
+typedef struct lodge_rate_limiter {
+    lodge_token_bucket_t bandwidth;  /* bytes of data */
+    lodge_token_bucket_t ops;        /* requests (disk) or frames (network) */
+} lodge_rate_limiter_t;
+
+/* A device's limits, named as Firecracker's drive (rate_limiter) and network interface (rx_rate_limiter,
+ * tx_rate_limiter) fields. All zero: no limit. */
+typedef struct lodge_rate_limit {
+    lodge_rate_limiter_t rate_limiter;      /* "diskN": every request */
+    lodge_rate_limiter_t rx_rate_limiter;   /* "net0": frames to the guest */
+    lodge_rate_limiter_t tx_rate_limiter;   /* "net0": frames from the guest */
+} lodge_rate_limit_t;
 
 /* Builds the machine: RAM reserved, devices made, images loaded, the device tree written. Nothing runs
  * yet. NULL with err: ARG (a bad value, named), IO (a file that cannot be read, named), NOMEM. */
@@ -439,6 +468,12 @@ LODGE_API void lodge_machine_stats(const lodge_machine_t *m, lodge_machine_stats
  * it. Owned by the machine. -1 in other console modes. Output the embedder leaves unread beyond the socket's
  * buffer and a small one of Lodge's is dropped (console_dropped): the guest never waits for the reader. */
 LODGE_API int lodge_machine_console_fd(const lodge_machine_t *m);
+/* Any thread, in any state: replaces the rate limits of device "disk0".."disk3" or "net0" (a bucket given the
+ * same values as before keeps its tokens; a changed one starts full, as Firecracker's PATCH does). Set before
+ * lodge_machine_start, they hold from the first request. False with err (ARG) for a device the machine lacks
+ * or values out of range (size and one_time_burst at most 2^62, refill_time_ms at most 2^40). */
+LODGE_API bool lodge_machine_set_rate_limit(lodge_machine_t *m, const char *device, const lodge_rate_limit_t *rl,
+                                            lodge_error_t *err);
 /* Stops the machine if it runs, waits for it, flushes its disks and frees everything. */
 LODGE_API void lodge_machine_delete(lodge_machine_t *m);
 /* The name of a state ("running") or an exit ("poweroff"). Never NULL. */

@@ -14,14 +14,15 @@ FUZZ_FLAGS    = -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefine
                 -Iinclude -Isrc
 SYSVM_FUZZ_SRCS = src/base/alloc.c src/sysvm/guestmem.c src/sysvm/vmerr.c src/sysvm/fdt.c src/sysvm/virtio/queue.c \
                   src/sysvm/virtio/device.c src/sysvm/virtio/mmio.c src/sysvm/virtio/blk.c \
-                  src/sysvm/backend/blockfile.c
+                  src/sysvm/backend/blockfile.c src/sysvm/backend/qcow2.c src/sysvm/backend/ratelimit.c \
+                  src/sysvm/backend/host.c
 
 build-fuzz/sysvm-fuzz-%: tests/fuzz/sysvm_%.c $(SYSVM_FUZZ_SRCS)
 	@mkdir -p build-fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(SYSVM_FUZZ_SRCS)
 
 .PHONY: sysvm-fuzz guest
-sysvm-fuzz: build-fuzz/sysvm-fuzz-virtq build-fuzz/sysvm-fuzz-fdt
+sysvm-fuzz: build-fuzz/sysvm-fuzz-virtq build-fuzz/sysvm-fuzz-fdt build-fuzz/sysvm-fuzz-qcow2
 
 # The default RISC-V guest (kernel, initramfs, disk) in guests/cache/; cached, so a second run is instant.
 guest:

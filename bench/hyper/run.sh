@@ -15,7 +15,7 @@ GUEST=${LODGE_GUEST_DIR:-$PWD/guests/cache}
 RUNS=${RUNS:-20}
 TMP=$(mktemp -d /tmp/lodge-bench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-for f in "$BUILD/bench/hyper/mbench" "$BUILD/lodge" "$BUILD/lodged"; do
+for f in "$BUILD/bench/hyper/mbench" "$BUILD/bench/hyper/dbench" "$BUILD/lodge" "$BUILD/lodged"; do
     [ -x "$f" ] || { echo "bench/hyper: $f is missing: run make bench-hyper BUILD=$BUILD" >&2; exit 1; }
 done
 have_guest=1

@@ -184,14 +184,41 @@ static void apply_status(Daemon *d, Guest *g, const InstanceStatus *st)
         guests_set_state(d, g, st->state);
 }
 
+/* On the pool's thread: queue and wake the API thread. Never the daemon's lock here: the API thread holds
+ * it while it waits on the pool, and the pool's thread must stay free to read its workers' events. */
 void api_instances_event(void *opaque, const InstanceStatus *st)
 {
     Daemon *d = opaque;
-    pthread_mutex_lock(&d->lock);
-    Guest *g = guests_find(d, GUEST_INSTANCE, st->id);
-    if (g)
-        apply_status(d, g, st);
-    pthread_mutex_unlock(&d->lock);
+    pthread_mutex_lock(&d->evlock);
+    if (d->nev == d->capev) {
+        size_t cap = d->capev ? d->capev * 2 : 256;
+        InstanceStatus *q = realloc(d->evq, cap * sizeof *q);
+        if (q) {
+            d->evq = q;
+            d->capev = cap;
+        }
+    }
+    if (d->nev < d->capev)
+        d->evq[d->nev++] = *st;
+    pthread_mutex_unlock(&d->evlock);
+    if (d->server)
+        http_server_wake(d->server);
+}
+
+void api_instances_drain(Daemon *d)
+{
+    pthread_mutex_lock(&d->evlock);
+    InstanceStatus *q = d->evq;
+    size_t n = d->nev;
+    d->evq = NULL;
+    d->nev = d->capev = 0;
+    pthread_mutex_unlock(&d->evlock);
+    for (size_t i = 0; i < n; i++) {
+        Guest *g = guests_find(d, GUEST_INSTANCE, q[i].id);
+        if (g)
+            apply_status(d, g, &q[i]);
+    }
+    free(q);
 }
 
 static bool pool_ready(Daemon *d, HttpResponse *r)
@@ -312,11 +339,8 @@ static void delete_instance(Daemon *d, Guest *g, const HttpRequest *req, HttpRes
 {
     bool force = false;
     char err[512];
-    if (*req->query && strncmp(req->query, "force", 5) != 0) {
-        http_fault(r, 400, "unknown query parameter in '%s' (only force)", req->query);
-        return;
-    }
-    if (!api_query_bool(req, "force", &force, r))
+    static const char *const params[] = {"force", NULL};
+    if (!api_query_only(req, params, r) || !api_query_bool(req, "force", &force, r))
         return;
     if (g->state <= LODGE_STATE_PAUSED && !force) {
         http_fault(r, 409, "instance '%s' is %s: stop or kill it first, or delete with ?force=true", g->id,

@@ -42,8 +42,9 @@ static void usage(FILE *out)
             "  --overcommit RATIO        guests may be promised host memory x RATIO (default 1.0)\n"
             "  --machine-overhead BYTES  charged per machine beyond its RAM (default 33554432)\n"
             "  --workers N               WebAssembly worker processes (default: the host's cores)\n"
-            "  --jail on|off             start each machine process jailed (default on: namespaces, private\n"
-            "                            root, rlimits, a cgroup; what the host refuses is reported per machine)\n");
+            "  --jail on|off             start each machine process and wasm worker jailed (default on:\n"
+            "                            namespaces, private root, rlimits, a cgroup per machine, seccomp;\n"
+            "                            what the host refuses is reported per machine and per worker)\n");
 }
 
 static void default_state_dir(char *out, size_t len)
@@ -76,6 +77,24 @@ static bool make_dirs(const char *path, char *err, size_t errlen)
     return true;
 }
 
+/* The socket's and the state's directories must be ours and closed to others: in a shared /tmp, someone
+ * else could have made /tmp/lodge-UID first and would then see (or replace) our sockets. */
+static bool private_dir(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return false;
+    }
+    if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 022)) {
+        snprintf(err, errlen, "%s must be a directory of user %u that others cannot write (it is %s, owner %u, mode %o)",
+                 path, (unsigned)getuid(), S_ISDIR(st.st_mode) ? "a directory" : "not a directory",
+                 (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+        return false;
+    }
+    return true;
+}
+
 static bool absolute(const char *in, char *out, size_t len)
 {
     if (in[0] == '/') {
@@ -100,6 +119,7 @@ static void tick(void *opaque)
 {
     Daemon *d = opaque;
     pthread_mutex_lock(&d->lock);
+    api_instances_drain(d);
     api_machines_tick(d);
     pthread_mutex_unlock(&d->lock);
 }
@@ -222,6 +242,7 @@ int mgr_cmd_daemon(int argc, char **argv)
     if (!parse_args(argc, argv, &d, &nworkers, &status))
         return status;
     pthread_mutex_init(&d.lock, NULL);
+    pthread_mutex_init(&d.evlock, NULL);
     char sub[4200];
     static const char *const subdirs[] = {"", "/machines", "/instances", "/modules", "/workers"};
     char runm[4200];
@@ -233,7 +254,8 @@ int mgr_cmd_daemon(int argc, char **argv)
             return MGR_EXIT_ERROR;
         }
     }
-    if (!make_dirs(runm, err, sizeof err)) {
+    if (!make_dirs(runm, err, sizeof err) || !private_dir(d.run_dir, err, sizeof err) ||
+        !private_dir(d.state_dir, err, sizeof err)) {
         fprintf(stderr, "lodged daemon: %s\n", err);
         return MGR_EXIT_ERROR;
     }
@@ -269,12 +291,14 @@ int mgr_cmd_daemon(int argc, char **argv)
     }
     guests_load_all(&d);
     api_modules_load(&d);
-    d.pool = workers_new(d.lodged_path, d.state_dir, nworkers ? nworkers : d.host_cpus, api_instances_event, &d,
-                         d.pool_error, sizeof d.pool_error);
+    WorkersOptions wopt = {.no_jail = !d.jail}; /* --jail off: plain worker processes too */
+    d.pool = workers_new_opts(d.lodged_path, d.state_dir, nworkers ? nworkers : d.host_cpus, &wopt,
+                              api_instances_event, &d, d.pool_error, sizeof d.pool_error);
     if (!d.pool)
         fprintf(stderr, "lodged daemon: WebAssembly instances unavailable: %s\n", d.pool_error);
     pthread_mutex_lock(&d.lock);
     api_machines_recover(&d);
+    api_instances_drain(&d);
     api_instances_recover(&d);
     pthread_mutex_unlock(&d.lock);
 
@@ -289,10 +313,10 @@ int mgr_cmd_daemon(int argc, char **argv)
     fflush(stdout);
     status = http_server_run(d.server) ? MGR_EXIT_OK : MGR_EXIT_ERROR;
     g_server = NULL;
+    if (d.pool)
+        workers_delete(d.pool); /* first: its thread may still wake the server */
     http_server_delete(d.server);
     printf("lodged: stopped; guests keep running\n");
-    if (d.pool)
-        workers_delete(d.pool);
     if (d.cgroups) {
         /* Gone only when no machine is left in it: the next daemon finds running machines' groups. */
         bool live = false;
@@ -307,6 +331,7 @@ int mgr_cmd_daemon(int argc, char **argv)
         guests_free(d.guests[--d.nguests]);
     free(d.guests);
     free(d.index);
+    free(d.evq);
     for (size_t i = 0; i < d.nmodules; i++) {
         cJSON_Delete(d.modules[i]->info);
         free(d.modules[i]);

@@ -64,6 +64,9 @@ typedef struct Daemon {
     struct JailCgroups *cgroups;   /* the machines' parent group (jail.h); NULL without the jail */
     WorkerPool *pool;
     char pool_error[256];          /* why instances cannot run, when pool is NULL */
+    pthread_mutex_t evlock;        /* the pool's events, queued by its thread, applied by the API thread */
+    InstanceStatus *evq;
+    size_t nev, capev;
     Guest **guests;                /* oldest first, as listed */
     size_t nguests, capguests;
     Guest **index;                 /* open addressing by kind and id (guests.c): lookups stay O(1) */
@@ -125,8 +128,12 @@ void api_machines_tick(Daemon *d);
 /* After a restart: each machine's process looked at again. */
 void api_machines_recover(Daemon *d);
 void api_instances_event(void *opaque, const InstanceStatus *st);
+/* Apply the queued events of the pool (with the daemon's lock held). */
+void api_instances_drain(Daemon *d);
 void api_instances_recover(Daemon *d);
 /* Common pieces of the routes. */
+/* Every query parameter is one of allowed (NULL-terminated); else a 400 naming it. */
+bool api_query_only(const HttpRequest *req, const char *const *allowed, HttpResponse *r);
 bool api_query_bool(const HttpRequest *req, const char *name, bool *out, HttpResponse *r);
 bool api_query_uint(const HttpRequest *req, const char *name, uint64_t *out, bool *present, HttpResponse *r);
 /* GET .../logs: the file's bytes (the last `tail`), or a stream that follows it while the guest lives. */

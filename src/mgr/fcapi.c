@@ -385,6 +385,8 @@ bool fcapi_start(FcApi *a, char *err, size_t n)
     } else if (fcres_machine_config(&a->res, &cfg, a->cmdline, sizeof a->cmdline, err, n)) {
         lodge_error_t e;
         memset(&e, 0, sizeof e);
+        cfg.on_thread = a->on_thread;
+        cfg.on_thread_opaque = a->on_thread_opaque;
         lodge_machine_t *m = lodge_machine_new(&cfg, &e);
         if (!m) {
             snprintf(err, n, "Failed to start microVM: %s", e.message);

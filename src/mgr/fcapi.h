@@ -28,6 +28,10 @@ typedef struct FcApi {
     /* Called with the lock held once the machine has started (the process hooks its console pump here). */
     void (*on_start)(void *opaque, lodge_machine_t *m);
     void *on_start_opaque;
+    /* Passed to lodge_machine_config_t.on_thread at InstanceStart (the process confines the machine's
+     * threads here); NULL: none. */
+    void (*on_thread)(void *opaque, const char *kind);
+    void *on_thread_opaque;
 } FcApi;
 
 void fcapi_init(FcApi *a, const char *id);

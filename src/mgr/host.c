@@ -159,14 +159,26 @@ static void guest_metrics(Daemon *d, Text *t)
             put(t, "lodge_guest_state{kind=\"%s\",id=\"%s\",state=\"%s\"} %d\n", guests_kind_name(g->kind), g->id,
                 lodge_state_name((lodge_guest_state_t)s), g->state == (lodge_guest_state_t)s);
     }
-    /* Refresh what the running guests report before printing their counters. */
+    /* Refresh what the running guests report before printing their counters: each machine in turn, the
+     * instances with one question per worker (not one per instance: there may be thousands). */
+    size_t ninst = 0;
     for (size_t i = 0; i < d->nguests; i++) {
         Guest *g = d->guests[i];
         if (g->kind == GUEST_MACHINE && g->pid > 0 && g->state != LODGE_STATE_CREATED)
             mproc_refresh_stats(g);
-        else if (g->kind == GUEST_INSTANCE && d->pool && (g->state == LODGE_STATE_RUNNING || g->state == LODGE_STATE_PAUSED))
-            workers_status(d->pool, g->id, &g->inst);
+        ninst += g->kind == GUEST_INSTANCE;
     }
+    InstanceStatus *all = d->pool && ninst ? calloc(ninst + 64, sizeof *all) : NULL;
+    size_t n = all ? workers_list(d->pool, all, ninst + 64) : 0;
+    for (size_t k = 0; k < n && k < ninst + 64; k++) {
+        Guest *g = guests_find(d, GUEST_INSTANCE, all[k].id);
+        if (g) {
+            g->inst.memory_bytes = all[k].memory_bytes;
+            g->inst.cpu_ns = all[k].cpu_ns;
+            g->inst.fuel_used = all[k].fuel_used;
+        }
+    }
+    free(all);
     family(t, "lodge_guest_cpu_seconds_total", "counter", "host CPU time used by the guest");
     for (size_t i = 0; i < d->nguests; i++) {
         const Guest *g = d->guests[i];

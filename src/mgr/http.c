@@ -69,6 +69,7 @@ struct HttpServer {
     int wake[2];
     char *path;
     volatile sig_atomic_t stopping;
+    _Atomic int tick_now;
     HttpHandler fn;
     void *opaque;
     Conn *conns[HTTP_MAX_CONNS];
@@ -146,109 +147,6 @@ static void buf_consume_front(Buf *b, size_t n) /* for input: drop the first n u
     b->len -= n;
 }
 
-/* ---- responses ---- */
-
-void http_respond(HttpResponse *r, int status, const char *content_type, const char *body, size_t len)
-{
-    free(r->body);
-    r->status = status;
-    r->content_type = content_type;
-    r->body = NULL;
-    r->body_len = 0;
-    if (body) {
-        r->body = malloc(len + 1);
-        if (!r->body) {
-            r->status = 500;
-            return;
-        }
-        memcpy(r->body, body, len);
-        r->body[len] = '\0';
-        r->body_len = len;
-    }
-}
-
-/* JSON string escaping for the fault message (the only JSON this file writes). */
-static void json_escape(Buf *b, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            buf_printf(b, "\\%c", c);
-        else if (c < 0x20)
-            buf_printf(b, "\\u%04x", c);
-        else
-            buf_add(b, s, 1);
-    }
-}
-
-bool http_fault(HttpResponse *r, int status, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    Buf b = {0};
-    buf_printf(&b, "{\"fault_message\": \"");
-    json_escape(&b, msg);
-    buf_printf(&b, "\"}\n");
-    free(r->body);
-    r->status = status;
-    r->content_type = "application/json";
-    r->body = b.data;
-    r->body_len = b.len;
-    if (!b.data)
-        r->status = 500;
-    return false;
-}
-
-void http_respond_stream(HttpResponse *r, const char *content_type, HttpPullFn pull, void *opaque,
-                         void (*free_fn)(void *opaque))
-{
-    free(r->body);
-    r->body = NULL;
-    r->body_len = 0;
-    r->status = 200;
-    r->content_type = content_type;
-    r->pull = pull;
-    r->pull_opaque = opaque;
-    r->pull_free = free_fn;
-}
-
-void http_respond_upgrade(HttpResponse *r, const char *proto, int fd)
-{
-    free(r->body);
-    r->body = NULL;
-    r->body_len = 0;
-    r->status = 101;
-    r->upgrade_proto = proto;
-    r->upgrade_fd = fd;
-}
-
-static const char *status_text(int status)
-{
-    switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Status";
-    }
-}
-
 /* ---- connections ---- */
 
 static void conn_close(HttpServer *s, size_t i)
@@ -284,10 +182,11 @@ static ssize_t send_some(int fd, const void *p, size_t n)
 }
 
 /* Queue a complete non-streamed response. */
-static void queue_response(Conn *c, const HttpResponse *r, bool keep_alive)
+/* head_only: the answer to HEAD has GET's headers and no body. */
+static void queue_response(Conn *c, const HttpResponse *r, bool keep_alive, bool head_only)
 {
     int status = r->status ? r->status : 500;
-    buf_printf(&c->out, "HTTP/1.1 %d %s\r\n", status, status_text(status));
+    buf_printf(&c->out, "HTTP/1.1 %d %s\r\n", status, http_status_text(status));
     bool has_body = status != 204 && status != 304 && status >= 200;
     if (has_body) {
         const char *ct = r->content_type ? r->content_type : "application/json";
@@ -298,7 +197,7 @@ static void queue_response(Conn *c, const HttpResponse *r, bool keep_alive)
     if (!keep_alive)
         buf_printf(&c->out, "Connection: close\r\n");
     buf_add(&c->out, "\r\n", 2);
-    if (has_body && r->body_len)
+    if (has_body && r->body_len && !head_only)
         buf_add(&c->out, r->body, r->body_len);
     if (!keep_alive)
         c->close_after = true;
@@ -309,7 +208,7 @@ static void reject(HttpServer *s, Conn *c, int status, const char *msg)
 {
     HttpResponse r = {.upgrade_fd = -1};
     http_fault(&r, status, "%s", msg);
-    queue_response(c, &r, false);
+    queue_response(c, &r, false, false);
     free(r.body);
     c->mode = CONN_READ;
     c->in.len = c->in.off = 0;
@@ -511,7 +410,7 @@ static int parse_head(HttpServer *s, Conn *c, char *head, size_t hend, Framed *f
 
 static void start_stream(HttpServer *s, Conn *c, HttpResponse *r, bool keep_alive, bool http10)
 {
-    buf_printf(&c->out, "HTTP/1.1 %d %s\r\n", r->status, status_text(r->status));
+    buf_printf(&c->out, "HTTP/1.1 %d %s\r\n", r->status, http_status_text(r->status));
     buf_printf(&c->out, "Content-Type: %s\r\n", r->content_type ? r->content_type : "text/plain");
     c->chunked = !http10;
     if (c->chunked)
@@ -617,7 +516,7 @@ static void serve_input(HttpServer *s, Conn *c)
                 close(r.upgrade_fd);
             if (r.status < 200)
                 http_fault(&r, 500, "handler gave no response");
-            queue_response(c, &r, f.keep_alive);
+            queue_response(c, &r, f.keep_alive, strcmp(f.method, "HEAD") == 0);
         }
         if (r.status >= 400)
             s->stats.bad_requests++;
@@ -740,6 +639,14 @@ void http_server_set_tick(HttpServer *s, int interval_ms, void (*fn)(void *opaqu
 void http_server_stats(const HttpServer *s, HttpServerStats *out)
 {
     *out = s->stats;
+}
+
+void http_server_wake(HttpServer *s)
+{
+    s->tick_now = 1;
+    if (write(s->wake[1], "w", 1) < 0) {
+        /* full pipe: a wake-up is already pending */
+    }
 }
 
 void http_server_stop(HttpServer *s)
@@ -918,7 +825,8 @@ bool http_server_run(HttpServer *s)
     bool ok = true;
     while (!s->stopping) {
         long long now = now_ms();
-        if (s->tick && now >= s->next_tick_ms) {
+        if (s->tick && (now >= s->next_tick_ms || s->tick_now)) {
+            s->tick_now = 0;
             s->tick(s->tick_opaque);
             s->next_tick_ms = now + s->tick_ms;
         }

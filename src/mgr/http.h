@@ -41,6 +41,8 @@ typedef struct HttpResponse {
 
 /* Set the response to status with a copy of body. */
 void http_respond(HttpResponse *r, int status, const char *content_type, const char *body, size_t len);
+/* "OK", "Not Found", ... for a status code. */
+const char *http_status_text(int status);
 /* Firecracker's error shape: {"fault_message": "..."} with status (400, 404, 409, ...). Returns false. */
 bool http_fault(HttpResponse *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -62,6 +64,8 @@ void http_server_set_limits(HttpServer *s, size_t max_header, size_t max_body,
                             size_t (*body_limit)(void *opaque, const char *method, const char *path));
 /* Periodic work on the server's thread (every interval_ms, roughly): reaping guests, stop timeouts. */
 void http_server_set_tick(HttpServer *s, int interval_ms, void (*fn)(void *opaque), void *opaque);
+/* Any thread: run the tick function soon (work handed over by another thread is waiting). */
+void http_server_wake(HttpServer *s);
 /* Counters for /metrics. */
 typedef struct HttpServerStats {
     unsigned long long requests, bad_requests, connections_total;

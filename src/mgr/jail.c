@@ -99,7 +99,6 @@ typedef struct PlanBuf {
     JailPlan plan;
     size_t cap;
     char exe[PATH_MAX];
-    char *const *envp;
     char seccomp_why[256];   /* why there is no baseline filter */
 } PlanBuf;
 
@@ -139,8 +138,6 @@ static bool add_op(PlanBuf *b, const char *src, const char *dst, unsigned flags,
     }
     snprintf(op->src, ls, "%s%s", JAIL_OLDROOT, real);
     snprintf(op->dst, ld, "%s%s", JAIL_NEWROOT, dst);
-    struct stat st;
-    op->is_dir = stat(real, &st) == 0 && S_ISDIR(st.st_mode);
     op->flags = flags;
     b->plan.nops++;
     return true;
@@ -151,7 +148,6 @@ nomem:
 
 typedef struct LibList {
     PlanBuf *b;
-    const char *err_path;
     bool ok;
     char *err;
     size_t errlen;
@@ -199,7 +195,7 @@ static bool plan_build(PlanBuf *b, const JailSpec *spec, char *const argv[], cha
     }
     if (!add_op(b, b->exe, NULL, JAIL_BIND_EXEC, err, errlen))
         return false;
-    LibList l = {b, NULL, true, err, errlen};
+    LibList l = {b, true, err, errlen};
     dl_iterate_phdr(add_lib, &l);
     if (!l.ok)
         return false;

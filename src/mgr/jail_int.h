@@ -29,7 +29,6 @@ typedef struct JailMountOp {
     char *src;               /* OLDROOT + the host path, symlinks resolved */
     char *dst;               /* NEWROOT + the path inside */
     unsigned flags;          /* JAIL_BIND_* */
-    bool is_dir;
 } JailMountOp;
 
 typedef struct JailPlan {

@@ -220,10 +220,10 @@ int jt_machine_child(int argc, char **argv)
     };
     const char *disk = jt_arg(argc, argv, "--disk", NULL);
     if (disk)
-        cfg.disks[cfg.ndisks++] = (lodge_machine_disk_t){disk, true};
+        cfg.disks[cfg.ndisks++] = (lodge_machine_disk_t){.path = disk, .read_only = true};
     const char *scratch = jt_arg(argc, argv, "--scratch", NULL);
     if (scratch)
-        cfg.disks[cfg.ndisks++] = (lodge_machine_disk_t){scratch, false};
+        cfg.disks[cfg.ndisks++] = (lodge_machine_disk_t){.path = scratch, .read_only = false};
     lodge_error_t e = {0};
     lodge_machine_t *m = lodge_machine_new(&cfg, &e);
     if (!m || !lodge_machine_start(m, &e)) {

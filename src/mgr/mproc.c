@@ -22,6 +22,7 @@
 
 #define MPROC_CALL_TIMEOUT_MS 5000
 #define MPROC_START_TIMEOUT_MS 10000
+#define MPROC_STATS_TIMEOUT_MS 1000
 
 void mproc_file(const Daemon *d, const Guest *g, const char *name, char *out, size_t len)
 {
@@ -268,8 +269,9 @@ bool mproc_spawn(Daemon *d, Guest *g, char *err, size_t errlen)
     unlink(g->api_sock);
     unlink(g->console_sock);
     unlink(exitf);
+    /* Jailed machines also confine their threads (mgr/seccomp.c). */
     char *argv[] = {d->lodged_path, "machine", "--id", g->id, "--api-sock", g->api_sock, "--console-log", log,
-                    "--console-sock", g->console_sock, "--exit-file", exitf, NULL};
+                    "--console-sock", g->console_sock, "--exit-file", exitf, d->jail ? "--seccomp" : NULL, NULL};
     int out = open(plog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (out < 0 || in < 0) {
@@ -334,8 +336,17 @@ static bool wait_fd(int fd, short events, long long deadline)
     }
 }
 
+static bool call(const Guest *g, const char *method, const char *path, const char *body, int *status, char **resp,
+                 int timeout_ms, char *err, size_t errlen);
+
 bool mproc_call(const Guest *g, const char *method, const char *path, const char *body, int *status,
                 char **resp, char *err, size_t errlen)
+{
+    return call(g, method, path, body, status, resp, MPROC_CALL_TIMEOUT_MS, err, errlen);
+}
+
+static bool call(const Guest *g, const char *method, const char *path, const char *body, int *status, char **resp,
+                 int timeout_ms, char *err, size_t errlen)
 {
     *status = 0;
     if (resp)
@@ -344,7 +355,7 @@ bool mproc_call(const Guest *g, const char *method, const char *path, const char
     if (fd < 0)
         return false;
     fcntl(fd, F_SETFL, O_NONBLOCK);
-    long long deadline = mono_ms() + MPROC_CALL_TIMEOUT_MS;
+    long long deadline = mono_ms() + timeout_ms;
     size_t blen = body ? strlen(body) : 0;
     char head[512];
     int hl = snprintf(head, sizeof head,
@@ -388,7 +399,7 @@ bool mproc_call(const Guest *g, const char *method, const char *path, const char
         }
         if (!wait_fd(fd, POLLIN, deadline)) {
             snprintf(err, errlen, "%s %s: no answer from the machine process within %d ms", method, path,
-                     MPROC_CALL_TIMEOUT_MS);
+                     timeout_ms);
             goto out;
         }
         if (len + 4096 >= cap) {
@@ -428,8 +439,13 @@ void mproc_cleanup(const Daemon *d, Guest *g)
     char run[4300], err[256];
     unlink(g->api_sock);
     unlink(g->console_sock);
-    mproc_run_dir(d, g, run, sizeof run);
-    rmdir(run);
+    /* The directory the sockets were made in (a daemon restarted with another --socket has another). */
+    snprintf(run, sizeof run, "%s", g->api_sock);
+    char *slash = strrchr(run, '/');
+    if (slash && slash != run) {
+        *slash = '\0';
+        rmdir(run);
+    }
     if (d->cgroups)
         jail_cgroup_remove(d->cgroups, g->id, err, sizeof err);
 }
@@ -453,7 +469,9 @@ bool mproc_refresh_stats(Guest *g)
     }
     int status;
     char *body = NULL, err[256];
-    if (!mproc_call(g, "GET", "/lodge/stats", NULL, &status, &body, err, sizeof err) || status != 200) {
+    /* Short: /metrics asks every machine in turn, and one that is slow must not hold up the others long. */
+    if (!call(g, "GET", "/lodge/stats", NULL, &status, &body, MPROC_STATS_TIMEOUT_MS, err, sizeof err) ||
+        status != 200) {
         free(body);
         return false;
     }

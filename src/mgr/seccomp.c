@@ -133,7 +133,7 @@ static const SysRule rules[] = {
     {"faccessat2", KC, ANY, "the same, newer glibc"},
     {"flock", KC, ANY, "disk images are locked (shared read-only, exclusive writable) against a second machine"},
     {"ftruncate", KC | KW, ANY, "state files; WASI fd_filestat_set_size"},
-    {"fallocate", KC | KI | KW, ANY, "WASI fd_allocate; a guest's discard"},
+    {"fallocate", KC | KH | KI | KW, ANY, "a guest's discard punches a hole in its disk (on the hart); WASI fd_allocate"},
     {"utimensat", KW, ANY, "WASI fd_filestat_set_times, path_filestat_set_times"},
     {"fadvise64", KW, ANY, "WASI fd_advise"},
     {"getrusage", KC | KW, ANY, "a worker reports its instances' CPU time"},
@@ -144,10 +144,12 @@ static const SysRule rules[] = {
     {"access", KC, ANY, "glibc's access()"},
     {"readlink", KC, ANY, "glibc's readlink(): /proc/self/exe"},
     {"fchmod", KC, ANY, "a socket or state file made private"},
+    {"rt_sigtimedwait", KC, ANY, "the machine process's main thread waits for its stop signals"},
+    {"mincore", KC, ANY, "a machine's stats count the guest RAM the host has backed"},
+    {"chmod", KC, ANY, "glibc's chmod(): the API socket made private (0600) once bound"},
     {"getuid", KC, ANY, "identity in logs"},
     {"geteuid", KC, ANY, "identity in logs"},
     {"uname", KC, ANY, "glibc asks the kernel version once"},
-    {"wait4", KC, ANY, "reaping a thread-spawned helper (none today; pthread_join uses futex)"},
 };
 
 /* The baseline (jail_seccomp_baseline): calls a guest process never needs, whose kernel code is a common
@@ -261,7 +263,7 @@ static int add_rule(scmp_filter_ctx ctx, const SysRule *r, int nr)
 }
 
 #ifdef JAIL_SANITIZED
-/* LeakSanitizer's check at exit stops the world with ptrace from a helper process: nothing a filtered
+/* LeakSanitizer's check at exit stops the world with ptrace from a tracer process: nothing a filtered
  * process may do. Run the check now instead (it also turns the one at exit off), before the first filter. */
 void __lsan_do_leak_check(void);
 #endif

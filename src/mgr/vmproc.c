@@ -16,11 +16,12 @@
 #include "mgr/conpump.h"
 #include "mgr/fcapi.h"
 #include "mgr/http.h"
+#include "mgr/jail.h"
 #include "mgr/mgr.h"
 
 static const char usage_text[] =
     "usage: lodged machine --api-sock PATH [--config-file FILE] [--id ID] [--console-log PATH]\n"
-    "                      [--console-sock PATH] [--exit-file PATH]\n"
+    "                      [--console-sock PATH] [--exit-file PATH] [--seccomp]\n"
     "       lodged machine --config-file FILE [...]        (also: lodge boot --api-sock PATH ...)\n"
     "\n"
     "Runs one RISC-V machine in this process, configured through Firecracker's API on a Unix socket, as\n"
@@ -35,6 +36,8 @@ static const char usage_text[] =
     "                       output goes to stdout\n"
     "  --exit-file PATH     when the guest ends, write {\"exit\": \"poweroff|reboot|fail|stopped|halted\",\n"
     "                       \"fail_code\": N} there (atomically)\n"
+    "  --seccomp            each thread under its system-call allow-list: the process's threads the\n"
+    "                       control list, the machine's threads their kind's (the daemon's jailed machines)\n"
     "\n"
     "Exit status: 0 the guest powered off; 1 error; 2 usage; 3 reboot; 4 the guest reported failure;\n"
     "5 every hart stopped; 128+N stopped by signal N (143: SIGTERM); 130 stopped through the API.\n";
@@ -69,6 +72,7 @@ static void install_fatal_handlers(void)
 
 typedef struct Opts {
     const char *api_sock, *config_file, *id, *console_log, *console_sock, *exit_file;
+    bool seccomp;
 } Opts;
 
 static int usage_error(const char *fmt, const char *arg)
@@ -100,6 +104,10 @@ static int parse_opts(int argc, char **argv, Opts *o)
         if (mgr_is_help(a)) {
             fputs(usage_text, stdout);
             return MGR_EXIT_OK;
+        }
+        if (!strcmp(a, "--seccomp")) {
+            o->seccomp = true;
+            continue;
         }
         if (i + 1 >= argc)
             return usage_error(strncmp(a, "--", 2) == 0 ? "%s needs a value" : "unexpected argument %s", a);
@@ -180,6 +188,22 @@ static void on_machine_start(void *opaque, lodge_machine_t *m)
 {
     Proc *p = opaque;
     conpump_attach(p->pump, lodge_machine_console_fd(m));
+}
+
+/* lodge_machine_config_t.on_thread: the machine's threads take their kind's list (mgr/seccomp.c). A thread
+ * that cannot be confined ends the process: it must not run the guest unconfined. */
+static void confine_thread(void *opaque, const char *kind)
+{
+    JailThreadKind k;
+    char err[256];
+    if (!jail_thread_kind(kind, &k)) {
+        fprintf(stderr, "lodged machine: no system-call list for a '%s' thread\n", kind);
+        _exit(MGR_EXIT_ERROR);
+    }
+    if (!jail_seccomp_apply(k, err, sizeof err)) {
+        fprintf(stderr, "lodged machine: %s\n", err);
+        _exit(MGR_EXIT_ERROR);
+    }
 }
 
 static void *server_main(void *opaque)
@@ -290,9 +314,16 @@ int mgr_cmd_machine(int argc, char **argv)
     install_fatal_handlers();
 
     char err[512];
+    /* Before any thread exists, so every one of them starts under the control list at least. */
+    if (p.opts.seccomp && !jail_seccomp_apply(JAIL_THREAD_CONTROL, err, sizeof err)) {
+        fprintf(stderr, "lodged machine: %s\n", err);
+        return MGR_EXIT_ERROR;
+    }
     fcapi_init(&p.api, p.opts.id);
     p.api.on_start = on_machine_start;
     p.api.on_start_opaque = &p;
+    if (p.opts.seccomp)
+        p.api.on_thread = confine_thread;
     cJSON *doc = NULL;
     if (p.opts.config_file) {
         doc = read_config_file(p.opts.config_file, err, sizeof err);

@@ -1,7 +1,7 @@
 /* mgr/workers.h: WebAssembly instances run in worker processes (`lodged worker`), many instances per worker,
  * each worker jailed; a fault in a worker ends that worker only: the pool restarts it and reports its
  * instances as crashed. The pool is thread-safe; it watches its workers on a thread of its own and reports
- * state changes through the callback (called on that thread). */
+ * state changes through the callback (called on that thread). Design, protocol, limits: docs/workers.md. */
 #ifndef LODGE_MGR_WORKERS_H
 #define LODGE_MGR_WORKERS_H
 
@@ -47,16 +47,18 @@ WorkerPool *workers_new(const char *lodged_path, const char *state_dir, unsigned
                         void *opaque, char *err, size_t errlen);
 void workers_delete(WorkerPool *p);   /* stops the pool's thread; workers keep running for the next daemon */
 
-/* Places the instance on a worker in state CREATED (module loaded and instantiated, not started). */
+/* Places the instance on a worker in state CREATED (module loaded and instantiated, not started). The
+ * pool opens the module, output files and preopens itself and hands them to the worker. */
 bool workers_create(WorkerPool *p, const InstanceSpec *spec, char *err, size_t errlen);
 bool workers_start(WorkerPool *p, const char *id, char *err, size_t errlen);
 bool workers_pause(WorkerPool *p, const char *id, char *err, size_t errlen);
 bool workers_resume(WorkerPool *p, const char *id, char *err, size_t errlen);
-/* Graceful: the guest is interrupted and ends as by proc_exit(143). */
+/* Graceful: the guest is interrupted and ends as by proc_exit(143). Returns once it has ended (or after a
+ * second, for a guest inside a long host call: it ends when the call returns). */
 bool workers_stop(WorkerPool *p, const char *id, char *err, size_t errlen);
-/* Immediate: the instance is dropped. */
+/* Immediate: the instance is dropped (exit 137, "killed"); returns as workers_stop does. */
 bool workers_kill(WorkerPool *p, const char *id, char *err, size_t errlen);
-/* Forgets a stopped or crashed instance. */
+/* Forgets a created, stopped or crashed instance, or one being stopped or killed (once it has ended). */
 bool workers_remove(WorkerPool *p, const char *id, char *err, size_t errlen);
 bool workers_status(WorkerPool *p, const char *id, InstanceStatus *out);
 /* Every instance the pool knows (for a daemon that restarts); returns how many were written. */

@@ -78,7 +78,8 @@ static bool make_config(const lodge_machine_config_t *c, MachineConfig *mc, lodg
     for (unsigned i = 0; i < c->ndisks; i++) {
         if (!c->disks[i].path || !*c->disks[i].path)
             return lodge_error_set(err, LODGE_ERR_ARG, "disk %u: no path", i);
-        mc->disk[i] = (MachineDisk){.path = c->disks[i].path, .ro = c->disks[i].read_only};
+        mc->disk[i] = (MachineDisk){.path = c->disks[i].path, .ro = c->disks[i].read_only,
+                                    .max_host_bytes = c->disks[i].max_host_bytes};
     }
     mc->ndisks = c->ndisks;
     mc->tap = c->tap && *c->tap ? c->tap : NULL;
@@ -301,6 +302,9 @@ void lodge_machine_stats(const lodge_machine_t *m, lodge_machine_stats_t *out)
     out->mem_bytes = machine_ram_size(mm->vm);
     out->mem_resident = machine_ram_resident(mm->vm);
     out->overhead_bytes = s.overhead_bytes + sizeof *mm;     /* the machine's and this handle's */
+    out->disk_io_errors = s.disk_io_errors;
+    out->disk_limit_refusals = s.disk_limit_refusals;
+    out->rate_limited = s.rate_limited;
     out->disk_read_bytes = s.disk_read_bytes;
     out->disk_write_bytes = s.disk_write_bytes;
     out->disk_reads = s.disk_reads;
@@ -365,4 +369,28 @@ const char *lodge_machine_exit_name(lodge_machine_exit_t exit)
 Machine *api_machine(const lodge_machine_t *m)
 {
     return m->vm;
+}
+
+static RateLimitConfig limit_of(const lodge_rate_limiter_t *r)
+{
+    return (RateLimitConfig){
+        .bandwidth = {r->bandwidth.size, r->bandwidth.one_time_burst, r->bandwidth.refill_time_ms},
+        .ops = {r->ops.size, r->ops.one_time_burst, r->ops.refill_time_ms},
+    };
+}
+
+/* The machine keeps the new limits under a lock of its own and its run loop applies them between slices, so
+ * this needs no state check: before the start, while running or paused, or after the end. */
+bool lodge_machine_set_rate_limit(lodge_machine_t *m, const char *device, const lodge_rate_limit_t *rl,
+                                  lodge_error_t *err)
+{
+    static const lodge_rate_limit_t none;
+    if (!rl)
+        rl = &none;
+    RateLimitConfig io = limit_of(&rl->rate_limiter), rx = limit_of(&rl->rx_rate_limiter),
+                    tx = limit_of(&rl->tx_rate_limiter);
+    VmError e = {{0}, VMERR_ARG};
+    if (!machine_set_rate_limit(m->vm, device, &io, &rx, &tx, &e))
+        return fail_vm(err, &e);
+    return true;
 }

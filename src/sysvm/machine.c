@@ -41,7 +41,7 @@
 
 #define POWER_PRESS_NS 1000000000ull /* a shutdown request presses the power button again this often */
 
-enum { REQ_STOP = 1, REQ_PAUSE = 2, REQ_SHUTDOWN = 4 };
+enum { REQ_STOP = 1, REQ_PAUSE = 2, REQ_SHUTDOWN = 4, REQ_LIMITS = 8 };
 
 enum { CSR_MEDELEG = 0x302, CSR_MIDELEG = 0x303, CSR_MCOUNTEREN = 0x306, CSR_PMPCFG0 = 0x3a0,
        CSR_PMPADDR0 = 0x3b0 };
@@ -88,6 +88,10 @@ struct Machine {
     /* The published figures (machine_stats), guarded by stats_lock. */
     pthread_mutex_t stats_lock;
     MachineStats snap;
+    /* Rate limits set from other threads, applied by the run loop (REQ_LIMITS), guarded by limit_lock. */
+    pthread_mutex_t limit_lock;
+    RateLimitConfig disk_limit[MACHINE_MAX_DISKS], net_rx_limit, net_tx_limit;
+    unsigned limits_changed;           /* bit i: disk i; bit MACHINE_MAX_DISKS: the network */
     Alloc alloc;                       /* Lodge's own allocations for this machine, bounded by max_overhead */
 };
 
@@ -418,6 +422,7 @@ Machine *machine_new(const MachineConfig *cfg, VmError *err)
     m->t0_ns = host_monotonic_ns();
     atomic_init(&m->req, 0);
     pthread_mutex_init(&m->stats_lock, NULL);
+    pthread_mutex_init(&m->limit_lock, NULL);
     bus_init(&m->bus);
     m->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (m->wake_fd < 0) {
@@ -457,7 +462,8 @@ Machine *machine_new(const MachineConfig *cfg, VmError *err)
         goto fail;
 
     for (unsigned i = 0; i < cfg->ndisks; i++) {
-        if (!blockfile_open(&m->disk[i], cfg->disk[i].path, cfg->disk[i].ro, err))
+        BlockOpts bo = {.ro = cfg->disk[i].ro, .max_host_bytes = cfg->disk[i].max_host_bytes, .alloc = &m->alloc};
+        if (!blockfile_open_opts(&m->disk[i], cfg->disk[i].path, &bo, err))
             goto fail;
         m->ndisks++;
         char id[24];
@@ -525,6 +531,7 @@ void machine_delete(Machine *m)
     if (m->wake_fd >= 0)
         close(m->wake_fd);
     pthread_mutex_destroy(&m->stats_lock);
+    pthread_mutex_destroy(&m->limit_lock);
     Alloc a = m->alloc;
     alloc_free(&a, m, sizeof *m);
 }
@@ -547,9 +554,70 @@ uint64_t machine_kernel_entry(const Machine *m)
 
 /* ---- the run loop ---- */
 
+/* Rate limits other threads set (machine_set_rate_limit) reach the devices here, on the machine's thread. */
+static void apply_limits(Machine *m)
+{
+    if (!(atomic_load_explicit(&m->req, memory_order_acquire) & REQ_LIMITS))
+        return;
+    atomic_fetch_and(&m->req, ~(unsigned)REQ_LIMITS);
+    pthread_mutex_lock(&m->limit_lock);
+    unsigned changed = m->limits_changed;
+    m->limits_changed = 0;
+    RateLimitConfig disk[MACHINE_MAX_DISKS], rx = m->net_rx_limit, tx = m->net_tx_limit;
+    memcpy(disk, m->disk_limit, sizeof disk);
+    pthread_mutex_unlock(&m->limit_lock);
+    for (unsigned i = 0; i < m->ndisks; i++)
+        if (changed & (1u << i))
+            virtio_blk_set_rate_limit(&m->blk[i], &disk[i]);
+    if (m->net && (changed & (1u << MACHINE_MAX_DISKS)))
+        virtio_net_set_rate_limit(m->net, &rx, &tx);
+}
+
+bool machine_set_rate_limit(Machine *m, const char *device, const RateLimitConfig *io, const RateLimitConfig *rx,
+                            const RateLimitConfig *tx, VmError *err)
+{
+    static const RateLimitConfig none;
+    unsigned bit;
+    char what[32];
+    if (!device)
+        return vmerr_set(err, "no device named");
+    if (!strncmp(device, "disk", 4) && device[4] >= '0' && device[4] <= '9' && !device[5]) {
+        unsigned i = (unsigned)(device[4] - '0');
+        if (i >= m->ndisks)
+            return vmerr_set(err, "%s: the machine has %u disk%s (disk0..)", device, m->ndisks, m->ndisks == 1 ? "" : "s");
+        snprintf(what, sizeof what, "%s", device);
+        if (io && !ratelimit_check(io, what, err))
+            return false;
+        bit = i;
+    } else if (!strcmp(device, "net0")) {
+        if (!m->net)
+            return vmerr_set(err, "net0: the machine has no network interface");
+        if ((rx && !ratelimit_check(rx, "net0 rx", err)) || (tx && !ratelimit_check(tx, "net0 tx", err)))
+            return false;
+        bit = MACHINE_MAX_DISKS;
+    } else {
+        return vmerr_set(err, "%s: no such device (disk0..disk3, net0)", device);
+    }
+    pthread_mutex_lock(&m->limit_lock);
+    if (bit < MACHINE_MAX_DISKS) {
+        m->disk_limit[bit] = io ? *io : none;
+    } else {
+        m->net_rx_limit = rx ? *rx : none;
+        m->net_tx_limit = tx ? *tx : none;
+    }
+    m->limits_changed |= 1u << bit;
+    pthread_mutex_unlock(&m->limit_lock);
+    atomic_fetch_or(&m->req, REQ_LIMITS);
+    uint64_t one = 1;
+    ssize_t r = write(m->wake_fd, &one, sizeof one);
+    (void)r;
+    return true;
+}
+
 static void poll_io(Machine *m)
 {
     m->io_polls++;
+    apply_limits(m);
     term_flush(&m->term);
     term_poll(&m->term);
     if (m->term.quit)
@@ -632,10 +700,14 @@ static void publish_stats(Machine *m, uint64_t now)
         s.disk_writes += m->blk[i].writes;
         s.disk_read_bytes += m->blk[i].read_bytes;
         s.disk_write_bytes += m->blk[i].write_bytes;
+        s.disk_io_errors += m->blk[i].ioerrs;
+        s.disk_limit_refusals += blockfile_limit_refusals(&m->disk[i]);
+        s.rate_limited += m->blk[i].throttled;
     }
     if (m->net) {
         s.net_rx_bytes = m->net->rx_bytes;
         s.net_tx_bytes = m->net->tx_bytes;
+        s.rate_limited += m->net->throttled;
     }
     s.console_dropped = m->term.dropped;
     s.overhead_bytes = m->alloc.used;
@@ -708,6 +780,16 @@ static void idle_wait(Machine *m, uint64_t deadline)
         if (d < wait_ns)
             wait_ns = d;
     }
+    /* A request a rate limiter holds back is due then. */
+    uint64_t host_now = host_monotonic_ns();
+    for (unsigned i = 0; i < m->nvirtio; i++) {
+        uint64_t w = m->vdev[i]->ops->wake_at ? m->vdev[i]->ops->wake_at(m->vdev[i]) : 0;
+        if (w) {
+            uint64_t d = w > host_now ? w - host_now : 0;
+            if (d < wait_ns)
+                wait_ns = d;
+        }
+    }
     if (wait_ns) {
         term_flush(&m->term);
         m->idle_waits++;
@@ -720,6 +802,7 @@ MachineExit machine_run(Machine *m)
 {
     uint64_t last_io = host_monotonic_ns();
     m->start_ns = last_io;
+    apply_limits(m);                   /* those set before the start */
     while (!m->stop) {
         uint64_t ran = 0;
         bool any_running = false;

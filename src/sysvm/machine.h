@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sysvm/backend/ratelimit.h"
 #include "sysvm/backend/term.h"
 #include "sysvm/vmerr.h"
 
@@ -32,8 +33,9 @@
 #define MACHINE_MAX_RAM (64ull << 30)
 
 typedef struct MachineDisk {
-    const char *path;
+    const char *path;                   /* raw or qcow2 (chosen by the file's magic) */
     bool ro;
+    uint64_t max_host_bytes;            /* bound on the image file's length; 0: none */
 } MachineDisk;
 
 typedef struct MachineConfig {
@@ -76,6 +78,9 @@ typedef struct MachineStats {
     uint64_t traps, interrupts, sbi_calls, mmio_accesses;
     uint64_t console_dropped;
     uint64_t overhead_bytes;            /* Lodge's own allocations for the machine (its Alloc) */
+    uint64_t disk_io_errors;            /* disk requests answered VIRTIO_BLK_S_IOERR */
+    uint64_t disk_limit_refusals;       /* writes refused because an image reached max_host_bytes */
+    uint64_t rate_limited;              /* disk requests and network frames a rate limiter held back */
 } MachineStats;
 
 /* Builds the machine: RAM, devices, images loaded, device tree written, harts reset. NULL with a message
@@ -91,6 +96,11 @@ void machine_request_stop(Machine *m);
 void machine_request_shutdown(Machine *m);
 /* Any thread: ask the run to pause (cfg.on_pause reports when it has) or to go on. */
 void machine_request_pause(Machine *m, bool pause);
+/* Any thread, at any time: sets the rate limit of device "disk0".."disk3" (io) or "net0" (rx and tx); NULL
+ * removes a limit. Takes effect at the run loop's next I/O poll (at once when it idles), or when the run
+ * starts. False with a message for an unknown device or values out of range. */
+bool machine_set_rate_limit(Machine *m, const char *device, const RateLimitConfig *io, const RateLimitConfig *rx,
+                            const RateLimitConfig *tx, VmError *err);
 /* Any thread: the figures the run last published (at most ~1 ms old while it runs; exact once it pauses or
  * ends). */
 void machine_stats(Machine *m, MachineStats *out);

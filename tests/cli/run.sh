@@ -56,6 +56,14 @@ json() {
     if [ $rc -eq 0 ] && python3 -c 'import json,sys; json.load(sys.stdin)' <"$T/json" 2>"$T/pyerr"; then ok "$name"
     else bad "$name (exit $rc)" "$(cat "$T/err" "$T/pyerr"; head -c 600 "$T/json")"; fi
 }
+# known NAME STATUS DETAIL: the result of a check listed in tests/cli/known.txt (STATUS 0 = passed).
+known() {
+    local reason; reason=$(sed -n "s/^$1: //p" tests/cli/known.txt | head -1)
+    if [ "$2" -eq 0 ]; then
+        if [ -n "$reason" ]; then bad "$1: unexpected pass: remove it from tests/cli/known.txt"; else ok "$1"; fi
+    elif [ -n "$reason" ]; then skp "$1" "known failure: $reason"
+    else bad "$1" "$3"; fi
+}
 # waitfor SECONDS CMD...: retries CMD (quietly) until it succeeds; false after SECONDS.
 waitfor() {
     local secs=$1; shift
@@ -68,6 +76,7 @@ waitfor() {
 }
 state_of() { timeout "$STEP" "$L" info --json "$1" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])' 2>/dev/null; }
 is_state() { [ "$(state_of "$1")" = "$2" ]; }
+is_ended() { case "$(state_of "$1")" in stopped|crashed) return 0;; esac; return 1; }
 
 if [ ! -x "$L" ] || [ ! -x "$D" ]; then
     bad "build" "$L or $D missing: run make"
@@ -159,6 +168,18 @@ else
         # logs -f follows an instance until it ends.
         timeout "$STEP" "$L" create instance --name hello3 --start "$HELLO" >/dev/null 2>&1
         expect "logs -f: follows to the end" 0 "Hello from WebAssembly!" "$L" logs -f hello3
+        LS=$(dirname "$HELLO")/ls.wasm
+        if [ -f "$LS" ]; then
+            # --dir with a relative host path: the daemon gets it absolute, the guest sees the name asked for.
+            mkdir -p "$T/share/sub" && echo data >"$T/share/f.txt"
+            (cd "$T" && timeout "$STEP" "$L" create instance --name ls1 --start --dir-ro share::/data "$LS" /data) >/dev/null 2>&1
+            st=1
+            waitfor 20 is_ended ls1 && is_state ls1 stopped && timeout "$STEP" "$L" logs ls1 2>&1 | grep -q "f\.txt" \
+                && timeout "$STEP" "$L" info ls1 2>&1 \
+                    | grep -qE "config.dirs\[0\] +.*\"host\":\"$T/share\".*\"read_only\":true" && st=0
+            known instance-preopen $st "state $(state_of ls1): $(timeout 5 "$L" logs ls1 2>&1 | tail -3)"
+            timeout "$STEP" "$L" rm -f ls1 >/dev/null 2>&1
+        fi
         LIFE=$(dirname "$HELLO")/life.wasm
         if [ -f "$LIFE" ]; then
             # A long run (sleeping in WASI between frames): stopped gracefully, ends as by proc_exit(143).

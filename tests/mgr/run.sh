@@ -77,6 +77,8 @@ raw 'GET /v1/host HTTP/1.1\r\nno colon here\r\n\r\n'; check "malformed header: 4
 raw 'POST /v1/machines HTTP/1.1\r\nContent-Length: 12x\r\n\r\n'; check "malformed Content-Length: 400" grep -q '^HTTP/1.1 400 ' "$T/body"
 raw 'GET /v1/host HTTP/1.1\r\n\r\nGET /v1/machines HTTP/1.1\r\nConnection: close\r\n\r\n'
 check "pipelined requests: two answers in order" bash -c "[ \$(grep -c '^HTTP/1.1 200' $T/body) = 2 ]"
+raw 'HEAD /v1/host HTTP/1.1\r\n\r\nGET /v1/nothing HTTP/1.1\r\nConnection: close\r\n\r\n'
+check "HEAD: headers only, the next answer follows at once" bash -c "grep -q '^HTTP/1.1 405' $T/body && grep -q '^HTTP/1.1 404' $T/body && [ \$(grep -c fault_message $T/body) = 1 ]"
 code=$(curl -s --max-time 5 --unix-socket "$SOCK" -o "$T/body" -w '%{http_code}' -H 'Transfer-Encoding: chunked' -d '{}' http://lodge/v1/machines)
 check "chunked request body: 411" fault 411
 head -c $((2 * 1024 * 1024)) /dev/zero >"$T/big"
@@ -186,6 +188,7 @@ else
     ireq '{"module": "hello", "id": "hi", "args": ["a"], "env": {"K": "V"}, "max_memory_bytes": 1048576, "fuel": 1000000, "cpu_weight": 50}'
     check "POST /v1/instances: 201 created" bash -c "[ $code = 201 ] && jq -e '.state == \"created\" and .kind == \"instance\"' $T/body >/dev/null"
     ireq '{"module": "hello", "id": "hi"}'; check "an instance id taken: 409" fault 409
+    req DELETE '/v1/instances/hi?forceful=1'; check "unknown query parameter on DELETE: 400, nothing removed" fault 400
     req GET /v1/instances; check "GET /v1/instances" json 'length == 1'
     req GET /v1/host; check "the instance's budget is allocated" json '.allocated.instances_memory_bytes == 1048576'
     req POST /v1/instances/hi/actions -d '{"action":"resume"}'; check "resume a created instance: 409" fault 409
@@ -317,8 +320,10 @@ if [ $MACHINES = 1 ]; then
     sleep 1
     req GET /metrics
     check "/metrics: the machine's state and counters" bash -c "grep -q 'lodge_guest_state{kind=\"machine\",id=\"vm1\",state=\"running\"} 1' $T/body && grep -q 'lodge_machine_instructions_total{id=\"vm1\"}' $T/body"
-    req POST /v1/machines/vm1/actions -d '{"action":"stop","timeout_s":20}'; check "stop (graceful): accepted" test "$code" = 200
-    check "the guest powers off: stopped" wait_state vm1 stopped 25
+    req POST /v1/machines/vm1/actions -d '{"action":"stop","timeout_s":8}'; check "stop (graceful): accepted" test "$code" = 200
+    wait_state vm1 stopped 15
+    # A guest whose init handles the power button powers off; one that ignores it is killed at the deadline.
+    check "stop: the guest ends, by poweroff or at the deadline ($(jq -r .exit.reason "$T/body"))" json '.state == "stopped" and (.exit.reason == "poweroff" or .exit.reason == "killed")'
     wait "$FOL" 2>/dev/null
     check "logs?follow streamed the console and ended with the machine" grep -qa '/ # ' "$T/follow"
     req GET /v1/machines/vm1; check "exit reason recorded" json '.exit.reason != null and .pid == 0'
@@ -359,6 +364,8 @@ check "restart after SIGKILL (stale socket replaced)" start_daemon
 req GET /v1/modules; check "modules found again" json "length == $NMOD"
 if [ $INSTANCES = 1 ]; then
     req GET /v1/instances/keep; check "an instance running across the daemon's SIGKILL is found running" json '.state == "running"'
+    req GET /metrics
+    check "/metrics: a spinning instance's CPU time" bash -c "awk '/^lodge_guest_cpu_seconds_total\{kind=\"instance\",id=\"keep\"\}/ {exit !(\$2 > 0)}' $T/body && grep -q 'lodge_guest_state{kind=\"instance\",id=\"keep\",state=\"running\"} 1' $T/body"
     req DELETE '/v1/instances/keep?force=true'; check "DELETE a running instance with ?force=true: 204" test "$code" = 204
 fi
 if [ $MACHINES = 1 ]; then
@@ -374,6 +381,22 @@ lsof_count() { ls /proc/$DPID/fd 2>/dev/null | wc -l; }
 check "a second daemon on the same state directory is refused" bash -c "! '$LODGED' daemon --socket '$T/other.sock' --state-dir '$STATE' >/dev/null 2>&1"
 check "a second daemon on the same socket is refused" bash -c "! '$LODGED' daemon --socket '$SOCK' --state-dir '$T/state2' >/dev/null 2>&1"
 check "bad flags: usage error" bash -c "'$LODGED' daemon --overcommit lots 2>&1 | grep -q overcommit"
+# The defaults: the socket under XDG_RUNTIME_DIR, the state under XDG_STATE_HOME; LODGE_SOCKET overrides.
+mkdir -p "$T/xdg" "$T/xs"; chmod 700 "$T/xdg"
+default_daemon() {  # default_daemon EXPECTED-SOCKET [env...]: start with no --socket/--state-dir, see where it listens
+    local want=$1; shift
+    env "$@" XDG_RUNTIME_DIR="$T/xdg" XDG_STATE_HOME="$T/xs" "$LODGED" daemon >"$T/def.out" 2>&1 &
+    local pid=$!
+    for _ in $(seq 100); do [ -S "$want" ] && break; sleep 0.05; done
+    local ok=1
+    curl -s --max-time 5 --unix-socket "$want" http://lodge/v1/host | jq -e ".daemon.state_dir == \"$T/xs/lodge\"" >/dev/null && grep -q "$want" "$T/def.out" && ok=0
+    kill -TERM $pid; wait $pid 2>/dev/null
+    return $ok
+}
+check "default socket \$XDG_RUNTIME_DIR/lodge/lodged.sock, state \$XDG_STATE_HOME/lodge" default_daemon "$T/xdg/lodge/lodged.sock"
+check "LODGE_SOCKET overrides the default socket" default_daemon "$T/xdg/other.sock" LODGE_SOCKET="$T/xdg/other.sock"
+mkdir -p "$T/open"; chmod 777 "$T/open"
+check "a socket directory others can write is refused" bash -c "! '$LODGED' daemon --socket '$T/open/s.sock' --state-dir '$T/state3' 2>&1 | grep -q listening"
 
 # ---------------------------------------------------------------- /metrics parses as Prometheus text
 req GET /metrics

@@ -9,7 +9,8 @@ int t_first_line;
 
 int main(int argc, char **argv)
 {
-    const TestCase *tables[] = {t_virtq_tests, t_fdt_tests, t_dev_tests, t_alloc_tests};
+    const TestCase *tables[] = {t_virtq_tests, t_fdt_tests, t_dev_tests, t_alloc_tests, t_ratelimit_tests,
+                                t_qcow2_tests};
     int pass = 0, fail = 0;
     for (size_t k = 0; k < sizeof tables / sizeof tables[0]; k++)
         for (const TestCase *t = tables[k]; t->name; t++) {

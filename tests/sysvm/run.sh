@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The system-VM machine suite: unit tests (virtqueue against hostile drivers, device tree, bus, devices,
-# SBI), a short libFuzzer run of the virtqueue and device-tree code, then boot tests of the default guest
-# (built and cached by guests/build.sh). Boot tests named in tests/sysvm/skip.txt count as skipped when they
-# fail, and fail when they pass.
+# SBI), a short libFuzzer run of the virtqueue, device-tree and qcow2 code, then boot tests of the default guest
+# (built and cached by guests/build.sh), storage among them (tests/sysvm/storage.sh). Boot tests named in
+# tests/sysvm/skip.txt count as skipped when they fail, and fail when they pass.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -33,10 +33,20 @@ fi
 # ---- fuzzing ----
 if ! command -v clang >/dev/null; then
     skp fuzz-virtq "clang not installed (Debian clang)"; skp fuzz-fdt "clang not installed (Debian clang)"
+    skp fuzz-qcow2 "clang not installed (Debian clang)"
 elif ! make -s sysvm-fuzz >"$OUT/fuzz-build.log" 2>&1; then
     bad fuzz-build "$(tail -5 "$OUT/fuzz-build.log")"
 else
-    for t in virtq fdt; do
+    # qcow2 images made by qemu-img seed the image fuzzer (512-byte clusters keep them small).
+    mkdir -p "$OUT/corpus-qcow2"
+    if command -v qemu-img >/dev/null && [ ! -e "$OUT/corpus-qcow2/v3.qcow2" ]; then
+        ( cd "$OUT/corpus-qcow2" && qemu-img create -f qcow2 -o cluster_size=512 v3.qcow2 64K \
+            && qemu-io -f qcow2 -c 'write -P 1 0 4k' -c 'write -z 8k 1k' v3.qcow2 \
+            && qemu-img create -f qcow2 -o compat=0.10,cluster_size=512 v2.qcow2 64K \
+            && qemu-img create -f qcow2 -o cluster_size=512,refcount_bits=1 -b v2.qcow2 -F qcow2 -u b.qcow2 64K
+        ) >/dev/null 2>&1
+    fi
+    for t in virtq fdt qcow2; do
         corpus=$OUT/corpus-$t; mkdir -p "$corpus"
         if build-fuzz/sysvm-fuzz-$t -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=1024 -timeout=10 \
                 -artifact_prefix="$OUT/crash-$t-" "$corpus" >"$OUT/fuzz-$t.log" 2>&1; then
@@ -297,6 +307,9 @@ if [ -r "$FW" ]; then
 else
     skp boot-opensbi "$FW missing (Debian package opensbi)"
 fi
+
+# qcow2 overlays, the host size limit, disk rate limits (tests/sysvm/storage.sh).
+. tests/sysvm/storage.sh
 
 echo "$pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]

@@ -30,5 +30,7 @@ extern const TestCase t_virtq_tests[];
 extern const TestCase t_fdt_tests[];
 extern const TestCase t_dev_tests[];
 extern const TestCase t_alloc_tests[];
+extern const TestCase t_qcow2_tests[];
+extern const TestCase t_ratelimit_tests[];
 
 #endif

@@ -1,8 +1,12 @@
 /* virtio-blk request handling (virtio 1.x, 5.2). Requests run to completion when the driver kicks the queue:
- * the disk is a host file, and pread/pwrite are fast enough to do in line. */
+ * the disk is a host file, and pread/pwrite are fast enough to do in line. A request the rate limiter holds
+ * back stays taken from the queue, and nothing after it is taken, until the limiter's time comes: the run
+ * loop polls the device then (wake_at), so a throttled guest costs no host CPU while it waits. */
 #include "sysvm/virtio/blk.h"
 
 #include <string.h>
+
+#include "sysvm/backend/host.h"
 
 enum { T_IN = 0, T_OUT = 1, T_FLUSH = 4, T_GET_ID = 8, T_DISCARD = 11, T_WRITE_ZEROES = 13 };
 enum { S_OK = 0, S_IOERR = 1, S_UNSUPP = 2 };
@@ -95,43 +99,96 @@ static uint8_t do_ranges(VirtioBlk *b, const VirtqChain *c, bool zeroes)
     return S_OK;
 }
 
-static void blk_notify(VirtioDevice *vd, unsigned q)
+/* What a request costs the rate limiter: its data bytes (reads and writes), and one operation whatever it is
+ * (as Firecracker counts). */
+static uint64_t request_bytes(const VirtqChain *c, uint32_t type)
+{
+    if (type == T_IN)
+        return c->in_len - 1;
+    return type == T_OUT ? c->out_len - 16 : 0;
+}
+
+static void blk_process(VirtioDevice *vd)
 {
     VirtioBlk *b = vd->impl;
-    VirtqChain c;
-    while (virtio_dev_pop(vd, 0, &c) > 0) {
+    VirtqChain *c = &b->held;
+    for (;;) {
+        if (!b->holding && virtio_dev_pop(vd, 0, c) <= 0)
+            return;
         uint8_t hdr[16];
-        if (c.out_len < 16 || c.in_len < 1 || virtio_queue_chain_read(&c, vd->mem, 0, hdr, 16) != 16) {
+        if (c->out_len < 16 || c->in_len < 1 || virtio_queue_chain_read(c, vd->mem, 0, hdr, 16) != 16) {
             /* Without a header or a status byte no answer can even be given: a driver bug. */
+            b->holding = false;
             virtio_dev_fail(vd, "block request without header or status byte");
             return;
         }
         uint32_t type = (uint32_t)get_le(hdr, 4);
         uint64_t sector = get_le(hdr + 8, 8);
+        if (ratelimit_enabled(&b->rl) &&
+            !ratelimit_take(&b->rl, request_bytes(c, type), 1, host_monotonic_ns(), &b->wake_ns)) {
+            b->throttled += !b->holding;
+            b->holding = true;
+            return;
+        }
+        b->holding = false;
         uint32_t written = 0;
         uint8_t status;
         switch (type) {
-        case T_IN: status = do_read(b, &c, sector, &written); break;
-        case T_OUT: status = do_write(b, &c, sector); break;
+        case T_IN: status = do_read(b, c, sector, &written); break;
+        case T_OUT: status = do_write(b, c, sector); break;
         case T_FLUSH: status = blockfile_flush(b->file) ? S_OK : S_IOERR; break;
         case T_GET_ID: {
-            uint64_t n = c.in_len - 1 < 20 ? c.in_len - 1 : 20;
-            written = (uint32_t)virtio_queue_chain_write(&c, vd->mem, 0, b->id, n);
+            uint64_t n = c->in_len - 1 < 20 ? c->in_len - 1 : 20;
+            written = (uint32_t)virtio_queue_chain_write(c, vd->mem, 0, b->id, n);
             status = S_OK;
             break;
         }
-        case T_DISCARD: status = do_ranges(b, &c, false); break;
-        case T_WRITE_ZEROES: status = do_ranges(b, &c, true); break;
+        case T_DISCARD: status = do_ranges(b, c, false); break;
+        case T_WRITE_ZEROES: status = do_ranges(b, c, true); break;
         default: status = S_UNSUPP; break;
         }
         if (status == S_IOERR)
             b->ioerrs++;
-        virtio_queue_chain_write(&c, vd->mem, c.in_len - 1, &status, 1);
-        virtio_dev_push(vd, 0, &c, written + 1);
+        virtio_queue_chain_write(c, vd->mem, c->in_len - 1, &status, 1);
+        virtio_dev_push(vd, 0, c, written + 1);
     }
 }
 
-static const VirtioOps blk_ops = {.name = "virtio-blk", .device_id = 2, .notify = blk_notify};
+static void blk_notify(VirtioDevice *vd, unsigned q)
+{
+    blk_process(vd);
+}
+
+static void blk_poll(VirtioDevice *vd)
+{
+    VirtioBlk *b = vd->impl;
+    if (b->holding)
+        blk_process(vd);
+}
+
+static uint64_t blk_wake_at(VirtioDevice *vd)
+{
+    VirtioBlk *b = vd->impl;
+    return b->holding ? b->wake_ns : 0;
+}
+
+static void blk_reset(VirtioDevice *vd)
+{
+    VirtioBlk *b = vd->impl;
+    b->holding = false;
+}
+
+void virtio_blk_set_rate_limit(VirtioBlk *b, const RateLimitConfig *cfg)
+{
+    uint64_t now = host_monotonic_ns();
+    ratelimit_set(&b->rl, cfg, now);
+    b->wake_ns = now;                   /* a held request is tried again under the new limit */
+}
+
+static const VirtioOps blk_ops = {
+    .name = "virtio-blk", .device_id = 2, .notify = blk_notify, .reset = blk_reset, .poll = blk_poll,
+    .wake_at = blk_wake_at,
+};
 
 void virtio_blk_init(VirtioBlk *b, const GuestMem *mem, BlockFile *file, const char *id)
 {
@@ -143,7 +200,9 @@ void virtio_blk_init(VirtioBlk *b, const GuestMem *mem, BlockFile *file, const c
     virtio_dev_init(&b->vdev, &blk_ops, b, mem, f, 1, 128);
     b->file = file;
     b->ioerrs = 0;
-    b->reads = b->writes = b->read_bytes = b->write_bytes = 0;
+    b->reads = b->writes = b->read_bytes = b->write_bytes = b->throttled = 0;
+    b->holding = false;
+    ratelimit_init(&b->rl);
     memset(b->id, 0, sizeof b->id);
     strncpy(b->id, id, 20);
     uint8_t *cfg = b->vdev.config;

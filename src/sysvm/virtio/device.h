@@ -27,6 +27,9 @@ typedef struct VirtioOps {
     void (*reset)(VirtioDevice *vd);                      /* optional: drop device-private state */
     void (*poll)(VirtioDevice *vd);                       /* optional: backend input, between slices */
     int (*wait_fd)(VirtioDevice *vd);                     /* optional: fd whose input poll() would take */
+    /* optional: host monotonic ns at which poll() has work again although no fd says so (a request held back
+     * by a rate limiter); 0: none. The run loop's idle wait ends by then. */
+    uint64_t (*wake_at)(VirtioDevice *vd);
     /* optional: the driver wrote config bytes [off, off+size) (value little-endian); without it config is
      * read-only */
     void (*config_write)(VirtioDevice *vd, uint64_t off, unsigned size, uint64_t val);
