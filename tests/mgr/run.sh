@@ -188,6 +188,7 @@ else
     ireq '{"module": "hello", "id": "hi", "args": ["a"], "env": {"K": "V"}, "max_memory_bytes": 1048576, "fuel": 1000000, "cpu_weight": 50}'
     check "POST /v1/instances: 201 created" bash -c "[ $code = 201 ] && jq -e '.state == \"created\" and .kind == \"instance\"' $T/body >/dev/null"
     ireq '{"module": "hello", "id": "hi"}'; check "an instance id taken: 409" fault 409
+    req DELETE '/v1/instances/hi?forceful=1'; check "unknown query parameter on DELETE: 400, nothing removed" fault 400
     req GET /v1/instances; check "GET /v1/instances" json 'length == 1'
     req GET /v1/host; check "the instance's budget is allocated" json '.allocated.instances_memory_bytes == 1048576'
     req POST /v1/instances/hi/actions -d '{"action":"resume"}'; check "resume a created instance: 409" fault 409
