@@ -10,45 +10,8 @@ GUEST=${GUEST:-${LODGE_GUEST_DIR:-$PWD/guests/cache}}
 INST_N=${INST_N:-2000}
 MACH_N=${MACH_N:-30}
 RUNS=${RUNS:-20}
-OWN_TMP=
-if [ -z "${TMP:-}" ]; then TMP=$(mktemp -d /tmp/lodge-bench.XXXXXX); OWN_TMP=1; fi
-D=$(mktemp -d "$TMP/daemon.XXXXXX") && [ -d "$D" ] || { echo "bench/hyper: no temporary directory" >&2; exit 1; }
-DPID=
-STATE=
-cleanup() {
-    [ -n "$DPID" ] && kill "$DPID" 2>/dev/null
-    # Workers and machine processes outlive a daemon by design: end those of this run (their command
-    # lines name its directory).
-    kill_servers
-    [ -n "$STATE" ] && rm -rf "$STATE"
-    [ -n "$OWN_TMP" ] && rm -rf "$TMP"
-    rm -rf "$D"
-}
-trap cleanup EXIT
 command -v wat2wasm >/dev/null || { echo "SKIP daemon part: wat2wasm missing (Debian wabt)"; exit 0; }
-wat2wasm bench/hyper/hello.wat -o "$D/hello.wasm" || exit 1
-
-start_daemon() {   # start_daemon STATE_DIR
-    kill_servers
-    STATE=$1
-    "$BUILD/lodged" daemon --socket "$D/d.sock" --state-dir "$STATE" >"$D/daemon.out" 2>&1 &
-    DPID=$!
-    for _ in $(seq 100); do grep -q listening "$D/daemon.out" 2>/dev/null && break; sleep 0.05; done
-    curl -s --max-time 10 --unix-socket "$D/d.sock" 'http://lodge/v1/modules?id=hello' --data-binary @"$D/hello.wasm" \
-        -o /dev/null -w '%{http_code}' | grep -q '^20' || { echo "bench/hyper: the daemon did not start" >&2; exit 1; }
-}
-stop_daemon() { kill "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null; DPID=; kill_servers; rm -rf "$STATE"; STATE=; }
-# The daemon and its workers (the processes whose command line names this run's directory).
-# Never an empty pattern: only this run's own directories (D, and STATE when a daemon runs) are matched.
-server_pids() {
-    local pats=(-e "$D/")
-    [ -n "$STATE" ] && pats+=(-e "$STATE/")
-    for p in /proc/[0-9]*; do
-        [ "${p#/proc/}" = $$ ] && continue
-        grep -qaF "${pats[@]}" "$p/cmdline" 2>/dev/null && echo "${p#/proc/}"
-    done
-}
-kill_servers() { for p in $(server_pids); do kill -9 "$p" 2>/dev/null; done; }
+. bench/hyper/lib.sh
 
 # Wall time of RUNS runs of a command one after the other: the median in ms.
 one_by_one() {

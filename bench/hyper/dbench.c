@@ -6,6 +6,12 @@
  *   dbench mach SOCK KERNEL INITRD N [PID...]  N x POST /v1/machines {"start": true}, then GET .../stats until
  *                                        the guest has retired instructions: create p50/p99, create to first
  *                                        instructions, machines/s; each deleted (?force=true) before the next.
+ *   dbench idle SOCK KERNEL INITRD N SECONDS TIMEOUT_S [PID...]
+ *                                        N machines (64 MiB) started at once; once each shows its shell prompt
+ *                                        (or after TIMEOUT_S), the host CPU their processes (and the PIDs given)
+ *                                        use over SECONDS, read from /proc so the measurement wakes nobody.
+ *   dbench lat SOCK MODULE N             N x (POST /v1/instances with start, then GET until it stopped): the
+ *                                        latency of a fresh instance's whole run, p50/p99/max.
  *   dbench host SOCK N MS               N x GET /v1/host, one every MS ms: p50/p99/max latency (how the daemon
  *                                        answers while something else goes on).
  * One line per figure; exit status 1 when a request fails. */
@@ -254,6 +260,112 @@ static int bench_mach(const char *kernel, const char *initrd, int n, char **pids
     return 0;
 }
 
+/* The value of a numeric field "name": in resp, or -1. */
+static long long field(const char *name)
+{
+    char key[64];
+    snprintf(key, sizeof key, "\"%s\":", name);
+    char *p = strstr(resp, key);
+    return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+static int bench_idle(const char *kernel, const char *initrd, int n, int seconds, int timeout_s, char **pids,
+                      int npids)
+{
+    char body[2048], path[160];
+    int tag = (int)(now_ns() / 1e6) % 100000, made = 0;
+    char *ready = calloc((size_t)n, 1);
+    char **mpid = calloc((size_t)n + (size_t)npids, sizeof *mpid);
+    if (!ready || !mpid)
+        return 1;
+    double t0 = now_ns();
+    for (; made < n; made++) {
+        snprintf(body, sizeof body,
+                 "{\"id\": \"i%d-%d\", \"kernel\": \"%s\", \"initrd\": \"%s\", \"mem_bytes\": 67108864, \"start\": true}",
+                 tag, made, kernel, initrd);
+        int st = request("POST", "/v1/machines", body);
+        if (st != 201) {
+            printf("create %d refused (%d): %s\n", made, st, resp);
+            break;
+        }
+    }
+    int nready = 0;
+    while (nready < made && now_ns() - t0 < timeout_s * 1e9) {
+        for (int i = 0; i < made; i++) {
+            if (ready[i])
+                continue;
+            snprintf(path, sizeof path, "/v1/machines/i%d-%d/logs?tail=256", tag, i);
+            if (request("GET", path, NULL) == 200 && strstr(resp, "/ # ")) {
+                ready[i] = 1;
+                nready++;
+            }
+        }
+        if (nready < made)
+            sleep(1);
+    }
+    double boot_s = (now_ns() - t0) / 1e9;
+    printf("%-40s %d of %d at their prompt after %.1f s\n", "machines booted (64 MiB each)", nready, made, boot_s);
+    int np = 0;
+    for (int i = 0; i < made; i++) {
+        snprintf(path, sizeof path, "/v1/machines/i%d-%d", tag, i);
+        if (ready[i] && request("GET", path, NULL) == 200 && field("pid") > 0) {
+            mpid[np] = malloc(24);
+            snprintf(mpid[np], 24, "%lld", field("pid"));
+            np++;
+        }
+    }
+    sleep(2);                                  /* the last prompts' echo and the polls above settle */
+    double c0 = cpu_of(mpid, np), d0 = cpu_of(pids, npids), w0 = now_ns();
+    sleep((unsigned)seconds);
+    double cpu = cpu_of(mpid, np) - c0, dcpu = cpu_of(pids, npids) - d0, wall = (now_ns() - w0) / 1e9;
+    printf("%-40s %.3f cores in total over %.1f s (%.2f s of CPU; daemon and workers %.2f s more)\n",
+           "idle guests' host CPU", (cpu + dcpu) / wall, wall, cpu, dcpu);
+    if (np > 0) {
+        double per = (cpu + dcpu) / wall / np;
+        printf("%-40s %.5f cores each (%.2f%% of a core)\n", "per idle guest", per, per * 100);
+        if (np < 200)
+            printf("%-40s %.3f cores for 200 guests (EXTRAPOLATED from %d measured, not measured)\n",
+                   "extrapolation", per * 200, np);
+    }
+    for (int i = 0; i < made; i++) {
+        snprintf(path, sizeof path, "/v1/machines/i%d-%d?force=true", tag, i);
+        request("DELETE", path, NULL);
+    }
+    for (int i = 0; i < np; i++)
+        free(mpid[i]);
+    free(mpid);
+    free(ready);
+    return nready > 0 ? 0 : 1;
+}
+
+static int bench_lat(const char *module, int n)
+{
+    double *lat = calloc((size_t)n, sizeof *lat);
+    char body[512], path[128];
+    if (!lat)
+        return 1;
+    int tag = (int)(now_ns() / 1e6) % 100000;
+    for (int i = 0; i < n; i++) {
+        snprintf(body, sizeof body,
+                 "{\"id\": \"q%d-%d\", \"module\": \"%s\", \"start\": true, \"max_memory_bytes\": 1048576}", tag, i,
+                 module);
+        snprintf(path, sizeof path, "/v1/instances/q%d-%d", tag, i);
+        double t = now_ns();
+        if (request("POST", "/v1/instances", body) != 201)
+            die(resp);
+        while (request("GET", path, NULL) == 200 && !strstr(resp, "\"stopped\"")) {
+            if (now_ns() - t > 30e9)
+                die("an instance did not stop within 30 s");
+        }
+        lat[i] = now_ns() - t;
+        snprintf(path, sizeof path, "/v1/instances/q%d-%d?force=true", tag, i);
+        request("DELETE", path, NULL);
+    }
+    report("fresh instance, create to stopped", lat, n);
+    free(lat);
+    return 0;
+}
+
 static int bench_host(int n, int every_ms)
 {
     double *lat = calloc((size_t)n, sizeof *lat);
@@ -281,10 +393,19 @@ int main(int argc, char **argv)
         sock_path = argv[2];
         return bench_mach(argv[3], argv[4], atoi(argv[5]), argv + 6, argc - 6);
     }
+    if (argc >= 8 && strcmp(argv[1], "idle") == 0) {
+        sock_path = argv[2];
+        return bench_idle(argv[3], argv[4], atoi(argv[5]), atoi(argv[6]), atoi(argv[7]), argv + 8, argc - 8);
+    }
+    if (argc == 5 && strcmp(argv[1], "lat") == 0) {
+        sock_path = argv[2];
+        return bench_lat(argv[3], atoi(argv[4]));
+    }
     if (argc == 5 && strcmp(argv[1], "host") == 0) {
         sock_path = argv[2];
         return bench_host(atoi(argv[3]), atoi(argv[4]));
     }
-    fprintf(stderr, "usage: dbench inst SOCK MODULE N [PID...] | mach SOCK KERNEL INITRD N [PID...] | host SOCK N MS\n");
+    fprintf(stderr, "usage: dbench inst SOCK MODULE N [PID...] | mach SOCK KERNEL INITRD N [PID...] |\n"
+                    "       idle SOCK KERNEL INITRD N SECONDS TIMEOUT_S [PID...] | lat SOCK MODULE N | host SOCK N MS\n");
     return 2;
 }

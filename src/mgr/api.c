@@ -45,7 +45,7 @@ static bool query_get(const HttpRequest *req, const char *name, char *val, size_
     return false;
 }
 
-static bool query_only(const HttpRequest *req, const char *const *allowed, HttpResponse *r)
+bool api_query_only(const HttpRequest *req, const char *const *allowed, HttpResponse *r)
 {
     for (const char *p = req->query; p && *p;) {
         const char *amp = strchr(p, '&');
@@ -202,7 +202,7 @@ void api_logs(Daemon *d, Guest *g, const char *path, const HttpRequest *req, Htt
         http_fault(r, 405, "%s is not served on logs (GET only)", req->method);
         return;
     }
-    if (!query_only(req, params, r) || !api_query_bool(req, "follow", &follow, r) ||
+    if (!api_query_only(req, params, r) || !api_query_bool(req, "follow", &follow, r) ||
         !api_query_uint(req, "tail", &tail, &has_tail, r))
         return;
     LogStream *ls = calloc(1, sizeof *ls);

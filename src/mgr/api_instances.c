@@ -339,11 +339,8 @@ static void delete_instance(Daemon *d, Guest *g, const HttpRequest *req, HttpRes
 {
     bool force = false;
     char err[512];
-    if (*req->query && strncmp(req->query, "force", 5) != 0) {
-        http_fault(r, 400, "unknown query parameter in '%s' (only force)", req->query);
-        return;
-    }
-    if (!api_query_bool(req, "force", &force, r))
+    static const char *const params[] = {"force", NULL};
+    if (!api_query_only(req, params, r) || !api_query_bool(req, "force", &force, r))
         return;
     if (g->state <= LODGE_STATE_PAUSED && !force) {
         http_fault(r, 409, "instance '%s' is %s: stop or kill it first, or delete with ?force=true", g->id,

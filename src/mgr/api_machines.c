@@ -498,11 +498,8 @@ static void console(Daemon *d, Guest *g, const HttpRequest *req, HttpResponse *r
 static void delete_machine(Daemon *d, Guest *g, const HttpRequest *req, HttpResponse *r)
 {
     bool force = false;
-    if (strcmp(req->query, "") != 0 && strncmp(req->query, "force", 5) != 0) {
-        http_fault(r, 400, "unknown query parameter in '%s' (only force)", req->query);
-        return;
-    }
-    if (!api_query_bool(req, "force", &force, r))
+    static const char *const params[] = {"force", NULL};
+    if (!api_query_only(req, params, r) || !api_query_bool(req, "force", &force, r))
         return;
     bool live = g->state == LODGE_STATE_CREATED || g->state == LODGE_STATE_RUNNING || g->state == LODGE_STATE_PAUSED;
     if (live && !force) {

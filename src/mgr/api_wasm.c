@@ -146,12 +146,15 @@ static cJSON *describe(const uint8_t *bytes, size_t len, char *err, size_t errle
 static void module_create(Daemon *d, const HttpRequest *req, HttpResponse *r)
 {
     char id[72] = "", sha[65], err[300], path[4400];
+    static const char *const params[] = {"id", NULL};
     const char *q = req->query;
-    if (*q && strncmp(q, "id=", 3) != 0) {
-        http_fault(r, 400, "unknown query parameter in '%s' (only id)", q);
+    if (!api_query_only(req, params, r))
         return;
-    }
     if (*q) {
+        if (strncmp(q, "id=", 3) != 0 || strchr(q, '&')) {
+            http_fault(r, 400, "query parameter 'id' given without a value, or twice");
+            return;
+        }
         snprintf(id, sizeof id, "%s", q + 3);
         if (!jsonv_valid_id(id)) {
             http_fault(r, 400, "query parameter 'id' must match [A-Za-z0-9_.-]{1,64}");

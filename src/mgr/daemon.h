@@ -132,6 +132,8 @@ void api_instances_event(void *opaque, const InstanceStatus *st);
 void api_instances_drain(Daemon *d);
 void api_instances_recover(Daemon *d);
 /* Common pieces of the routes. */
+/* Every query parameter is one of allowed (NULL-terminated); else a 400 naming it. */
+bool api_query_only(const HttpRequest *req, const char *const *allowed, HttpResponse *r);
 bool api_query_bool(const HttpRequest *req, const char *name, bool *out, HttpResponse *r);
 bool api_query_uint(const HttpRequest *req, const char *name, uint64_t *out, bool *present, HttpResponse *r);
 /* GET .../logs: the file's bytes (the last `tail`), or a stream that follows it while the guest lives. */

@@ -84,7 +84,7 @@ int jt_threads(int argc, char **argv)
     printf("started %d of %d threads\n", ok, n);
     fflush(stdout);
     /* Out at once: the threads stay parked, and at the pids limit a sanitizer's exit check could not start
-     * its helper. */
+     * its tracer process. */
     _exit(0);
 }
 

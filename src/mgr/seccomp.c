@@ -118,6 +118,7 @@ static const SysRule rules[] = {
     {"timerfd_create", KC | KI, ANY, "device timers"},
     {"timerfd_settime", KC | KI, ANY, "device timers"},
     {"openat", KC | KW, ANY, "files in the guest's directory (state, logs, disks given later); WASI path_open"},
+    {"openat2", KW, ANY, "WASI path_open: the kernel keeps the lookup beneath the preopen (RESOLVE_BENEATH)"},
     {"dup", KC, ANY, "stdio redirection"},
     {"dup3", KC, ANY, "stdio redirection"},
     {"statx", KC | KW, ANY, "file metadata; WASI path_filestat_get"},
@@ -150,7 +151,6 @@ static const SysRule rules[] = {
     {"getuid", KC, ANY, "identity in logs"},
     {"geteuid", KC, ANY, "identity in logs"},
     {"uname", KC, ANY, "glibc asks the kernel version once"},
-    {"wait4", KC, ANY, "reaping a thread-spawned helper (none today; pthread_join uses futex)"},
 };
 
 /* The baseline (jail_seccomp_baseline): calls a guest process never needs, whose kernel code is a common
@@ -264,7 +264,7 @@ static int add_rule(scmp_filter_ctx ctx, const SysRule *r, int nr)
 }
 
 #ifdef JAIL_SANITIZED
-/* LeakSanitizer's check at exit stops the world with ptrace from a helper process: nothing a filtered
+/* LeakSanitizer's check at exit stops the world with ptrace from a tracer process: nothing a filtered
  * process may do. Run the check now instead (it also turns the one at exit off), before the first filter. */
 void __lsan_do_leak_check(void);
 #endif

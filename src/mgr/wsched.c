@@ -425,6 +425,18 @@ static void *timer_main(void *arg)
     wsched_lock(s);
     while (!s->quit) {
         uint64_t now = now_ns(), next = UINT64_MAX;
+        /* Sleepers first: one that wakes while every runner is busy makes the run queue non-empty, and the
+         * running slices must then be given an end below (else a woken guest waits behind an endless loop). */
+        while (s->sleep.n && s->sleep.v[0]->wake_ns <= now) {
+            WInst *in = heap_pop(&s->sleep);
+            if (atomic_load(&in->pause_req) && !atomic_load(&in->stop_req) && !atomic_load(&in->kill_req)) {
+                in->st = WI_PAUSED;
+            } else {
+                in->st = WI_RUNNABLE;
+                heap_push(&s->run, in);
+                pthread_cond_signal(&s->work);
+            }
+        }
         if (s->run.n) {
             for (unsigned i = 0; i < s->nr; i++) {
                 Runner *r = &s->r[i];
@@ -437,16 +449,6 @@ static void *timer_main(void *arg)
                 } else if (end < next) {
                     next = end;
                 }
-            }
-        }
-        while (s->sleep.n && s->sleep.v[0]->wake_ns <= now) {
-            WInst *in = heap_pop(&s->sleep);
-            if (atomic_load(&in->pause_req) && !atomic_load(&in->stop_req) && !atomic_load(&in->kill_req)) {
-                in->st = WI_PAUSED;
-            } else {
-                in->st = WI_RUNNABLE;
-                heap_push(&s->run, in);
-                pthread_cond_signal(&s->work);
             }
         }
         if (s->sleep.n && s->sleep.v[0]->wake_ns < next)

@@ -87,6 +87,38 @@ check "2 MiB JSON body: 413" fault 413
 code=$(curl -s --max-time 10 --unix-socket "$SOCK" -o "$T/body" -w '%{http_code}' -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)" http://lodge/v1/host)
 check "20 KB header: 413" fault 413
 req GET '/v1/%zz'; check "bad percent-encoding: 400" fault 400
+# hostile clients: requests assembled at random from HTTP's own pieces (fixed seed), raw random bytes
+if command -v python3 >/dev/null; then
+    python3 - "$SOCK" <<'PYEOF' >"$T/fuzz" 2>&1
+import random, socket, sys
+random.seed(7)
+parts = [b"GET", b"POST", b"PUT", b"DELETE", b"/v1/", b"machines", b"instances", b"modules", b"/", b"%", b"%00",
+         b"?", b"&", b"=", b" ", b"HTTP/1.1", b"HTTP/1.0", b"\r\n", b"\n", b":", b"Content-Length", b"Transfer-Encoding",
+         b"chunked", b"Expect", b"100-continue", b"{", b"}", b'"', b"Upgrade", b"Connection", b"lodge-console",
+         b"0", b"99999999999", b"-1", b"\r\n\r\n", b"\x00", b"\xff"]
+for i in range(300):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    if i % 3 == 0:
+        data = bytes(random.getrandbits(8) for _ in range(random.randint(1, 2000)))
+    else:
+        data = b"".join(random.choice(parts) for _ in range(random.randint(1, 60)))
+    try:
+        s.sendall(data)
+        s.settimeout(0.1)
+        s.recv(65536)
+    except Exception:
+        pass
+    s.close()
+print("sent")
+PYEOF
+    req GET /v1/host
+    check "300 hostile requests: the daemon answers after them" test "$code" = 200
+    sleep 0.3; req GET /metrics
+    check "and closed every connection they opened" bash -c "grep -qx 'lodge_daemon_connections 1' $T/body"
+else
+    skp "hostile requests" "python3 is not installed"
+fi
 # keep-alive: two requests on one connection
 curl -s --max-time 5 --unix-socket "$SOCK" -v http://lodge/v1/host http://lodge/v1/machines -o /dev/null -o /dev/null 2>"$T/ka"
 check "keep-alive: the second request reuses the connection" grep -qi 're-using\|reusing' "$T/ka"
@@ -188,6 +220,7 @@ else
     ireq '{"module": "hello", "id": "hi", "args": ["a"], "env": {"K": "V"}, "max_memory_bytes": 1048576, "fuel": 1000000, "cpu_weight": 50}'
     check "POST /v1/instances: 201 created" bash -c "[ $code = 201 ] && jq -e '.state == \"created\" and .kind == \"instance\"' $T/body >/dev/null"
     ireq '{"module": "hello", "id": "hi"}'; check "an instance id taken: 409" fault 409
+    req DELETE '/v1/instances/hi?forceful=1'; check "unknown query parameter on DELETE: 400, nothing removed" fault 400
     req GET /v1/instances; check "GET /v1/instances" json 'length == 1'
     req GET /v1/host; check "the instance's budget is allocated" json '.allocated.instances_memory_bytes == 1048576'
     req POST /v1/instances/hi/actions -d '{"action":"resume"}'; check "resume a created instance: 409" fault 409
