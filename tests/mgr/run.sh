@@ -386,12 +386,18 @@ if [ $MACHINES = 1 ]; then
     # a machine left running across a daemon SIGKILL
     mreq "{\"id\": \"vm4\", \"kernel\": \"$KERNEL\", \"initrd\": \"$INITRD\", \"start\": true}"
     VM4PID=$(jq -r .pid "$T/body")
+    # one paused when the daemon dies, one whose process dies while no daemon watches
+    mreq "{\"id\": \"vm5\", \"kernel\": \"$KERNEL\", \"initrd\": \"$INITRD\", \"start\": true}"
+    req POST /v1/machines/vm5/actions -d '{"action":"pause"}'
+    mreq "{\"id\": \"vm6\", \"kernel\": \"$KERNEL\", \"initrd\": \"$INITRD\", \"start\": true}"
+    VM6PID=$(jq -r .pid "$T/body")
     wait_log vm4 '/ # ' 60 >/dev/null
 fi
 
 # ---------------------------------------------------------------- the daemon SIGKILLed and restarted
 req GET /v1/modules; NMOD=$(jq length "$T/body")
 kill -9 "$DPID"; wait "$DPID" 2>/dev/null; DPID=
+[ $MACHINES = 1 ] && kill -9 "$VM6PID"
 check "restart after SIGKILL (stale socket replaced)" start_daemon
 req GET /v1/modules; check "modules found again" json "length == $NMOD"
 if [ $INSTANCES = 1 ]; then
@@ -404,12 +410,14 @@ if [ $MACHINES = 1 ]; then
     check "the machine kept running meanwhile" kill -0 "$VM4PID"
     req GET /v1/machines/vm4; check "its record is found, still running" json ".state == \"running\" and .pid == $VM4PID"
     req GET /v1/machines/vm1; check "a stopped machine's record is found" json '.state == "stopped"'
+    req GET /v1/machines/vm5; check "a machine paused when the daemon died is found paused" json '.state == "paused"'
+    req GET /v1/machines/vm6; check "a machine that died while no daemon watched is crashed, and says so" json '.state == "crashed" and (.error | test("exit status is unknown"))'
+    req DELETE '/v1/machines/vm5?force=true'; check "DELETE a paused machine with ?force=true: 204" test "$code" = 204
     req DELETE '/v1/machines/vm4?force=true'; check "DELETE ?force=true: 204" test "$code" = 204
     gone() { for _ in $(seq 30); do st=$(awk '{print $3}' /proc/$1/stat 2>/dev/null); [ -z "$st" -o "$st" = Z ] && return 0; sleep 0.1; done; return 1; }
     check "its process is gone" gone "$VM4PID"
     req DELETE /v1/machines/vm1; check "DELETE /v1/machines/{id}: 204" test "$code" = 204
 fi
-lsof_count() { ls /proc/$DPID/fd 2>/dev/null | wc -l; }
 check "a second daemon on the same state directory is refused" bash -c "! '$LODGED' daemon --socket '$T/other.sock' --state-dir '$STATE' >/dev/null 2>&1"
 check "a second daemon on the same socket is refused" bash -c "! '$LODGED' daemon --socket '$SOCK' --state-dir '$T/state2' >/dev/null 2>&1"
 check "bad flags: usage error" bash -c "'$LODGED' daemon --overcommit lots 2>&1 | grep -q overcommit"
