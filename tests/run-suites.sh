@@ -11,8 +11,10 @@ for s in $SUITES; do
     [ -x "tests/$s/run.sh" ] || continue
     echo "=== suite $s ($BUILD)"
     log=$(mktemp)
+    t0=$(date +%s)
     "tests/$s/run.sh" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
+    echo "=== suite $s took $(( $(date +%s) - t0 )) s"
     line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1)
     rm -f "$log"
     if [ -z "$line" ]; then echo "suite $s printed no summary (rc=$rc)"; bad+=("$s"); tf=$((tf+1)); continue; fi

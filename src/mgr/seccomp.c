@@ -118,6 +118,7 @@ static const SysRule rules[] = {
     {"timerfd_create", KC | KI, ANY, "device timers"},
     {"timerfd_settime", KC | KI, ANY, "device timers"},
     {"openat", KC | KW, ANY, "files in the guest's directory (state, logs, disks given later); WASI path_open"},
+    {"openat2", KW, ANY, "WASI path_open: the kernel keeps the lookup beneath the preopen (RESOLVE_BENEATH)"},
     {"dup", KC, ANY, "stdio redirection"},
     {"dup3", KC, ANY, "stdio redirection"},
     {"statx", KC | KW, ANY, "file metadata; WASI path_filestat_get"},

@@ -163,8 +163,8 @@ static cJSON *read_config_file(const char *path, char *err, size_t n)
         len = fread(buf, 1, cap + 1, f);
     fclose(f);
     if (!buf || len > cap) {
-        free(buf);
         snprintf(err, n, "--config-file %s: %s", path, buf ? "larger than 1 MiB" : "out of memory");
+        free(buf);
         return NULL;
     }
     char why[256];

@@ -87,6 +87,38 @@ check "2 MiB JSON body: 413" fault 413
 code=$(curl -s --max-time 10 --unix-socket "$SOCK" -o "$T/body" -w '%{http_code}' -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)" http://lodge/v1/host)
 check "20 KB header: 413" fault 413
 req GET '/v1/%zz'; check "bad percent-encoding: 400" fault 400
+# hostile clients: requests assembled at random from HTTP's own pieces (fixed seed), raw random bytes
+if command -v python3 >/dev/null; then
+    python3 - "$SOCK" <<'PYEOF' >"$T/fuzz" 2>&1
+import random, socket, sys
+random.seed(7)
+parts = [b"GET", b"POST", b"PUT", b"DELETE", b"/v1/", b"machines", b"instances", b"modules", b"/", b"%", b"%00",
+         b"?", b"&", b"=", b" ", b"HTTP/1.1", b"HTTP/1.0", b"\r\n", b"\n", b":", b"Content-Length", b"Transfer-Encoding",
+         b"chunked", b"Expect", b"100-continue", b"{", b"}", b'"', b"Upgrade", b"Connection", b"lodge-console",
+         b"0", b"99999999999", b"-1", b"\r\n\r\n", b"\x00", b"\xff"]
+for i in range(300):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    if i % 3 == 0:
+        data = bytes(random.getrandbits(8) for _ in range(random.randint(1, 2000)))
+    else:
+        data = b"".join(random.choice(parts) for _ in range(random.randint(1, 60)))
+    try:
+        s.sendall(data)
+        s.settimeout(0.1)
+        s.recv(65536)
+    except Exception:
+        pass
+    s.close()
+print("sent")
+PYEOF
+    req GET /v1/host
+    check "300 hostile requests: the daemon answers after them" test "$code" = 200
+    sleep 0.3; req GET /metrics
+    check "and closed every connection they opened" bash -c "grep -qx 'lodge_daemon_connections 1' $T/body"
+else
+    skp "hostile requests" "python3 is not installed"
+fi
 # keep-alive: two requests on one connection
 curl -s --max-time 5 --unix-socket "$SOCK" -v http://lodge/v1/host http://lodge/v1/machines -o /dev/null -o /dev/null 2>"$T/ka"
 check "keep-alive: the second request reuses the connection" grep -qi 're-using\|reusing' "$T/ka"
@@ -354,12 +386,18 @@ if [ $MACHINES = 1 ]; then
     # a machine left running across a daemon SIGKILL
     mreq "{\"id\": \"vm4\", \"kernel\": \"$KERNEL\", \"initrd\": \"$INITRD\", \"start\": true}"
     VM4PID=$(jq -r .pid "$T/body")
+    # one paused when the daemon dies, one whose process dies while no daemon watches
+    mreq "{\"id\": \"vm5\", \"kernel\": \"$KERNEL\", \"initrd\": \"$INITRD\", \"start\": true}"
+    req POST /v1/machines/vm5/actions -d '{"action":"pause"}'
+    mreq "{\"id\": \"vm6\", \"kernel\": \"$KERNEL\", \"initrd\": \"$INITRD\", \"start\": true}"
+    VM6PID=$(jq -r .pid "$T/body")
     wait_log vm4 '/ # ' 60 >/dev/null
 fi
 
 # ---------------------------------------------------------------- the daemon SIGKILLed and restarted
 req GET /v1/modules; NMOD=$(jq length "$T/body")
 kill -9 "$DPID"; wait "$DPID" 2>/dev/null; DPID=
+[ $MACHINES = 1 ] && kill -9 "$VM6PID"
 check "restart after SIGKILL (stale socket replaced)" start_daemon
 req GET /v1/modules; check "modules found again" json "length == $NMOD"
 if [ $INSTANCES = 1 ]; then
@@ -372,12 +410,14 @@ if [ $MACHINES = 1 ]; then
     check "the machine kept running meanwhile" kill -0 "$VM4PID"
     req GET /v1/machines/vm4; check "its record is found, still running" json ".state == \"running\" and .pid == $VM4PID"
     req GET /v1/machines/vm1; check "a stopped machine's record is found" json '.state == "stopped"'
+    req GET /v1/machines/vm5; check "a machine paused when the daemon died is found paused" json '.state == "paused"'
+    req GET /v1/machines/vm6; check "a machine that died while no daemon watched is crashed, and says so" json '.state == "crashed" and (.error | test("exit status is unknown"))'
+    req DELETE '/v1/machines/vm5?force=true'; check "DELETE a paused machine with ?force=true: 204" test "$code" = 204
     req DELETE '/v1/machines/vm4?force=true'; check "DELETE ?force=true: 204" test "$code" = 204
     gone() { for _ in $(seq 30); do st=$(awk '{print $3}' /proc/$1/stat 2>/dev/null); [ -z "$st" -o "$st" = Z ] && return 0; sleep 0.1; done; return 1; }
     check "its process is gone" gone "$VM4PID"
     req DELETE /v1/machines/vm1; check "DELETE /v1/machines/{id}: 204" test "$code" = 204
 fi
-lsof_count() { ls /proc/$DPID/fd 2>/dev/null | wc -l; }
 check "a second daemon on the same state directory is refused" bash -c "! '$LODGED' daemon --socket '$T/other.sock' --state-dir '$STATE' >/dev/null 2>&1"
 check "a second daemon on the same socket is refused" bash -c "! '$LODGED' daemon --socket '$SOCK' --state-dir '$T/state2' >/dev/null 2>&1"
 check "bad flags: usage error" bash -c "'$LODGED' daemon --overcommit lots 2>&1 | grep -q overcommit"
