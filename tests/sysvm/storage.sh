@@ -1,7 +1,7 @@
 # Storage boot tests, sourced by tests/sysvm/run.sh (which defines run, has, last, boot_result, skp, $OUT, $G,
 # $LODGE, $BUILD, $BOOT_TIMEOUT): qcow2 overlays over the default guest's disk, two machines sharing a base,
-# a machine killed while it writes, the host size limit, and a disk rate limit measured from inside the guest
-# and lifted while it runs.
+# a machine killed while it writes, the host size limit, a disk rate limit measured from inside the guest and
+# lifted while it runs, and a network rate limit.
 STORAGE_BOOT=$BUILD/sysvm-storage-boot
 GD=${LODGE_GUEST_DIR:-$PWD/guests/cache}
 BASE=$GD/disk.ext4
@@ -11,7 +11,7 @@ command -v qemu-img >/dev/null || storage_skip="qemu-img not installed (Debian q
 [ -x "$STORAGE_BOOT" ] || make -s "BUILD=$BUILD" "$STORAGE_BOOT" >/dev/null 2>&1 || storage_skip="cannot build $STORAGE_BOOT"
 if [ -n "$storage_skip" ]; then
     for t in boot-qcow2-overlay boot-qcow2-two-overlays boot-qcow2-sigkill-consistent boot-qcow2-size-limit \
-             boot-disk-rate-limit; do
+             boot-disk-rate-limit boot-net-rate-limit; do
         skp "$t" "$storage_skip"
     done
 else
@@ -104,4 +104,28 @@ st=1; [ $rc -eq 0 ] && [ -n "$limited" ] && [ -n "$lifted" ] && has "limit chang
     && [ "$(echo "$limited >= 0.75 && $limited <= 1.25 && $lifted >= 3 * $limited" | bc)" = 1 ] && st=0
 boot_result boot-disk-rate-limit $st "rc=$rc t=$t0,$t1,$t2,$t3 limited=${limited} MiB/s lifted=${lifted} MiB/s: $(last rate)"
 echo "  disk read at a 1 MiB/s limit: ${limited} MiB/s; after lifting it while running: ${lifted} MiB/s"
+
+# The network's transmit side at 4 frames a second: 8 pings one after the other (each waits for its reply)
+# take 2 to 3 s (ARP and other frames share the budget), against about 0.9 s unlimited.
+ntap=lodges$$
+if ip tuntap add dev "$ntap" mode tap 2>/dev/null; then
+    nnet=10.79.$((RANDOM % 200)).
+    ip addr add "${nnet}1/24" dev "$ntap" && ip link set "$ntap" up
+    rm -f "$OUT/net.qcow2"
+    qemu-img create -f qcow2 -b "$BASE" -F raw "$OUT/net.qcow2" >/dev/null
+    LODGE_TEST_TAP=$ntap LODGE_TEST_NET_TX_FPS=4 LODGE_TEST_TIMEOUT=$BOOT_TIMEOUT "$STORAGE_BOOT" "$GD/Image" \
+        "$GD/initramfs.cpio" "console=ttyS0 quiet lodge_cmd=\"ip link set eth0 up && ip addr add ${nnet}2/24 dev eth0 && ping -c 1 -W 5 ${nnet}1 >/dev/null; echo t0 \$(cat /proc/uptime); for i in 1 2 3 4 5 6 7 8; do ping -c 1 -W 3 ${nnet}1 >/dev/null && echo pong-\$i; done; echo t1 \$(cat /proc/uptime)\"" \
+        "$OUT/net.qcow2" 0 0 >"$OUT/netrl.out" 2>&1
+    rc=$?
+    ip link del "$ntap" 2>/dev/null
+    n0=$(tr -d '\r' <"$OUT/netrl.out" | sed -n 's/^t0 \([0-9.]*\) .*/\1/p'); n1=$(tr -d '\r' <"$OUT/netrl.out" | sed -n 's/^t1 \([0-9.]*\) .*/\1/p')
+    took=$(echo "$n1 - $n0" | bc 2>/dev/null)
+    limited_n=$(grep -ao 'rate_limited=[0-9]*' "$OUT/netrl.out" | cut -d= -f2)
+    st=1; [ $rc -eq 0 ] && has "pong-8" netrl && [ -n "$took" ] \
+        && [ "$(echo "$took >= 1.5 && $took <= 4" | bc)" = 1 ] && [ "${limited_n:-0}" -ge 6 ] && st=0
+    boot_result boot-net-rate-limit $st "rc=$rc took=${took}s rate_limited=$limited_n: $(last netrl)"
+    echo "  8 pings in a row at 4 frames/s: ${took} s (${limited_n} frames held back)"
+else
+    skp boot-net-rate-limit "cannot create a tap device here (needs root or CAP_NET_ADMIN and /dev/net/tun)"
+fi
 fi

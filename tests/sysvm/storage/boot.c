@@ -4,6 +4,8 @@
  * Usage: sysvm-storage-boot KERNEL INITRD CMDLINE DISK MAX_HOST_BYTES BYTES_PER_S [MARKER BYTES_PER_S2]
  *   BYTES_PER_S: disk0's bandwidth limit from the start (0: none), as a bucket of a tenth of a second's
  *   bytes refilled in 100 ms; when the console prints MARKER the limit becomes BYTES_PER_S2.
+ * With LODGE_TEST_TAP=NAME the machine also has a network interface on tap NAME, and with
+ * LODGE_TEST_NET_TX_FPS=N its transmit side is limited to N frames per second (a bucket of one frame).
  * Exit status: 0 the guest powered off; 1 error; 124 the run took longer than LODGE_TEST_TIMEOUT s (60). */
 #include <poll.h>
 #include <stdio.h>
@@ -52,6 +54,7 @@ int main(int argc, char **argv)
     cfg.disks[0].max_host_bytes = strtoull(argv[5], NULL, 0);
     cfg.ndisks = 1;
     cfg.console = LODGE_CONSOLE_STREAM;
+    cfg.tap = getenv("LODGE_TEST_TAP");
     lodge_error_t err;
     lodge_machine_t *m = lodge_machine_new(&cfg, &err);
     if (!m) {
@@ -60,8 +63,15 @@ int main(int argc, char **argv)
     }
     lodge_rate_limit_t rl = limit_of(strtoull(argv[6], NULL, 0));
     /* Set before the start: the limit holds from the first request. A device the machine lacks is refused. */
+    lodge_rate_limit_t net;
+    memset(&net, 0, sizeof net);
+    const char *fps = getenv("LODGE_TEST_NET_TX_FPS");
+    if (fps && atoi(fps) > 0) {
+        net.tx_rate_limiter.ops.size = 1;
+        net.tx_rate_limiter.ops.refill_time_ms = 1000 / (uint64_t)atoi(fps);
+    }
     if (!lodge_machine_set_rate_limit(m, "disk0", &rl, &err) || lodge_machine_set_rate_limit(m, "disk1", &rl, &err) ||
-        !lodge_machine_start(m, &err)) {
+        (cfg.tap && !lodge_machine_set_rate_limit(m, "net0", &net, &err)) || !lodge_machine_start(m, &err)) {
         fprintf(stderr, "host: %s\n", err.message);
         lodge_machine_delete(m);
         return 1;
