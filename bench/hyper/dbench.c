@@ -320,6 +320,20 @@ static int bench_idle(const char *kernel, const char *initrd, int n, int seconds
     double cpu = cpu_of(mpid, np) - c0, dcpu = cpu_of(pids, npids) - d0, wall = (now_ns() - w0) / 1e9;
     printf("%-40s %.3f cores in total over %.1f s (%.2f s of CPU; daemon and workers %.2f s more)\n",
            "idle guests' host CPU", (cpu + dcpu) / wall, wall, cpu, dcpu);
+    double rss = 0;
+    for (int i = 0; i < np; i++) {
+        char p[64], line[256];
+        snprintf(p, sizeof p, "/proc/%s/status", mpid[i]);
+        FILE *f = fopen(p, "r");
+        while (f && fgets(line, sizeof line, f))
+            if (strncmp(line, "VmRSS:", 6) == 0)
+                rss += strtod(line + 6, NULL) * 1024;
+        if (f)
+            fclose(f);
+    }
+    if (np > 0)
+        printf("%-40s %.1f MiB each on average (%.0f MiB for %d)\n", "machine processes' resident memory",
+               rss / np / 1048576, rss / 1048576, np);
     if (np > 0) {
         double per = (cpu + dcpu) / wall / np;
         printf("%-40s %.5f cores each (%.2f%% of a core)\n", "per idle guest", per, per * 100);

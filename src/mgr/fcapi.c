@@ -175,7 +175,7 @@ static void put_entropy(FcApi *a, const HttpRequest *req, const char *id, HttpRe
 }
 
 typedef bool (*SetIdFn)(FcRes *, const char *, const cJSON *, char *, size_t);
-typedef bool (*CheckIdFn)(const FcRes *, const char *, const cJSON *, char *, size_t);
+typedef bool (*PatchIdFn)(const FcRes *, const char *, const cJSON *, lodge_rate_limit_t *, char[16], char *, size_t);
 
 static void put_with_id(FcApi *a, const HttpRequest *req, const char *id, HttpResponse *resp, SetIdFn set)
 {
@@ -194,8 +194,8 @@ static void put_with_id(FcApi *a, const HttpRequest *req, const char *id, HttpRe
     cJSON_Delete(doc);
 }
 
-/* PATCH of a drive or interface: post-boot only, as Firecracker; see fcres_check_drive_patch. */
-static void patch_with_id(FcApi *a, const HttpRequest *req, const char *id, HttpResponse *resp, CheckIdFn check)
+/* PATCH of a drive or interface: post-boot only, as Firecracker: its rate limiters change at once. */
+static void patch_with_id(FcApi *a, const HttpRequest *req, const char *id, HttpResponse *resp, PatchIdFn patch)
 {
     if (!a->machine) {
         http_fault(resp, 400, "%s", before_start);
@@ -204,11 +204,18 @@ static void patch_with_id(FcApi *a, const HttpRequest *req, const char *id, Http
     cJSON *doc = body_of(req, resp);
     if (!doc)
         return;
-    char err[512];
-    if (check(&a->res, id, doc, err, sizeof err))
-        no_content(resp);
-    else
+    char err[512], device[16];
+    lodge_rate_limit_t rl;
+    lodge_error_t e;
+    memset(&e, 0, sizeof e);
+    if (!patch(&a->res, id, doc, &rl, device, err, sizeof err)) {
         http_fault(resp, 400, "%s", err);
+    } else if (!lodge_machine_set_rate_limit(a->machine, device, &rl, &e)) {
+        http_fault(resp, 400, "%s: %s", device, e.message);
+    } else {
+        fcres_commit_limits(&a->res, device, &rl);
+        no_content(resp);
+    }
     cJSON_Delete(doc);
 }
 
@@ -219,7 +226,7 @@ static void put_drive(FcApi *a, const HttpRequest *req, const char *id, HttpResp
 
 static void patch_drive(FcApi *a, const HttpRequest *req, const char *id, HttpResponse *resp)
 {
-    patch_with_id(a, req, id, resp, fcres_check_drive_patch);
+    patch_with_id(a, req, id, resp, fcres_drive_patch);
 }
 
 static void put_net(FcApi *a, const HttpRequest *req, const char *id, HttpResponse *resp)
@@ -229,7 +236,7 @@ static void put_net(FcApi *a, const HttpRequest *req, const char *id, HttpRespon
 
 static void patch_net(FcApi *a, const HttpRequest *req, const char *id, HttpResponse *resp)
 {
-    patch_with_id(a, req, id, resp, fcres_check_net_patch);
+    patch_with_id(a, req, id, resp, fcres_net_patch);
 }
 
 /* Logger and metrics open their files at once, so a path that cannot be written is refused now. */
@@ -318,12 +325,14 @@ char *fcapi_stats_json(const lodge_machine_stats_t *s)
              "\"mem_bytes\":%llu,\"mem_resident\":%llu,\"overhead_bytes\":%llu,\"disk_read_bytes\":%llu,"
              "\"disk_write_bytes\":%llu,\"disk_reads\":%llu,\"disk_writes\":%llu,\"net_rx_bytes\":%llu,"
              "\"net_tx_bytes\":%llu,\"traps\":%llu,\"interrupts\":%llu,\"sbi_calls\":%llu,"
-             "\"mmio_accesses\":%llu,\"console_dropped\":%llu}",
+             "\"mmio_accesses\":%llu,\"console_dropped\":%llu,\"disk_io_errors\":%llu,"
+             "\"disk_limit_refusals\":%llu,\"rate_limited\":%llu}",
              lodge_state_name(s->state), lodge_machine_exit_name(s->exit), (unsigned)s->fail_code,
              U(s->instructions), U(s->run_ns), U(s->mem_bytes), U(s->mem_resident), U(s->overhead_bytes),
              U(s->disk_read_bytes), U(s->disk_write_bytes), U(s->disk_reads), U(s->disk_writes),
              U(s->net_rx_bytes), U(s->net_tx_bytes), U(s->traps), U(s->interrupts), U(s->sbi_calls),
-             U(s->mmio_accesses), U(s->console_dropped));
+             U(s->mmio_accesses), U(s->console_dropped), U(s->disk_io_errors), U(s->disk_limit_refusals),
+             U(s->rate_limited));
 #undef U
     return buf;
 }
@@ -373,6 +382,24 @@ static void get_stats(FcApi *a, const HttpRequest *req, const char *id, HttpResp
     free(j);
 }
 
+typedef struct LimitCtx {
+    lodge_machine_t *m;
+    bool ok;
+    char *err;
+    size_t n;
+} LimitCtx;
+
+static void apply_limit(void *opaque, const char *device, const lodge_rate_limit_t *rl)
+{
+    LimitCtx *c = opaque;
+    lodge_error_t e;
+    memset(&e, 0, sizeof e);
+    if (c->ok && !lodge_machine_set_rate_limit(c->m, device, rl, &e)) {
+        snprintf(c->err, c->n, "Failed to start microVM: %s: %s", device, e.message);
+        c->ok = false;
+    }
+}
+
 bool fcapi_start(FcApi *a, char *err, size_t n)
 {
     pthread_mutex_lock(&a->lock);
@@ -388,8 +415,13 @@ bool fcapi_start(FcApi *a, char *err, size_t n)
         cfg.on_thread = a->on_thread;
         cfg.on_thread_opaque = a->on_thread_opaque;
         lodge_machine_t *m = lodge_machine_new(&cfg, &e);
+        LimitCtx lc = {m, true, err, n};
+        if (m)
+            fcres_each_limit(&a->res, apply_limit, &lc);   /* set before the start: they hold from the first I/O */
         if (!m) {
             snprintf(err, n, "Failed to start microVM: %s", e.message);
+        } else if (!lc.ok) {
+            lodge_machine_delete(m);
         } else if (!lodge_machine_start(m, &e)) {
             snprintf(err, n, "Failed to start microVM: %s", e.message);
             lodge_machine_delete(m);

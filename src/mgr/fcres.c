@@ -126,38 +126,46 @@ static bool check_id(const char *id, const char *what, char *err, size_t n)
     return ok ? true : fail(err, n, "%s `%s`: an id is 1 to 64 letters, digits or underscores", what, id);
 }
 
-/* A token bucket limits nothing when its size or refill time is 0 (Firecracker's rule). Lodge's devices
- * have no rate limiters yet, so only such buckets are accepted. */
-static bool check_bucket(const cJSON *b, const char *what, char *err, size_t n)
+/* A token bucket (Firecracker's TokenBucket; size or refill_time 0: no limit), within lodge.h's ranges. */
+static bool parse_bucket(const cJSON *b, const char *what, lodge_token_bucket_t *out, char *err, size_t n)
 {
     static const Field f[] = {{"size", T_UINT, true}, {"refill_time", T_UINT, true},
                               {"one_time_burst", T_UINT, false}};
     if (!check_fields(b, what, f, NFIELDS(f), err, n))
         return false;
-    double size = field(b, "size")->valuedouble, refill = field(b, "refill_time")->valuedouble;
     const cJSON *burst = field(b, "one_time_burst");
-    if ((size > 0 && refill > 0) || (burst && burst->valuedouble > 0))
-        return fail(err, n, "%s: rate limiting is not supported by Lodge yet (a bucket of size %.0f refilled in "
-                    "%.0f ms was given): leave the rate limiter out or give buckets of size 0", what, size, refill);
+    lodge_token_bucket_t t = {.size = (uint64_t)field(b, "size")->valuedouble,
+                              .refill_time_ms = (uint64_t)field(b, "refill_time")->valuedouble,
+                              .one_time_burst = burst ? (uint64_t)burst->valuedouble : 0};
+    if (t.refill_time_ms > (1ull << 40))
+        return fail(err, n, "%s: refill_time %llu ms is more than 2^40", what, (unsigned long long)t.refill_time_ms);
+    *out = t;
     return true;
 }
 
-static bool check_rate_limiter(const cJSON *obj, const char *name, char *err, size_t n)
+/* obj's rate limiter `name` over *rl: a bucket given replaces the one in *rl, one left out stays (PATCH
+ * keeps it; a PUT starts from zero). */
+static bool parse_rate_limiter(const cJSON *obj, const char *name, lodge_rate_limiter_t *rl, char *err, size_t n)
 {
     static const Field f[] = {{"bandwidth", T_OBJ, false}, {"ops", T_OBJ, false}};
-    const cJSON *rl = field(obj, name);
-    if (!rl)
+    const cJSON *j = field(obj, name);
+    if (!j)
         return true;
-    if (!check_fields(rl, name, f, NFIELDS(f), err, n))
+    if (!check_fields(j, name, f, NFIELDS(f), err, n))
         return false;
     char what[64];
-    for (size_t i = 0; i < NFIELDS(f); i++) {
-        const cJSON *b = field(rl, f[i].name);
-        snprintf(what, sizeof what, "%s.%s", name, f[i].name);
-        if (b && !check_bucket(b, what, err, n))
-            return false;
-    }
-    return true;
+    const cJSON *bw = field(j, "bandwidth"), *ops = field(j, "ops");
+    snprintf(what, sizeof what, "%s.bandwidth", name);
+    if (bw && !parse_bucket(bw, what, &rl->bandwidth, err, n))
+        return false;
+    snprintf(what, sizeof what, "%s.ops", name);
+    return !ops || parse_bucket(ops, what, &rl->ops, err, n);
+}
+
+static bool limits(const lodge_rate_limiter_t *rl)
+{
+    return (rl->bandwidth.size && rl->bandwidth.refill_time_ms) || rl->bandwidth.one_time_burst
+           || (rl->ops.size && rl->ops.refill_time_ms) || rl->ops.one_time_burst;
 }
 
 /* One of the words in list (NULL-terminated); the index, or -1 with a message. */
@@ -360,7 +368,9 @@ bool fcres_set_drive(FcRes *r, const char *id, const cJSON *body, char *err, siz
     if (ei == 1)
         return fail(err, n, "io_engine Async is not supported: Lodge's block device does its I/O synchronously "
                     "(give Sync)");
-    if (!check_rate_limiter(body, "rate_limiter", err, n))
+    lodge_rate_limiter_t limit;
+    memset(&limit, 0, sizeof limit);
+    if (!parse_rate_limiter(body, "rate_limiter", &limit, err, n))
         return false;
     int at = find_drive(r, id);
     for (unsigned i = 0; root && i < r->ndrives; i++)
@@ -370,7 +380,7 @@ bool fcres_set_drive(FcRes *r, const char *id, const cJSON *body, char *err, siz
         return fail(err, n, "Lodge's machines have at most %d drives", FCRES_MAX_DRIVES);
     if (!check_file(path, "path_on_host", !ro, err, n))
         return false;
-    FcDrive d = {.root = root, .read_only = ro, .writeback = ci == 1};
+    FcDrive d = {.root = root, .read_only = ro, .writeback = ci == 1, .limit = limit};
     snprintf(d.id, sizeof d.id, "%s", id);
     if (!replace_str(&d.path, path) || !replace_str(&d.partuuid, partuuid)) {
         free(d.path);
@@ -417,7 +427,11 @@ bool fcres_set_net(FcRes *r, const char *id, const cJSON *body, char *err, size_
         return fail(err, n, "guest_mac %s: a multicast address cannot be an interface's own", mac);
     if (field(body, "mtu"))
         return fail(err, n, "mtu: Lodge's virtio-net device does not advertise an MTU (leave mtu out)");
-    if (!check_rate_limiter(body, "rx_rate_limiter", err, n) || !check_rate_limiter(body, "tx_rate_limiter", err, n))
+    lodge_rate_limiter_t rx, tx;
+    memset(&rx, 0, sizeof rx);
+    memset(&tx, 0, sizeof tx);
+    if (!parse_rate_limiter(body, "rx_rate_limiter", &rx, err, n)
+        || !parse_rate_limiter(body, "tx_rate_limiter", &tx, err, n))
         return false;
     if (r->has_net && strcmp(r->net.id, id) != 0)
         return fail(err, n, "Lodge's machines have one network interface (%s is configured)", r->net.id);
@@ -431,6 +445,8 @@ bool fcres_set_net(FcRes *r, const char *id, const cJSON *body, char *err, size_
     snprintf(net.id, sizeof net.id, "%s", id);
     snprintf(net.tap, sizeof net.tap, "%s", tap);
     snprintf(net.mac, sizeof net.mac, "%s", mac ? mac : "");
+    net.rx = rx;
+    net.tx = tx;
     r->net = net;
     r->has_net = true;
     return true;
@@ -439,8 +455,13 @@ bool fcres_set_net(FcRes *r, const char *id, const cJSON *body, char *err, size_
 bool fcres_set_entropy(FcRes *r, const cJSON *body, char *err, size_t n)
 {
     static const Field f[] = {{"rate_limiter", T_OBJ, false}};
-    if (!check_fields(body, "entropy", f, NFIELDS(f), err, n) || !check_rate_limiter(body, "rate_limiter", err, n))
+    lodge_rate_limiter_t rl;
+    memset(&rl, 0, sizeof rl);
+    if (!check_fields(body, "entropy", f, NFIELDS(f), err, n) || !parse_rate_limiter(body, "rate_limiter", &rl, err, n))
         return false;
+    if (limits(&rl))
+        return fail(err, n, "rate_limiter: Lodge's entropy device has no rate limiter (leave it out or give "
+                    "buckets of size 0)");
     r->entropy = true;
     return true;
 }
@@ -479,7 +500,22 @@ bool fcres_set_metrics(FcRes *r, const cJSON *body, char *err, size_t n)
     return replace_str(&r->metrics_path, path) ? true : fail(err, n, "out of memory");
 }
 
-bool fcres_check_drive_patch(const FcRes *r, const char *id, const cJSON *body, char *err, size_t n)
+/* The drive's place among the machine's disks: the root drive first, then the others in order. */
+static int disk_index(const FcRes *r, int at)
+{
+    if (r->drives[at].root)
+        return 0;
+    int k = 0;
+    for (unsigned i = 0; i < r->ndrives; i++)
+        if (r->drives[i].root)
+            k = 1;
+    for (int i = 0; i < at; i++)
+        k += !r->drives[i].root;
+    return k;
+}
+
+bool fcres_drive_patch(const FcRes *r, const char *id, const cJSON *body, lodge_rate_limit_t *out, char device[16],
+                       char *err, size_t n)
 {
     static const Field f[] = {{"drive_id", T_STR, true}, {"path_on_host", T_STR, false},
                               {"rate_limiter", T_OBJ, false}};
@@ -492,10 +528,14 @@ bool fcres_check_drive_patch(const FcRes *r, const char *id, const cJSON *body, 
     if (path && strcmp(path, r->drives[at].path) != 0)
         return fail(err, n, "path_on_host: Lodge cannot swap a running machine's disk file (drive %s is %s)", id,
                     r->drives[at].path);
-    return check_rate_limiter(body, "rate_limiter", err, n);
+    memset(out, 0, sizeof *out);
+    out->rate_limiter = r->drives[at].limit;
+    snprintf(device, 16, "disk%d", disk_index(r, at));
+    return parse_rate_limiter(body, "rate_limiter", &out->rate_limiter, err, n);
 }
 
-bool fcres_check_net_patch(const FcRes *r, const char *id, const cJSON *body, char *err, size_t n)
+bool fcres_net_patch(const FcRes *r, const char *id, const cJSON *body, lodge_rate_limit_t *out, char device[16],
+                     char *err, size_t n)
 {
     static const Field f[] = {{"iface_id", T_STR, true}, {"rx_rate_limiter", T_OBJ, false},
                               {"tx_rate_limiter", T_OBJ, false}};
@@ -504,7 +544,49 @@ bool fcres_check_net_patch(const FcRes *r, const char *id, const cJSON *body, ch
         return false;
     if (!r->has_net || strcmp(r->net.id, id) != 0)
         return fail(err, n, "network interface %s: no such interface", id);
-    return check_rate_limiter(body, "rx_rate_limiter", err, n) && check_rate_limiter(body, "tx_rate_limiter", err, n);
+    memset(out, 0, sizeof *out);
+    out->rx_rate_limiter = r->net.rx;
+    out->tx_rate_limiter = r->net.tx;
+    snprintf(device, 16, "net0");
+    return parse_rate_limiter(body, "rx_rate_limiter", &out->rx_rate_limiter, err, n)
+           && parse_rate_limiter(body, "tx_rate_limiter", &out->tx_rate_limiter, err, n);
+}
+
+void fcres_commit_limits(FcRes *r, const char *device, const lodge_rate_limit_t *rl)
+{
+    if (strcmp(device, "net0") == 0) {
+        r->net.rx = rl->rx_rate_limiter;
+        r->net.tx = rl->tx_rate_limiter;
+        return;
+    }
+    for (unsigned i = 0; i < r->ndrives; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "disk%d", disk_index(r, (int)i));
+        if (strcmp(name, device) == 0)
+            r->drives[i].limit = rl->rate_limiter;
+    }
+}
+
+void fcres_each_limit(const FcRes *r, void (*fn)(void *opaque, const char *device, const lodge_rate_limit_t *rl),
+                      void *opaque)
+{
+    for (unsigned i = 0; i < r->ndrives; i++) {
+        if (!limits(&r->drives[i].limit))
+            continue;
+        char name[16];
+        snprintf(name, sizeof name, "disk%d", disk_index(r, (int)i));
+        lodge_rate_limit_t rl;
+        memset(&rl, 0, sizeof rl);
+        rl.rate_limiter = r->drives[i].limit;
+        fn(opaque, name, &rl);
+    }
+    if (r->has_net && (limits(&r->net.rx) || limits(&r->net.tx))) {
+        lodge_rate_limit_t rl;
+        memset(&rl, 0, sizeof rl);
+        rl.rx_rate_limiter = r->net.rx;
+        rl.tx_rate_limiter = r->net.tx;
+        fn(opaque, "net0", &rl);
+    }
 }
 
 /* A config file's array of drives or interfaces, each applied with its own id. */
@@ -570,6 +652,25 @@ cJSON *fcres_machine_config_json(const FcRes *r)
     return o;
 }
 
+static void add_limiter(cJSON *o, const char *k, const lodge_rate_limiter_t *rl)
+{
+    if (!limits(rl)) {
+        cJSON_AddNullToObject(o, k);
+        return;
+    }
+    cJSON *j = cJSON_AddObjectToObject(o, k);
+    const lodge_token_bucket_t *b[2] = {&rl->bandwidth, &rl->ops};
+    static const char *const names[2] = {"bandwidth", "ops"};
+    for (int i = 0; i < 2; i++) {
+        if (!b[i]->size && !b[i]->one_time_burst)
+            continue;
+        cJSON *t = cJSON_AddObjectToObject(j, names[i]);
+        cJSON_AddNumberToObject(t, "size", (double)b[i]->size);
+        cJSON_AddNumberToObject(t, "one_time_burst", (double)b[i]->one_time_burst);
+        cJSON_AddNumberToObject(t, "refill_time", (double)b[i]->refill_time_ms);
+    }
+}
+
 static void add_str_or_null(cJSON *o, const char *k, const char *v)
 {
     if (v)
@@ -593,7 +694,7 @@ cJSON *fcres_vm_config_json(const FcRes *r)
         cJSON_AddStringToObject(j, "cache_type", d->writeback ? "Writeback" : "Unsafe");
         cJSON_AddBoolToObject(j, "is_read_only", d->read_only);
         cJSON_AddStringToObject(j, "path_on_host", d->path);
-        cJSON_AddNullToObject(j, "rate_limiter");
+        add_limiter(j, "rate_limiter", &d->limit);
         cJSON_AddStringToObject(j, "io_engine", "Sync");
         cJSON_AddNullToObject(j, "socket");
         cJSON_AddItemToArray(drives, j);
@@ -628,8 +729,8 @@ cJSON *fcres_vm_config_json(const FcRes *r)
         cJSON_AddStringToObject(j, "iface_id", r->net.id);
         cJSON_AddStringToObject(j, "host_dev_name", r->net.tap);
         add_str_or_null(j, "guest_mac", r->net.mac[0] ? r->net.mac : NULL);
-        cJSON_AddNullToObject(j, "rx_rate_limiter");
-        cJSON_AddNullToObject(j, "tx_rate_limiter");
+        add_limiter(j, "rx_rate_limiter", &r->net.rx);
+        add_limiter(j, "tx_rate_limiter", &r->net.tx);
         cJSON_AddItemToArray(nets, j);
     }
     cJSON_AddNullToObject(o, "vsock");

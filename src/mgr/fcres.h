@@ -26,12 +26,14 @@ typedef struct FcDrive {
     char *partuuid;              /* NULL when absent */
     bool root, read_only;
     bool writeback;              /* cache_type "Writeback" (else "Unsafe") */
+    lodge_rate_limiter_t limit;  /* rate_limiter; all zero: none */
 } FcDrive;
 
 typedef struct FcNet {
     char id[FCRES_ID_MAX + 1];
     char tap[16];                /* host_dev_name (IFNAMSIZ) */
     char mac[18];                /* guest_mac as given, "" when absent */
+    lodge_rate_limiter_t rx, tx; /* rx_rate_limiter, tx_rate_limiter */
 } FcNet;
 
 typedef enum { FCLOG_OFF, FCLOG_ERROR, FCLOG_WARNING, FCLOG_INFO, FCLOG_DEBUG, FCLOG_TRACE } FcLogLevel;
@@ -65,10 +67,19 @@ bool fcres_set_net(FcRes *r, const char *id, const cJSON *body, char *err, size_
 bool fcres_set_entropy(FcRes *r, const cJSON *body, char *err, size_t errlen);
 bool fcres_set_logger(FcRes *r, const cJSON *body, char *err, size_t errlen);
 bool fcres_set_metrics(FcRes *r, const cJSON *body, char *err, size_t errlen);
-/* After the start: PATCH /drives/{id} and /network-interfaces/{id} may only restate what the machine already
- * has (Lodge cannot swap a disk's file or limit rates at run time); true when the body asks for no change. */
-bool fcres_check_drive_patch(const FcRes *r, const char *id, const cJSON *body, char *err, size_t errlen);
-bool fcres_check_net_patch(const FcRes *r, const char *id, const cJSON *body, char *err, size_t errlen);
+/* After the start: PATCH /drives/{id} and /network-interfaces/{id} change rate limiters (a bucket left out
+ * keeps its value, as in Firecracker) and may restate a drive's path_on_host (Lodge cannot swap the file of
+ * a running machine's disk). On success *out holds the device's new limits and *device its name ("disk0",
+ * "net0"); the caller applies them with lodge_machine_set_rate_limit, then fcres_commit_limits. */
+bool fcres_drive_patch(const FcRes *r, const char *id, const cJSON *body, lodge_rate_limit_t *out,
+                       char device[16], char *err, size_t errlen);
+bool fcres_net_patch(const FcRes *r, const char *id, const cJSON *body, lodge_rate_limit_t *out, char device[16],
+                     char *err, size_t errlen);
+void fcres_commit_limits(FcRes *r, const char *device, const lodge_rate_limit_t *rl);
+/* The limits of each device of the machine fcres_machine_config describes: calls fn for every device that
+ * has one. */
+void fcres_each_limit(const FcRes *r, void (*fn)(void *opaque, const char *device, const lodge_rate_limit_t *rl),
+                      void *opaque);
 /* Firecracker's --config-file document (the keys of GET /vm/config); r unchanged on failure. */
 bool fcres_load(FcRes *r, const cJSON *doc, char *err, size_t errlen);
 

@@ -143,7 +143,8 @@ expect a put-drive 204 PUT /drives/rootfs "{\"drive_id\": \"rootfs\", \"path_on_
 expect a drive-id-mismatch 400 PUT /drives/data "{\"drive_id\": \"rootfs\", \"path_on_host\": \"$OUT/fake-disk\", \"is_root_device\": false}" "does not match the id from the body"
 expect a second-root-drive 400 PUT /drives/data "{\"drive_id\": \"data\", \"path_on_host\": \"$OUT/fake-disk\", \"is_root_device\": true}" "A root block device already exists!"
 expect a drive-missing-file 400 PUT /drives/data "{\"drive_id\": \"data\", \"path_on_host\": \"$OUT/none.img\", \"is_root_device\": false}" "none.img: No such file"
-expect a drive-rate-limited 400 PUT /drives/data "{\"drive_id\": \"data\", \"path_on_host\": \"$OUT/fake-disk\", \"is_root_device\": false, \"rate_limiter\": {\"bandwidth\": {\"size\": 1048576, \"refill_time\": 1000}}}" "rate limiting is not supported"
+expect a drive-bad-rate-limiter 400 PUT /drives/data "{\"drive_id\": \"data\", \"path_on_host\": \"$OUT/fake-disk\", \"is_root_device\": false, \"rate_limiter\": {\"bandwidth\": {\"size\": 1048576}}}" 'missing required field `refill_time`'
+expect a drive-rate-limited 204 PUT /drives/data "{\"drive_id\": \"data\", \"path_on_host\": \"$OUT/fake-disk\", \"is_root_device\": false, \"rate_limiter\": {\"bandwidth\": {\"size\": 1048576, \"refill_time\": 1000}}}"
 expect a net-missing-tap 400 PUT /network-interfaces/eth0 '{"iface_id": "eth0", "host_dev_name": "lodgenotap0"}' "no such network interface"
 if [ -e /sys/class/net/lo ]; then
     expect a put-network-interface 204 PUT /network-interfaces/eth0 '{"iface_id": "eth0", "host_dev_name": "lo"}'
@@ -242,6 +243,10 @@ expect gs boot-source-after-start 400 PUT /boot-source "{\"kernel_image_path\": 
 expect gs drive-after-start 400 PUT /drives/data "{\"drive_id\": \"data\", \"path_on_host\": \"$OUT/fake-disk\", \"is_root_device\": false}" "not supported after starting"
 expect gs start-twice 400 PUT /actions '{"action_type": "InstanceStart"}' "not supported after starting"
 expect gs patch-drive 204 PATCH /drives/rootfs '{"drive_id": "rootfs"}'
+expect gs patch-drive-rate-limiter 204 PATCH /drives/rootfs '{"drive_id": "rootfs", "rate_limiter": {"ops": {"size": 1000, "refill_time": 100}}}'
+api gs GET /vm/config
+[ "$(jq -c '.drives[0].rate_limiter.ops | [.size, .refill_time]' <<<"$BODY")" = "[1000,100]" ] \
+    && ok rate-limiter-applied || bad rate-limiter-applied "$BODY"
 expect gs patch-drive-path 400 PATCH /drives/rootfs "{\"drive_id\": \"rootfs\", \"path_on_host\": \"$OUT/fake-disk\"}" "cannot swap"
 
 # The console socket: two clients attach; what one types runs in the guest and both see the output.
@@ -301,8 +306,10 @@ fi
 cat >"$OUT/vm.json" <<EOF
 {
   "boot-source": {"kernel_image_path": "$KERNEL", "initrd_path": "$(cd "$G" && pwd)/initramfs.cpio",
-                  "boot_args": "console=ttyS0 quiet lodge_cmd=\"cat /sys/block/vda/ro; cat /sys/class/net/eth0/address; echo config-file-ok\""},
-  "drives": [{"drive_id": "data", "path_on_host": "$OUT/rootfs2.ext4", "is_root_device": false, "is_read_only": true}],
+                  "boot_args": "console=ttyS0 quiet lodge_cmd=\"cat /sys/block/vda/ro; cat /sys/class/net/eth0/address; dd if=/dev/vda of=/dev/null bs=64k count=16 2>/dev/null; echo config-file-ok\""},
+  "drives": [{"drive_id": "data", "path_on_host": "$OUT/rootfs2.ext4", "is_root_device": false, "is_read_only": true,
+              "rate_limiter": {"bandwidth": {"size": 65536, "refill_time": 100}}}],
+  "metrics": {"metrics_path": "$OUT/cf.metrics"},
   "machine-config": {"vcpu_count": 1, "mem_size_mib": 128},
   "network-interfaces": $NETS,
   "balloon": null
@@ -313,6 +320,9 @@ timeout "$BOOT_TIMEOUT" "$BUILD/lodge" boot --api-sock "$SOCK/cf.sock" --config-
 st=1; [ $r = 0 ] && grep -q "config-file-ok" "$OUT/cf.console" && tr -d '\r' <"$OUT/cf.console" | grep -qx 1 \
     && jq -e '.exit == "poweroff"' "$OUT/cf.exit" >/dev/null && [ ! -e "$SOCK/cf.sock" ] && st=0
 check config-file $st "rc=$r: $(tail -c 300 "$OUT/cf.console" 2>&1) $(cat "$OUT/cf.out")"
+# The drive's rate limiter (64 KiB per 100 ms) made the guest's 1 MiB read wait (the metrics line at exit).
+jq -e '.lodge.rate_limited > 0 and .lodge.disk_read_bytes >= 1048576' "$OUT/cf.metrics" >/dev/null 2>&1 \
+    && ok drive-rate-limit-holds || bad drive-rate-limit-holds "$(tail -1 "$OUT/cf.metrics" 2>&1)"
 if [ "$NETS" = "[]" ]; then
     skp guest-mac "cannot create a tap here (needs root and /dev/net/tun)"
 else

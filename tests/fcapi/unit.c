@@ -186,8 +186,8 @@ static void test_drives(void)
              "\"cache_type\": \"Fast\"}", disk2);
     CHECK(strstr(drive(&r, "x", body), "expected one of Unsafe, Writeback"), "cache");
     snprintf(body, sizeof body, "{\"drive_id\": \"x\", \"path_on_host\": \"%s\", \"is_root_device\": false, "
-             "\"rate_limiter\": {\"bandwidth\": {\"size\": 1000, \"refill_time\": 100}}}", disk2);
-    CHECK(strstr(drive(&r, "x", body), "rate limiting is not supported"), "rl");
+             "\"rate_limiter\": {\"bandwidth\": {\"size\": 1000, \"refill_time\": 2000000000000}}}", disk2);
+    CHECK(strstr(drive(&r, "x", body), "more than 2^40"), "rl");
     snprintf(body, sizeof body, "{\"drive_id\": \"x\", \"path_on_host\": \"%s\", \"is_root_device\": false, "
              "\"rate_limiter\": {\"bandwidth\": {\"size\": 1000}}}", disk2);
     CHECK(strstr(drive(&r, "x", body), "missing required field `refill_time`"), "rl2");
@@ -220,14 +220,26 @@ static void test_drives(void)
     snprintf(body, sizeof body, "{\"drive_id\": \"d9\", \"path_on_host\": \"%s\", \"is_root_device\": false}", disk2);
     CHECK(strstr(drive(&r, "d9", body), "at most 4 drives") && r.ndrives == 4, "max");
 
+    lodge_rate_limit_t rl;
+    char dev[16];
     cJSON *p = cJSON_Parse("{\"drive_id\": \"rootfs\", \"path_on_host\": \"/other\"}");
-    CHECK(!fcres_check_drive_patch(&r, "rootfs", p, err, sizeof err) && strstr(err, "cannot swap"), "%s", err);
+    CHECK(!fcres_drive_patch(&r, "rootfs", p, &rl, dev, err, sizeof err) && strstr(err, "cannot swap"), "%s", err);
     cJSON_Delete(p);
     p = cJSON_Parse("{\"drive_id\": \"nope\"}");
-    CHECK(!fcres_check_drive_patch(&r, "nope", p, err, sizeof err) && strstr(err, "no such drive"), "%s", err);
+    CHECK(!fcres_drive_patch(&r, "nope", p, &rl, dev, err, sizeof err) && strstr(err, "no such drive"), "%s", err);
+    cJSON_Delete(p);
+    /* data (drive 0, not root) is the machine's second disk: disk1; a bucket left out keeps its value. */
+    p = cJSON_Parse("{\"drive_id\": \"data\", \"rate_limiter\": {\"ops\": {\"size\": 100, \"refill_time\": 1000}}}");
+    CHECK(fcres_drive_patch(&r, "data", p, &rl, dev, err, sizeof err) && !strcmp(dev, "disk1")
+          && rl.rate_limiter.ops.size == 100 && rl.rate_limiter.ops.refill_time_ms == 1000, "%s %s", err, dev);
+    cJSON_Delete(p);
+    fcres_commit_limits(&r, dev, &rl);
+    p = cJSON_Parse("{\"drive_id\": \"data\", \"rate_limiter\": {\"bandwidth\": {\"size\": 4096, \"refill_time\": 10}}}");
+    CHECK(fcres_drive_patch(&r, "data", p, &rl, dev, err, sizeof err) && rl.rate_limiter.ops.size == 100
+          && rl.rate_limiter.bandwidth.size == 4096, "%s", err);
     cJSON_Delete(p);
     p = cJSON_Parse("{\"drive_id\": \"rootfs\"}");
-    CHECK(fcres_check_drive_patch(&r, "rootfs", p, err, sizeof err), "%s", err);
+    CHECK(fcres_drive_patch(&r, "rootfs", p, &rl, dev, err, sizeof err) && !strcmp(dev, "disk0"), "%s", err);
     cJSON_Delete(p);
     fcres_free(&r);
 }
@@ -271,7 +283,7 @@ static void test_net_and_others(void)
     CHECK(!memcmp(cfg.mac, want, 6) && !strcmp(cfg.tap, "lo"), "mac %02x:%02x..", cfg.mac[0], cfg.mac[1]);
 
     const char *e = apply(&r, fcres_set_entropy, "{\"rate_limiter\": {\"ops\": {\"size\": 10, \"refill_time\": 1}}}");
-    CHECK(strstr(e, "rate_limiter.ops") && !r.entropy, "%s", e);
+    CHECK(strstr(e, "entropy device has no rate limiter") && !r.entropy, "%s", e);
     CHECK(!*apply(&r, fcres_set_entropy, "{}") && r.entropy, "entropy");
     e = apply(&r, fcres_set_logger, "{\"log_path\": \"/x\", \"level\": \"Verbose\"}");
     CHECK(strstr(e, "expected one of Off, Error, Warning, Info, Debug, Trace") && !r.log_path, "%s", e);
