@@ -135,7 +135,8 @@ kill "$SLOW" 2>/dev/null; wait "$SLOW" 2>/dev/null
 G=${LODGE_GUEST_DIR:-$PWD/guests/cache}
 KERNEL=$G/Image; INITRD=$G/initramfs.cpio
 [ -f "$KERNEL" ] || KERNEL=$T/fake-kernel
-[ -f "$KERNEL" ] || head -c 4096 /dev/zero >"$KERNEL"
+# (without the default guest: a file with an Image's magic, enough for the checks made at create)
+[ -f "$KERNEL" ] || { head -c 56 /dev/zero; printf 'RSC\005'; head -c 4036 /dev/zero; } >"$KERNEL"
 mreq() { req POST /v1/machines -H 'Content-Type: application/json' -d "$1"; }
 mreq '{"kernel": '; check "malformed JSON: 400" fault 400
 mreq '[1,2]'; check "JSON that is not an object: 400" fault 400
@@ -146,6 +147,8 @@ mreq "{\"kernel\": \"$KERNEL\", \"mem_bytes\": 100000000}"; check "RAM not a who
 mreq "{\"kernel\": \"$KERNEL\", \"cpus\": 99}"; check "too many cpus: 400" fault 400
 mreq '{"kernel": "relative/Image"}'; check "relative kernel path: 400" fault 400
 mreq "{\"kernel\": \"$T/missing\"}"; check "missing kernel: 400 naming the file" bash -c "[ $code = 400 ] && grep -q missing $T/body"
+echo "not a kernel" >"$T/notkernel"
+mreq "{\"kernel\": \"$T/notkernel\"}"; check "a file that is no kernel: 400 saying so" bash -c "[ $code = 400 ] && grep -q 'not a RISC-V Linux Image' $T/body"
 mreq "{\"kernel\": \"$KERNEL\", \"disks\": [{\"path\": \"$KERNEL\", \"read_only\": true}, {\"path\": \"$KERNEL\", \"read_only\": true}]}"
 check "the same disk twice (contradictory): 400" fault 400
 mreq "{\"kernel\": \"$KERNEL\", \"net\": [{\"tap\": \"tap0\"}, {\"tap\": \"tap1\"}]}"; check "two network interfaces: 400" fault 400
