@@ -35,6 +35,21 @@ static bool readable_file(const char *field, const char *path, HttpResponse *r)
     return true;
 }
 
+/* A RISC-V Linux Image ("RSC\x05" at byte 56) or an ELF: checked here so that a wrong file is a 400 at
+ * create, leaving nothing behind, rather than a machine that cannot start. */
+static bool kernel_image(const char *path, HttpResponse *r)
+{
+    unsigned char head[64] = {0};
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, head, sizeof head) : -1;
+    if (fd >= 0)
+        close(fd);
+    if ((n >= 60 && memcmp(head + 56, "RSC\x05", 4) == 0) || (n >= 4 && memcmp(head, "\x7f" "ELF", 4) == 0))
+        return true;
+    return http_fault(r, 400, "field 'kernel': %s is not a RISC-V Linux Image (no \"RSC\\x05\" at byte 56) nor an ELF",
+                      path);
+}
+
 static bool check_bucket(const cJSON *b, const char *where, HttpResponse *r)
 {
     static const char *const fields[] = {"size", "one_time_burst", "refill_time", NULL};
@@ -175,7 +190,8 @@ static bool check_create(Daemon *d, cJSON *o, char *id, size_t idlen, uint64_t *
         return http_fault(r, 409, "a machine named '%s' exists already", gid);
     if (!kernel)
         return http_fault(r, 400, "field 'kernel' is required (the absolute path of a RISC-V Linux Image)");
-    if (!readable_file("kernel", kernel, r) || (initrd && !readable_file("initrd", initrd, r)))
+    if (!readable_file("kernel", kernel, r) || !kernel_image(kernel, r) ||
+        (initrd && !readable_file("initrd", initrd, r)))
         return false;
     if (cmdline && strlen(cmdline) > 4096)
         return http_fault(r, 400, "field 'cmdline' is longer than 4096 bytes");
@@ -451,6 +467,8 @@ static void action(Daemon *d, Guest *g, const HttpRequest *req, HttpResponse *r)
     }
     if (r->status == 0)
         jsonv_respond(r, 200, guests_json(g));
+    else if (r->status == 400)
+        r->status = 409; /* the request was well formed: the machine refused it in the state it is in */
 }
 
 static void stats(Daemon *d, Guest *g, HttpResponse *r)

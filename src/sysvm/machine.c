@@ -903,6 +903,22 @@ unsigned machine_report_device_errors(const Machine *m, FILE *out)
                     m->vdev[v]->error[0] ? m->vdev[v]->error : "(reset since)");
             n++;
         }
+    /* Disk requests that failed on the host side: the guest saw an I/O error; say why here. */
+    for (unsigned i = 0; i < m->ndisks; i++) {
+        uint64_t refused = blockfile_limit_refusals(&m->disk[i]);
+        const char *why = m->disk[i].qcow2 ? qcow2_error(m->disk[i].qcow2) : "";
+        if (!refused && !why[0])
+            continue;
+        fprintf(out, "lodge boot: disk%u (%s): %llu request%s failed with an I/O error", i, m->cfg.disk[i].path,
+                (unsigned long long)m->blk[i].ioerrs, m->blk[i].ioerrs == 1 ? "" : "s");
+        if (refused)
+            fprintf(out, "; %llu write%s needed clusters past max_host_bytes (%llu bytes)", (unsigned long long)refused,
+                    refused == 1 ? "" : "s", (unsigned long long)m->cfg.disk[i].max_host_bytes);
+        if (why[0])
+            fprintf(out, "; first host failure: %s", why);
+        fputc('\n', out);
+        n++;
+    }
     return n;
 }
 

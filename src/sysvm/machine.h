@@ -119,7 +119,8 @@ bool machine_disasm(Machine *m, uint64_t addr, unsigned count, FILE *out);
 bool machine_write_dtb(const Machine *m, const char *path, VmError *err);
 /* --trace: traps, interrupts, device accesses, SBI calls, virtio requests, run-loop figures. */
 void machine_print_trace(Machine *m, FILE *out);
-/* Prints one line per virtio device that stopped after a driver error (a lying guest); returns how many. */
+/* Prints one line per virtio device that stopped after a driver error (a lying guest), and one per disk whose
+ * requests failed on the host side (the image's size limit, a refused qcow2 cluster); returns how many. */
 unsigned machine_report_device_errors(const Machine *m, FILE *out);
 /* Where the loader put things (for --trace and tests). */
 uint64_t machine_kernel_entry(const Machine *m);
