@@ -4,7 +4,7 @@
 BENCH_HYPER := $(BUILD)/bench/hyper/mbench $(BUILD)/bench/hyper/dbench
 
 .PHONY: bench-hyper
-bench-hyper: $(BENCH_HYPER) $(BUILD)/lodge $(BUILD)/lodged
+bench-hyper: $(BENCH_HYPER) $(BUILD)/lodge $(BUILD)/lodged $(BUILD)/tests/hostile/hconsole
 	BUILD=$(BUILD) bench/hyper/run.sh
 
 $(BUILD)/bench/hyper/mbench: $(BUILD)/bench/hyper/mbench.o $(BUILD)/liblodge.a

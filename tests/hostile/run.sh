@@ -43,7 +43,8 @@ cleanup() {
 }
 trap cleanup EXIT
 # The whole suite is bounded: every wait below has its own deadline; this is the last resort.
-( sleep "${SUITE_TIMEOUT:-400}"; echo "FAIL suite: still running after ${SUITE_TIMEOUT:-400} s"; kill -TERM $$ ) &
+# (The sleep gets no copy of our stdout: a pipe held open by it would keep a reader waiting after we end.)
+( sleep "${SUITE_TIMEOUT:-400}" >/dev/null 2>&1 </dev/null; echo "FAIL suite: still running after ${SUITE_TIMEOUT:-400} s"; kill -TERM $$ ) &
 WATCHDOG=$!
 trap 'kill $WATCHDOG 2>/dev/null; cleanup' EXIT
 
