@@ -264,6 +264,8 @@ else
     wait_inst s1 stopped 5; check "a spinning instance stops gracefully (exit 143)" json '.state == "stopped" and .exit_code == 143'
     curl -s --max-time 5 --unix-socket "$SOCK" 'http://lodge/v1/instances/s1/logs?follow=true' -o "$T/ifollow"
     check "logs?follow of an ended instance: its output, then the end" grep -q spinning "$T/ifollow"
+    ireq '{"module": "spin", "id": "f1", "start": true, "fuel": 1000000}'
+    wait_inst f1 stopped 10; check "an instance out of fuel: stopped, the trap recorded" json '.state == "stopped" and (.error | test("fuel"))'
     ireq '{"module": "spin", "id": "s2", "start": true}'
     req POST /v1/instances/s2/actions -d '{"action":"kill"}'; check "instance kill: stopped" json '.state == "stopped"'
     ireq '{"module": "spin", "id": "s3", "start": true}'
