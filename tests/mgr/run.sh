@@ -193,6 +193,13 @@ printf '\0asm\1\0\0\0' >"$T/empty.wasm"
 req POST '/v1/modules?id=hello' --data-binary @"$T/empty.wasm"; check "other bytes under a taken id: 409" fault 409
 req POST '/v1/modules' --data-binary 'not wasm at all'; check "invalid module: 400 with the validator's reason" bash -c "[ $code = 400 ] && grep -q 'not a valid WebAssembly module' $T/body"
 req POST '/v1/modules?name=x' --data-binary @"$WASM"; check "unknown query parameter: 400" fault 400
+# large uploads: curl asks "Expect: 100-continue"; past the 64 MiB bound the answer is 413 before the body
+head -c $((3 * 1024 * 1024)) /dev/zero >"$T/3m.bin"
+req POST '/v1/modules?id=big' --data-binary @"$T/3m.bin"; check "a 3 MiB upload is read whole (100-continue) and judged: 400" fault 400
+truncate -s $((65 * 1024 * 1024)) "$T/65m.bin"
+t0=$(date +%s%N); req POST '/v1/modules?id=huge' --data-binary @"$T/65m.bin"; t1=$(date +%s%N)
+check "a 65 MiB upload: 413 at once ($(( (t1 - t0) / 1000000 )) ms)" fault 413
+rm -f "$T/3m.bin" "$T/65m.bin"
 req GET /v1/modules; check "GET /v1/modules: one module" json 'length == 1 and .[0].id == "hello"'
 req GET /v1/modules/hello; check "GET /v1/modules/{id}" json '.id == "hello" and .instances == 0'
 req GET /v1/modules/nope; check "GET unknown module: 404" fault 404
@@ -257,6 +264,8 @@ else
     wait_inst s1 stopped 5; check "a spinning instance stops gracefully (exit 143)" json '.state == "stopped" and .exit_code == 143'
     curl -s --max-time 5 --unix-socket "$SOCK" 'http://lodge/v1/instances/s1/logs?follow=true' -o "$T/ifollow"
     check "logs?follow of an ended instance: its output, then the end" grep -q spinning "$T/ifollow"
+    ireq '{"module": "spin", "id": "f1", "start": true, "fuel": 1000000}'
+    wait_inst f1 stopped 10; check "an instance out of fuel: stopped, the trap recorded" json '.state == "stopped" and (.error | test("fuel"))'
     ireq '{"module": "spin", "id": "s2", "start": true}'
     req POST /v1/instances/s2/actions -d '{"action":"kill"}'; check "instance kill: stopped" json '.state == "stopped"'
     ireq '{"module": "spin", "id": "s3", "start": true}'
