@@ -270,19 +270,26 @@ static void create(Daemon *d, const HttpRequest *req, HttpResponse *r)
         guests_free(g);
         return;
     }
+    /* Started before its record is written, so that create + start writes the record once (each write is
+     * a new file renamed over the old one, the costliest step of a fresh instance on a journaling file
+     * system). The pool's events wait in its queue until this request is answered, so "stopped" cannot
+     * overtake "running". */
+    bool started = false;
+    if (start && !(started = workers_start(d->pool, id, err, sizeof err)))
+        http_fault(r, 409, "instance '%s' created but not started: %s", id, err);
+    if (started) {
+        g->state = LODGE_STATE_RUNNING;
+        g->started_at = api_now();
+    }
     if (!guests_add(d, g) || !guests_save(d, g)) {
-        workers_kill(d->pool, id, err, sizeof err);
-        workers_remove(d->pool, id, err, sizeof err);
+        char e2[512];
+        workers_kill(d->pool, id, e2, sizeof e2);
+        workers_remove(d->pool, id, e2, sizeof e2);
         http_fault(r, 500, "cannot record instance '%s' in %s", id, dir);
         return;
     }
-    if (start) {
-        if (!workers_start(d->pool, id, err, sizeof err)) {
-            http_fault(r, 409, "instance '%s' created but not started: %s", id, err);
-            return;
-        }
-        guests_set_state(d, g, LODGE_STATE_RUNNING);
-    }
+    if (start && !started)
+        return;
     jsonv_respond(r, 201, guests_json(g));
 }
 
