@@ -1,5 +1,6 @@
 /* main.c: lodged, the hypervisor program: the daemon, the processes it starts for its guests, and the client
  * verbs that talk to it. The lodge command forwards these verbs here, so users type `lodge ps` either way. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,17 @@ static const MgrVerb verbs[] = {
 int mgr_is_help(const char *arg)
 {
     return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+void mgr_appendf(char *buf, size_t len, const char *fmt, ...)
+{
+    size_t n = strlen(buf);
+    if (n + 1 >= len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + n, len - n, fmt, ap);
+    va_end(ap);
 }
 
 static void usage(FILE *out)
