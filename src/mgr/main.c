@@ -23,17 +23,6 @@ int mgr_is_help(const char *arg)
     return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
 }
 
-void mgr_appendf(char *buf, size_t len, const char *fmt, ...)
-{
-    size_t n = strlen(buf);
-    if (n + 1 >= len)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + n, len - n, fmt, ap);
-    va_end(ap);
-}
-
 static void usage(FILE *out)
 {
     fprintf(out, "usage: lodged VERB [OPTIONS] ...   (also reached as `lodge VERB ...`)\n\nverbs:\n");
