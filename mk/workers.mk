@@ -4,7 +4,7 @@
 # every library lodged needs (--no-as-needed), so the workers it starts find theirs.
 WORKERS_TEST_OBJS := $(BUILD)/tests/workers/pool_test.o $(BUILD)/src/mgr/workers.o $(BUILD)/src/mgr/wproto.o \
                      $(BUILD)/src/mgr/jail.o $(BUILD)/src/mgr/jail_child.o $(BUILD)/src/mgr/cgroup.o \
-                     $(BUILD)/src/mgr/seccomp.o
+                     $(BUILD)/src/mgr/seccomp.o $(BUILD)/src/mgr/appendf.o
 
 $(BUILD)/tests/workers/pool-test: $(WORKERS_TEST_OBJS) $(BUILD)/liblodge.a
 	@mkdir -p $(dir $@)

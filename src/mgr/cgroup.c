@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mgr/mgr.h"
 #include "mgr/jail_int.h"
 
 enum { CG_CPU, CG_CPUACCT, CG_MEM, CG_PIDS, CG_N };
@@ -32,17 +33,6 @@ struct JailCgroups {
     CgCtl c[CG_N];
     char describe[1536];
 };
-
-static void appendf(char *buf, size_t len, const char *fmt, ...)
-{
-    size_t n = strlen(buf);
-    if (n + 1 >= len)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + n, len - n, fmt, ap);
-    va_end(ap);
-}
 
 static bool has_word(const char *list, const char *word, char sep)
 {
@@ -270,7 +260,7 @@ JailCgroups *jail_cgroups_open(const char *parent, char *err, size_t errlen)
             c->v2 = true;
             snprintf(base, sizeof base, "%s", v2own);
         } else {
-            appendf(cg->describe, sizeof cg->describe, "%s%s: no hierarchy has it", cg->describe[0] ? "; " : "",
+            mgr_appendf(cg->describe, sizeof cg->describe, "%s%s: no hierarchy has it", cg->describe[0] ? "; " : "",
                     ctl_names[i]);
             snprintf(c->why, sizeof c->why, "no hierarchy has it");
             continue;
@@ -293,7 +283,7 @@ JailCgroups *jail_cgroups_open(const char *parent, char *err, size_t errlen)
         }
         c->usable = !why[0];
         snprintf(c->why, sizeof c->why, "%s", why);
-        appendf(cg->describe, sizeof cg->describe, "%s%s: %s %s%s%s", cg->describe[0] ? "; " : "", ctl_names[i],
+        mgr_appendf(cg->describe, sizeof cg->describe, "%s%s: %s %s%s%s", cg->describe[0] ? "; " : "", ctl_names[i],
                 c->v2 ? "v2" : "v1", c->dir, why[0] ? ", not usable: " : "", why);
     }
     free(f);
@@ -449,7 +439,7 @@ bool jail_cgroup_create(const JailCgroups *cg, const char *name, const JailLimit
         snprintf(dir, sizeof dir, "%s/%s", c->dir, name);
         if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
             failed |= ctl_bits[i];
-            appendf(why, whylen, "%scannot create %s: %s", why[0] ? "; " : "", dir, strerror(errno));
+            mgr_appendf(why, whylen, "%scannot create %s: %s", why[0] ? "; " : "", dir, strerror(errno));
         }
     }
     bool ok;
@@ -457,23 +447,23 @@ bool jail_cgroup_create(const JailCgroups *cg, const char *name, const JailLimit
         ok = jail_set_cpu(cg, name, lim ? lim->cpu_weight : 0, lim ? lim->cpu_max_pct : 0, e, sizeof e);
         *in_force |= ok ? JAIL_CG_CPU : 0;
         if (!ok)
-            appendf(why, whylen, "%s%s", why[0] ? "; " : "", e);
+            mgr_appendf(why, whylen, "%s%s", why[0] ? "; " : "", e);
     }
     if (cg->c[CG_MEM].usable && !(failed & JAIL_CG_MEM)) {
         ok = jail_set_memory(cg, name, lim ? lim->mem_max : 0, e, sizeof e);
         *in_force |= ok ? JAIL_CG_MEM : 0;
         if (!ok)
-            appendf(why, whylen, "%s%s", why[0] ? "; " : "", e);
+            mgr_appendf(why, whylen, "%s%s", why[0] ? "; " : "", e);
     }
     if (cg->c[CG_PIDS].usable && !(failed & JAIL_CG_PIDS)) {
         ok = jail_set_pids(cg, name, lim ? lim->pids_max : 0, e, sizeof e);
         *in_force |= ok ? JAIL_CG_PIDS : 0;
         if (!ok)
-            appendf(why, whylen, "%s%s", why[0] ? "; " : "", e);
+            mgr_appendf(why, whylen, "%s%s", why[0] ? "; " : "", e);
     }
     for (int i = 0; i < CG_N; i++)
         if (!cg->c[i].usable && i != CG_CPUACCT)
-            appendf(why, whylen, "%s%s: %s", why[0] ? "; " : "", ctl_names[i], cg->c[i].why);
+            mgr_appendf(why, whylen, "%s%s: %s", why[0] ? "; " : "", ctl_names[i], cg->c[i].why);
     return true;
 }
 
@@ -497,7 +487,7 @@ bool jail_cgroup_attach(const JailCgroups *cg, const char *name, pid_t pid, unsi
             *in_force |= ctl_bits[i];
         } else {
             failed |= ctl_bits[i];
-            appendf(why, whylen, "%s%s", why[0] ? "; " : "", e);
+            mgr_appendf(why, whylen, "%s%s", why[0] ? "; " : "", e);
         }
     }
     *in_force &= ~failed;

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mgr/mgr.h"
 #include "mgr/jail_int.h"
 
 #define CHILD_STACK (256 * 1024)
@@ -32,17 +33,6 @@ static const struct {
 #undef JAIL_X
 };
 
-static void appendf(char *buf, size_t len, const char *fmt, ...)
-{
-    size_t n = strlen(buf);
-    if (n + 1 >= len)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + n, len - n, fmt, ap);
-    va_end(ap);
-}
-
 void jail_protections_text(unsigned bits, char *buf, size_t len)
 {
     if (len == 0)
@@ -50,9 +40,9 @@ void jail_protections_text(unsigned bits, char *buf, size_t len)
     buf[0] = '\0';
     for (size_t i = 0; i < sizeof prot_names / sizeof prot_names[0]; i++)
         if (bits & prot_names[i].bit)
-            appendf(buf, len, "%s%s", buf[0] ? " " : "", prot_names[i].name);
+            mgr_appendf(buf, len, "%s%s", buf[0] ? " " : "", prot_names[i].name);
     if (!buf[0])
-        appendf(buf, len, "none");
+        mgr_appendf(buf, len, "none");
 }
 
 /* Why each protection is missing: one short reason per bit, the first one recorded wins. */
@@ -73,7 +63,7 @@ static void missing(Missing *m, unsigned bits, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    appendf(m->text, sizeof m->text, "%s%s (%s)", m->text[0] ? "; " : "", names, why);
+    mgr_appendf(m->text, sizeof m->text, "%s%s (%s)", m->text[0] ? "; " : "", names, why);
 }
 
 static const struct {

@@ -1,5 +1,6 @@
 /* main.c: lodged, the hypervisor program: the daemon, the processes it starts for its guests, and the client
  * verbs that talk to it. The lodge command forwards these verbs here, so users type `lodge ps` either way. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 

@@ -16,6 +16,8 @@ int mgr_cmd_jail_test(int argc, char **argv);
 
 /* True when arg is -h or --help. */
 int mgr_is_help(const char *arg);
+/* Appends printf-style text to the NUL-terminated buf of len bytes; what does not fit is cut. */
+void mgr_appendf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* The daemon's socket when none is given (sockpath.c): LODGE_SOCKET, else $XDG_RUNTIME_DIR/lodge/lodged.sock,
  * else /run/user/UID/lodge/lodged.sock when that directory is writable, else /tmp/lodge-UID/lodged.sock. */

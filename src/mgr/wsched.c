@@ -492,6 +492,20 @@ static void make_runnable(WSched *s, WInst *in)
     heap_push(&s->run, in);
     pthread_cond_signal(&s->work);
     pthread_cond_signal(&s->tick);
+    /* Every runner busy: end at once the slice of the guest furthest ahead (as CFS preempts on wake-up),
+     * so a newcomer does not wait out a whole slice behind a loop. */
+    Runner *far = NULL;
+    for (unsigned i = 0; i < s->nr; i++) {
+        Runner *r = &s->r[i];
+        if (!r->cur)
+            return;
+        if (!r->interrupted && r->cur->store && (!far || r->cur->vruntime > far->cur->vruntime))
+            far = r;
+    }
+    if (far && far->cur->vruntime >= in->vruntime) {
+        lodge_store_interrupt(far->cur->store);
+        far->interrupted = true;
+    }
 }
 
 bool wsched_start(WSched *s, WInst *in, char *err, size_t errlen)

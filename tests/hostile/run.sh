@@ -129,14 +129,14 @@ MACH=
 if [ -f "$GUEST/Image" ] && [ -f "$GUEST/initramfs.cpio" ]; then
     req POST /v1/machines -d "{\"id\": \"calm\", \"kernel\": \"$GUEST/Image\", \"initrd\": \"$GUEST/initramfs.cpio\", \"mem_bytes\": 134217728, \"start\": true}"
     if [ "$code" = 201 ]; then
-        deadline=$((SECONDS + ${BOOT_TIMEOUT:-120}))
+        deadline=$((SECONDS + ${BOOT_TIMEOUT:-180}))
         while [ $SECONDS -lt $deadline ]; do
             req GET '/v1/machines/calm/logs?tail=200'
             grep -q '/ # ' "$T/body" && { MACH=calm; break; }
             sleep 1
         done
         [ -n "$MACH" ] && ok "a Linux machine boots to its prompt through the daemon" \
-            || bad "machine boot" "no prompt within ${BOOT_TIMEOUT:-120} s: $(tail -c 300 "$T/body")"
+            || bad "machine boot" "no prompt within ${BOOT_TIMEOUT:-180} s: $(tail -c 300 "$T/body")"
     else
         bad "machine create" "$code $(cat "$T/body")"
     fi
