@@ -110,7 +110,7 @@ static void log_path(const Daemon *d, const Guest *g, char *out, size_t len)
 }
 
 /* The record's config as the pool's InstanceSpec (pointers into g->config, valid while it lives). */
-static bool place(Daemon *d, Guest *g, char *err, size_t errlen)
+static bool place(Daemon *d, Guest *g, bool start, char *err, size_t errlen)
 {
     const cJSON *c = g->config;
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(c, "args");
@@ -161,6 +161,7 @@ static bool place(Daemon *d, Guest *g, char *err, size_t errlen)
         .cpu_weight = (unsigned)cJSON_GetObjectItemCaseSensitive(c, "cpu_weight")->valuedouble,
         .stdout_path = log,
         .stderr_path = log,
+        .start = start,
     };
     ok = workers_create(d->pool, &spec, err, errlen);
 out:
@@ -264,7 +265,7 @@ static void create(Daemon *d, const HttpRequest *req, HttpResponse *r)
         guests_free(g);
         return;
     }
-    if (!place(d, g, err, sizeof err)) {
+    if (!place(d, g, start, err, sizeof err)) {
         http_fault(r, 400, "instance '%s': %s", id, err);
         rmdir(dir);
         guests_free(g);
@@ -274,8 +275,8 @@ static void create(Daemon *d, const HttpRequest *req, HttpResponse *r)
      * a new file renamed over the old one, the costliest step of a fresh instance on a journaling file
      * system). The pool's events wait in its queue until this request is answered, so "stopped" cannot
      * overtake "running". */
-    bool started = false;
-    if (start && !(started = workers_start(d->pool, id, err, sizeof err)))
+    bool started = start && !err[0];
+    if (start && !started)
         http_fault(r, 409, "instance '%s' created but not started: %s", id, err);
     if (started) {
         g->state = LODGE_STATE_RUNNING;

@@ -417,8 +417,15 @@ static cJSON *create(Worker *w, const cJSON *spec, const cJSON *fdmap, int *fds,
         r = fail("instance '%s' exists", id);
     else if (!insert(w, in))
         r = fail("%s", "out of memory");
-    else
+    else {
+        /* Asked to start too: the instance exists whatever happens next, so a refusal is told, not failed. */
+        char why[256] = "";
+        bool start = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(spec, "start"));
+        bool started = !start || wsched_start(w->sched, in, why, sizeof why);
         r = ok_status(w, in);
+        if (!started)
+            cJSON_AddStringToObject(r, "start_error", why);
+    }
     wsched_unlock(w->sched);
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok")))
         in = NULL;

@@ -395,6 +395,8 @@ static cJSON *spec_json(const InstanceSpec *s)
         cJSON_AddStringToObject(o, "stdout", s->stdout_path);
     if (s->stderr_path)
         cJSON_AddStringToObject(o, "stderr", s->stderr_path);
+    if (s->start)
+        cJSON_AddBoolToObject(o, "start", true);
     return o;
 }
 
@@ -493,6 +495,10 @@ bool workers_create(WorkerPool *p, const InstanceSpec *spec, char *err, size_t e
                 snprintf(err, errlen, "worker %d died while creating '%s'", best, spec->id);
         } else if (e) {
             wproto_status_parse(cJSON_GetObjectItemCaseSensitive(rep, "status"), &e->st);
+        }
+        if (rep && !raced) {
+            const char *why = wproto_str(rep, "start_error");
+            snprintf(err, errlen, "%s", why ? why : "");
         }
         pthread_mutex_unlock(&p->mu);
         created = rep && !raced;

@@ -27,6 +27,7 @@ typedef struct InstanceSpec {
     unsigned cpu_weight;            /* 1..10000, share of a worker's CPU among runnable instances; 0: 100 */
     const char *stdout_path;        /* the instance's output is appended here (its log) */
     const char *stderr_path;
+    bool start;                     /* started as soon as created, in the same request to its worker */
 } InstanceSpec;
 
 typedef struct InstanceStatus {
@@ -50,6 +51,8 @@ void workers_delete(WorkerPool *p);   /* stops the pool's thread; workers keep r
 /* Places the instance on a worker in state CREATED (module loaded and instantiated, not started). The
  * pool opens the module, output files and preopens itself and hands them to the worker. */
 bool workers_create(WorkerPool *p, const InstanceSpec *spec, char *err, size_t errlen);
+/* The same with spec->start: true once created; err is then empty if it also started, else why not (the
+ * instance stays CREATED). One round trip to the worker instead of two. */
 bool workers_start(WorkerPool *p, const char *id, char *err, size_t errlen);
 bool workers_pause(WorkerPool *p, const char *id, char *err, size_t errlen);
 bool workers_resume(WorkerPool *p, const char *id, char *err, size_t errlen);
