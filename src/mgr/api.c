@@ -255,3 +255,42 @@ void api_handle(void *opaque, const HttpRequest *req, HttpResponse *r)
     route(d, req, r);
     pthread_mutex_unlock(&d->lock);
 }
+
+bool api_collection(Daemon *d, GuestKind kind, const HttpRequest *req, HttpResponse *r, const char *rest,
+                    const char *const *subs, size_t nsubs,
+                    void (*create)(Daemon *, const HttpRequest *, HttpResponse *), Guest **g, const char **sub)
+{
+    const char *m = req->method, *kname = guests_kind_name(kind);
+    if (rest[0] == '\0' || strcmp(rest, "/") == 0) {
+        if (strcmp(m, "GET") == 0) {
+            cJSON *a = cJSON_CreateArray();
+            for (size_t i = 0; i < d->nguests; i++)
+                if (d->guests[i]->kind == kind)
+                    cJSON_AddItemToArray(a, guests_json(d->guests[i]));
+            jsonv_respond(r, 200, a);
+        } else if (strcmp(m, "POST") == 0) {
+            create(d, req, r);
+        } else {
+            http_fault(r, 405, "%s is not served on /v1/%ss (GET, POST)", m, kname);
+        }
+        return false;
+    }
+    char id[80];
+    const char *slash = strchr(rest + 1, '/');
+    size_t idlen = slash ? (size_t)(slash - rest - 1) : strlen(rest + 1);
+    *sub = slash ? slash : "";
+    bool known = false;
+    for (size_t i = 0; i < nsubs; i++)
+        known |= strcmp(*sub, subs[i]) == 0;
+    if (idlen >= sizeof id || !known)
+        return http_fault(r, 404, "no such path: %s", req->path);
+    memcpy(id, rest + 1, idlen);
+    id[idlen] = '\0';
+    if (!(*g = guests_find(d, kind, id)))
+        return http_fault(r, 404, "no such %s: '%s'", kname, id);
+    if (!**sub && strcmp(m, "GET") == 0) {
+        jsonv_respond(r, 200, guests_json(*g));
+        return false;
+    }
+    return true;
+}

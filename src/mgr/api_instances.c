@@ -366,37 +366,11 @@ static void delete_instance(Daemon *d, Guest *g, const HttpRequest *req, HttpRes
 
 void api_instances(Daemon *d, const HttpRequest *req, HttpResponse *r, const char *rest)
 {
-    const char *m = req->method;
-    if (rest[0] == '\0' || strcmp(rest, "/") == 0) {
-        if (strcmp(m, "GET") == 0) {
-            cJSON *a = cJSON_CreateArray();
-            for (size_t i = 0; i < d->nguests; i++)
-                if (d->guests[i]->kind == GUEST_INSTANCE)
-                    cJSON_AddItemToArray(a, guests_json(d->guests[i]));
-            return jsonv_respond(r, 200, a);
-        }
-        if (strcmp(m, "POST") == 0)
-            return create(d, req, r);
-        http_fault(r, 405, "%s is not served on /v1/instances (GET, POST)", m);
+    static const char *const subs[] = {"", "/actions", "/stats", "/logs"};
+    const char *m = req->method, *sub;
+    Guest *g;
+    if (!api_collection(d, GUEST_INSTANCE, req, r, rest, subs, sizeof subs / sizeof subs[0], create, &g, &sub))
         return;
-    }
-    char id[80];
-    const char *slash = strchr(rest + 1, '/');
-    size_t idlen = slash ? (size_t)(slash - rest - 1) : strlen(rest + 1);
-    const char *sub = slash ? slash : "";
-    if (idlen >= sizeof id || (*sub && strcmp(sub, "/actions") && strcmp(sub, "/stats") && strcmp(sub, "/logs"))) {
-        http_fault(r, 404, "no such path: %s", req->path);
-        return;
-    }
-    memcpy(id, rest + 1, idlen);
-    id[idlen] = '\0';
-    Guest *g = guests_find(d, GUEST_INSTANCE, id);
-    if (!g) {
-        http_fault(r, 404, "no such instance: '%s'", id);
-        return;
-    }
-    if (!*sub && strcmp(m, "GET") == 0)
-        return jsonv_respond(r, 200, guests_json(g));
     if (!*sub && strcmp(m, "DELETE") == 0)
         return delete_instance(d, g, req, r);
     if (strcmp(sub, "/actions") == 0 && strcmp(m, "POST") == 0)

@@ -538,45 +538,11 @@ static void delete_machine(Daemon *d, Guest *g, const HttpRequest *req, HttpResp
 
 void api_machines(Daemon *d, const HttpRequest *req, HttpResponse *r, const char *rest)
 {
-    const char *m = req->method;
-    if (rest[0] == '\0' || strcmp(rest, "/") == 0) {
-        if (strcmp(m, "GET") == 0) {
-            cJSON *a = cJSON_CreateArray();
-            for (size_t i = 0; i < d->nguests; i++)
-                if (d->guests[i]->kind == GUEST_MACHINE)
-                    cJSON_AddItemToArray(a, guests_json(d->guests[i]));
-            return jsonv_respond(r, 200, a);
-        }
-        if (strcmp(m, "POST") == 0)
-            return create(d, req, r);
-        http_fault(r, 405, "%s is not served on /v1/machines (GET, POST)", m);
-        return;
-    }
-    char id[80];
-    const char *slash = strchr(rest + 1, '/');
-    size_t idlen = slash ? (size_t)(slash - rest - 1) : strlen(rest + 1);
-    if (idlen >= sizeof id) {
-        http_fault(r, 404, "no such machine");
-        return;
-    }
-    memcpy(id, rest + 1, idlen);
-    id[idlen] = '\0';
-    const char *sub = slash ? slash : "";
     static const char *const subs[] = {"", "/actions", "/stats", "/logs", "/console"};
-    bool known = false;
-    for (size_t i = 0; i < 5; i++)
-        known |= strcmp(sub, subs[i]) == 0;
-    if (!known) {
-        http_fault(r, 404, "no such path: %s", req->path);
+    const char *m = req->method, *sub;
+    Guest *g;
+    if (!api_collection(d, GUEST_MACHINE, req, r, rest, subs, sizeof subs / sizeof subs[0], create, &g, &sub))
         return;
-    }
-    Guest *g = guests_find(d, GUEST_MACHINE, id);
-    if (!g) {
-        http_fault(r, 404, "no such machine: '%s'", id);
-        return;
-    }
-    if (!*sub && strcmp(m, "GET") == 0)
-        return jsonv_respond(r, 200, guests_json(g));
     if (!*sub && strcmp(m, "DELETE") == 0)
         return delete_machine(d, g, req, r);
     if (!*sub && strcmp(m, "PATCH") == 0)

@@ -141,6 +141,12 @@ void api_logs(Daemon *d, Guest *g, const char *path, const HttpRequest *req, Htt
 /* Parse {"action": ..., "timeout_s": ...}. */
 typedef enum GuestAction { ACT_START, ACT_PAUSE, ACT_RESUME, ACT_STOP, ACT_KILL } GuestAction;
 bool api_parse_action(const HttpRequest *req, GuestAction *act, uint64_t *timeout_s, HttpResponse *r);
+/* A guest collection's path after its prefix ("", "/ID" or "/ID/SUB", SUB one of subs, which holds ""):
+ * GET "" lists the kind, POST "" calls create; otherwise *g and *sub are set and true is returned for the
+ * caller to serve. False when the request was answered here (the list, a create, a 404 or a 405). */
+bool api_collection(Daemon *d, GuestKind kind, const HttpRequest *req, HttpResponse *r, const char *rest,
+                    const char *const *subs, size_t nsubs,
+                    void (*create)(Daemon *, const HttpRequest *, HttpResponse *), Guest **g, const char **sub);
 bool api_state_allows(const Guest *g, GuestAction act, HttpResponse *r);
 long long api_now(void);       /* Unix seconds */
 long long api_now_ms(void);    /* Unix milliseconds */
