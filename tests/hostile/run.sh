@@ -42,9 +42,15 @@ cleanup() {
     rm -rf "$T"
 }
 trap cleanup EXIT
-# The whole suite is bounded: every wait below has its own deadline; this is the last resort.
-# (The sleep gets no copy of our stdout: a pipe held open by it would keep a reader waiting after we end.)
-( sleep "${SUITE_TIMEOUT:-400}" >/dev/null 2>&1 </dev/null; echo "FAIL suite: still running after ${SUITE_TIMEOUT:-400} s"; kill -TERM $$ ) &
+# The whole suite is bounded: every wait below has its own deadline; this is the last resort. The watchdog
+# kills its sleep when it is itself told to end: the sleep inherits a pipe of the caller's (bash keeps a
+# saved copy of stdout on a high fd), and a sleep left running would keep `run-suites.sh`'s reader waiting.
+(
+    trap 'kill $sp 2>/dev/null; exit 0' TERM
+    sleep "${SUITE_TIMEOUT:-400}" >/dev/null 2>&1 </dev/null &
+    sp=$!
+    wait $sp && { echo "FAIL suite: still running after ${SUITE_TIMEOUT:-400} s"; kill -TERM $$; }
+) &
 WATCHDOG=$!
 trap 'kill $WATCHDOG 2>/dev/null; cleanup' EXIT
 
